@@ -1,0 +1,3 @@
+fn main() {
+    println!("omni-sim {}", omni_wasm::VERSION);
+}
