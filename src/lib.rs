@@ -1,8 +1,25 @@
 //! omni-wasm: drive a Sidero Labs Omni instance from WebAssembly.
+//!
+//! # Feature flags
+//!
+//! - `templates`: cluster templates only (validate, render, diff, export); no transport, no crypto.
+//! - `browser`: `templates` + protobuf types, transports (gateway, gRPC-web), WebCrypto ECDSA keys.
+//! - `full` (default): `browser` + OpenPGP keys (service accounts, omnictl keys).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![warn(missing_docs)]
+
+pub mod error;
+#[cfg(feature = "templates")]
+pub mod template;
 
 #[cfg(feature = "browser")]
+pub mod auth;
+#[cfg(feature = "browser")]
 pub mod proto;
+#[cfg(feature = "browser")]
+pub mod transport;
+
+pub use error::{Code, Error, Result};
 
 /// The crate version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,1 @@
+//! Keys and `siderov1` request signing.

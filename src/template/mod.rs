@@ -1,0 +1,1 @@
+//! Cluster templates: load, validate, render, diff, export. Pure: no IO, no clock.

@@ -1,0 +1,1 @@
+//! Transports: the gateway (`/api` JSON over fetch) and gRPC-web.
