@@ -19,6 +19,9 @@ pub mod proto;
 #[cfg(feature = "browser")]
 pub mod transport;
 
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
 pub use error::{Code, Error, Result};
 
 /// The crate version.

@@ -1,0 +1,86 @@
+# omni-wasm — the two commands that matter are `make demo` and `make test`.
+# Both install what is missing (rust target, wasm-bindgen CLI, npm packages, Chromium).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+CARGO ?= cargo
+PORT ?= 8099
+OMNI_URL ?=
+WASM := --target wasm32-unknown-unknown
+export PATH := $(CURDIR)/tests/js/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: all demo test setup setup-browser fmt-check clippy test-native test-wasm test-js \
+        test-types test-e2e pkg size descriptor sim clean
+
+all: pkg
+
+## demo: build, start omni-sim with demo data and serve the console (or proxy OMNI_URL)
+demo: setup pkg sim
+	@mkdir -p target/demo
+	@if [ -n "$(OMNI_URL)" ]; then \
+	  echo "demo: serving the console on http://127.0.0.1:$(PORT)/ and proxying /api/ to $(OMNI_URL)"; \
+	  exec node www/serve.mjs --port $(PORT) --proxy "$(OMNI_URL)"; \
+	else \
+	  exec target/debug/omni-sim --demo --port $(PORT) --www www --pkg pkg \
+	    --demo-key-out target/demo/service-account.key; \
+	fi
+
+## test: every check and test suite; prints the runners' own summaries
+test: setup-browser fmt-check clippy test-native pkg test-wasm test-js test-types test-e2e
+	@echo "make test: all stages passed"
+
+setup:
+	@scripts/setup.sh
+
+setup-browser:
+	@scripts/setup.sh --browser
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p omni-wasm $(WASM) --all-targets -- -D warnings
+	$(CARGO) clippy -p omni-wasm $(WASM) --lib --no-default-features --features browser -- -D warnings
+	$(CARGO) clippy -p omni-wasm $(WASM) --lib --no-default-features --features templates -- -D warnings
+
+test-native:
+	$(CARGO) test --workspace
+
+sim:
+	$(CARGO) build -p omni-sim --bin omni-sim
+
+## wasm tests (wasm-bindgen-test) in Node 20 against a running omni-sim
+test-wasm: sim
+	scripts/with-sim.sh env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	  $(CARGO) test -p omni-wasm $(WASM)
+
+## tests of the built npm package in Node (node:test) against omni-sim
+test-js: sim
+	scripts/with-sim.sh node --test --test-reporter=spec tests/js/
+
+## TypeScript type check of the package's .d.ts and the examples that use them
+test-types:
+	cd tests/js && tsc -p tsconfig.json
+
+test-e2e: sim
+	@if ls tests/e2e/*.mjs >/dev/null 2>&1; then \
+	  for t in tests/e2e/*.mjs; do scripts/with-sim.sh node "$$t"; done; \
+	else echo "test-e2e: no e2e suites yet"; fi
+
+## pkg: the npm package in pkg/ (three flavours), with sizes
+pkg: setup
+	scripts/pkg.sh
+
+## size: raw and gzipped .wasm sizes of the three builds against the budgets
+size: pkg
+
+## descriptor: FileDescriptorSet of proto/ at target/proto.desc
+descriptor:
+	@mkdir -p target
+	OMNI_WASM_DESCRIPTOR_OUT=$(CURDIR)/target/proto.desc $(CARGO) build -p omni-wasm --lib
+	@ls -l target/proto.desc
+
+clean:
+	$(CARGO) clean
+	rm -rf pkg

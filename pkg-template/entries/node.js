@@ -1,0 +1,7 @@
+// Node entry: instantiates the wasm synchronously from the file next to this one.
+import { readFileSync } from "node:fs";
+import { initSync } from "./omni_wasm.js";
+
+initSync({ module: readFileSync(new URL("./omni_wasm_bg.wasm", import.meta.url)) });
+
+export * from "./index.js";

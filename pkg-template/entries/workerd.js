@@ -1,0 +1,7 @@
+// Cloudflare Workers / workerd entry: the .wasm import is a compiled WebAssembly.Module there.
+import wasmModule from "./omni_wasm_bg.wasm";
+import { initSync } from "./omni_wasm.js";
+
+initSync({ module: wasmModule });
+
+export * from "./index.js";

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/ from pkg-template/.
+#
+#   scripts/pkg.sh            full package: root entry = full build, plus the
+#                             `omni-wasm/lite` (no OpenPGP) and `omni-wasm/templates` subpaths
+#   PKG_FAST=1 scripts/pkg.sh  skip wasm-opt (development)
+#
+# Each flavour is linked as a cdylib on its own (`cargo rustc --crate-type cdylib`) so
+# that the release profile's LTO really applies (it is skipped for cdylib+rlib crates).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export PATH="$root/tests/js/node_modules/.bin:$PATH"   # npm binaryen's wasm-opt, never Debian's
+
+version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
+rm -rf pkg && mkdir -p pkg
+
+build_flavour() { # flavour features outdir
+  local flavour=$1 features=$2 out=$3
+  echo "pkg: building $flavour (features: $features)"
+  cargo rustc -p omni-wasm --lib --crate-type cdylib --release \
+    --target wasm32-unknown-unknown --no-default-features --features "$features" -q
+  mkdir -p "$out"
+  wasm-bindgen target/wasm32-unknown-unknown/release/omni_wasm.wasm \
+    --target web --out-dir "$out" --out-name omni_wasm
+  if [ -z "${PKG_FAST:-}" ]; then
+    wasm-opt -Oz --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
+      --enable-sign-ext --enable-mutable-globals \
+      "$out/omni_wasm_bg.wasm" -o "$out/omni_wasm_bg.wasm"
+  fi
+  # entries: the same for every flavour; the glue differs
+  cp pkg-template/entries/*.js pkg-template/entries/*.d.ts "$out/"
+  if [ "$flavour" = templates ]; then
+    cp pkg-template/glue/templates.js "$out/index.js"
+    cp pkg-template/glue/templates.d.ts "$out/index.d.ts"
+  else
+    cp pkg-template/glue/client.js "$out/index.js"
+    cp pkg-template/glue/client.d.ts "$out/index.d.ts"
+  fi
+}
+
+build_flavour full full pkg
+build_flavour lite browser pkg/lite
+build_flavour templates templates pkg/templates
+
+cp pkg-template/cli.js pkg-template/cli-main.js pkg/ && chmod +x pkg/cli.js
+cp pkg-template/README.md LICENSE pkg/
+sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-template/package.json > pkg/package.json
+
+scripts/size-report.sh pkg pkg/lite pkg/templates

@@ -1,0 +1,8 @@
+// Compile-time check of the package's public types (tsc --noEmit); not executed.
+import { version, buildFlavor } from "omni-wasm";
+import * as templates from "omni-wasm/templates";
+
+const v: string = version();
+const f: string = buildFlavor();
+const t: string = templates.version();
+export { v, f, t };
