@@ -1,0 +1,464 @@
+//! Sync planning (templates.md section 9) and diff output (section 10).
+
+use std::collections::HashSet;
+
+use super::error::{Stage, TemplateError, TemplateErrors};
+use super::resource::{types, RenderedResource};
+use super::translate::{ANN_MANAGED, LABEL_CLUSTER, LABEL_MACHINE_SET};
+
+const LABEL_MSN_CONTROLLER: &str = "omni.sidero.dev/managed-by-machine-set-node-controller";
+
+/// An update: the resource as it is and as the template wants it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Update {
+    /// Current state.
+    pub old: RenderedResource,
+    /// Desired state (carries the old version and timestamps).
+    pub new: RenderedResource,
+}
+
+/// What a sync would do, in omnictl's order: all creates, then all updates, then each
+/// destroy phase (phase 0 = MachineSetNodes and MachineSets, phase 1 = everything else),
+/// waiting for a phase to be fully destroyed before starting the next.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct SyncPlan {
+    /// Resources to create, in canonical type order.
+    pub create: Vec<RenderedResource>,
+    /// Resources to update, in canonical type order of the new resource.
+    pub update: Vec<Update>,
+    /// Destroy phases (always two lists, possibly empty).
+    pub destroy: Vec<Vec<RenderedResource>>,
+}
+
+impl SyncPlan {
+    /// `true` when the plan changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.create.is_empty() && self.update.is_empty() && self.destroy.iter().all(Vec::is_empty)
+    }
+}
+
+fn canonical(t: &str) -> usize {
+    match t {
+        types::CLUSTER => 1,
+        types::EXTENSIONS_CONFIGURATION => 2,
+        types::CONFIG_PATCH => 3,
+        types::MACHINE_INSTALL_DISK_CONFIG => 4,
+        types::KUBERNETES_MANIFEST_GROUP => 5,
+        types::KUBERNETES_HEALTH_CHECK => 6,
+        types::MACHINE_SET => 7,
+        types::MACHINE_SET_NODE => 8,
+        types::KERNEL_ARGS => 9,
+        _ => 10,
+    }
+}
+
+fn same_key(a: &RenderedResource, b: &RenderedResource) -> bool {
+    a.metadata.resource_type == b.metadata.resource_type
+        && a.metadata.id == b.metadata.id
+        && a.metadata.namespace == b.metadata.namespace
+}
+
+fn equal(a: &RenderedResource, b: &RenderedResource) -> bool {
+    let (ma, mb) = (&a.metadata, &b.metadata);
+    let fa: HashSet<&String> = ma.finalizers.iter().collect();
+    let fb: HashSet<&String> = mb.finalizers.iter().collect();
+    ma.namespace == mb.namespace
+        && ma.resource_type == mb.resource_type
+        && ma.id == mb.id
+        && ma.phase == mb.phase
+        && ma.owner == mb.owner
+        && ma.version == mb.version
+        && ma.labels == mb.labels
+        && ma.annotations == mb.annotations
+        && fa == fb
+        && a.spec == b.spec
+}
+
+fn plan_error(msg: String) -> TemplateErrors {
+    TemplateErrors::one(Stage::Render, TemplateError::new(msg))
+}
+
+/// Plans a sync of `desired` (a rendered template for `cluster`) against `current`.
+///
+/// `current` is what the client read from Omni per templates.md 9.1: the Cluster, the
+/// resources labelled with the cluster of the listed types, KernelArgs/InstallDisk configs of
+/// those nodes, and every desired type+id that exists. Resources with an owner or the
+/// machine-set-node-controller label may be included: they are never planned, but an owned
+/// resource with a desired type+id is a conflict.
+///
+/// # Errors
+/// The ownership conflicts omnictl reports (`resource … belongs to cluster …`,
+/// `resource … already exists for cluster …`).
+pub fn plan(
+    cluster: &str,
+    desired: &[RenderedResource],
+    current: &[RenderedResource],
+) -> Result<SyncPlan, TemplateErrors> {
+    let mut plan = SyncPlan::default();
+    let mut matched = vec![false; desired.len()];
+    let mut destroy: Vec<RenderedResource> = Vec::new();
+    let desired_nodes: HashSet<&str> = desired
+        .iter()
+        .filter(|r| r.metadata.resource_type == types::MACHINE_SET_NODE)
+        .map(|r| r.metadata.id.as_str())
+        .collect();
+    for actual in current {
+        let owned = !actual.metadata.owner.is_empty()
+            || actual.metadata.labels.contains_key(LABEL_MSN_CONTROLLER);
+        if owned {
+            continue;
+        }
+        if let Some(i) = desired.iter().position(|d| same_key(d, actual)) {
+            if let Some(m) = matched.get_mut(i) {
+                *m = true;
+            }
+            let Some(want) = desired.get(i) else { continue };
+            let mut new = want.clone();
+            new.metadata.version = actual.metadata.version;
+            new.metadata.created = actual.metadata.created.clone();
+            new.metadata.updated = actual.metadata.updated.clone();
+            new.metadata.finalizers = actual.metadata.finalizers.clone();
+            if !equal(actual, &new) {
+                plan.update.push(Update {
+                    old: actual.clone(),
+                    new,
+                });
+            }
+            continue;
+        }
+        let t = actual.metadata.resource_type.as_str();
+        let managed = actual.metadata.annotations.contains_key(ANN_MANAGED);
+        let release = || {
+            let mut new = actual.clone();
+            new.metadata.annotations.remove(ANN_MANAGED);
+            Update {
+                old: actual.clone(),
+                new,
+            }
+        };
+        match t {
+            types::KERNEL_ARGS => {
+                if managed {
+                    plan.update.push(release());
+                }
+            }
+            types::MACHINE_INSTALL_DISK_CONFIG => {
+                if !managed {
+                    continue;
+                }
+                if desired_nodes.contains(actual.metadata.id.as_str()) {
+                    destroy.push(actual.clone());
+                } else {
+                    plan.update.push(release());
+                }
+            }
+            _ => {
+                if t != types::CLUSTER {
+                    let label = actual
+                        .metadata
+                        .labels
+                        .get(LABEL_CLUSTER)
+                        .map_or("", String::as_str);
+                    if label != cluster {
+                        return Err(plan_error(format!(
+                            "resource {} belongs to cluster \"{label}\", but template is for cluster \"{cluster}\"",
+                            actual.display_name()
+                        )));
+                    }
+                }
+                destroy.push(actual.clone());
+            }
+        }
+    }
+    for (i, want) in desired.iter().enumerate() {
+        if matched.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        let t = want.metadata.resource_type.as_str();
+        if t != types::KERNEL_ARGS && t != types::MACHINE_INSTALL_DISK_CONFIG {
+            if let Some(existing) = current.iter().find(|c| same_key(c, want)) {
+                let label = existing
+                    .metadata
+                    .labels
+                    .get(LABEL_CLUSTER)
+                    .map_or("", String::as_str);
+                return Err(plan_error(format!(
+                    "resource {} already exists for cluster \"{label}\", cannot create a conflicting resource for a different cluster",
+                    want.display_name()
+                )));
+            }
+        }
+        plan.create.push(want.clone());
+    }
+    plan.create
+        .sort_by_key(|r| canonical(&r.metadata.resource_type));
+    plan.update
+        .sort_by_key(|u| canonical(&u.new.metadata.resource_type));
+    plan.destroy = destroy_phases(destroy);
+    Ok(plan)
+}
+
+/// Deduplicates (cascade) and splits destroys into omnictl's two phases.
+pub(crate) fn destroy_phases(destroy: Vec<RenderedResource>) -> Vec<Vec<RenderedResource>> {
+    let sets: HashSet<String> = destroy
+        .iter()
+        .filter(|r| r.metadata.resource_type == types::MACHINE_SET)
+        .map(|r| r.metadata.id.clone())
+        .collect();
+    let clusters: HashSet<String> = destroy
+        .iter()
+        .filter(|r| r.metadata.resource_type == types::CLUSTER)
+        .map(|r| r.metadata.id.clone())
+        .collect();
+    let mut phase0 = Vec::new();
+    let mut phase1 = Vec::new();
+    for r in destroy {
+        let t = r.metadata.resource_type.as_str();
+        if t == types::MACHINE_SET_NODE
+            && r.metadata
+                .labels
+                .get(LABEL_MACHINE_SET)
+                .is_some_and(|s| sets.contains(s))
+        {
+            continue;
+        }
+        if t != types::CLUSTER
+            && r.metadata
+                .labels
+                .get(LABEL_CLUSTER)
+                .is_some_and(|c| clusters.contains(c))
+        {
+            continue;
+        }
+        if t == types::MACHINE_SET_NODE || t == types::MACHINE_SET {
+            phase0.push(r);
+        } else {
+            phase1.push(r);
+        }
+    }
+    phase0.sort_by_key(|r| canonical(&r.metadata.resource_type));
+    phase1.sort_by_key(|r| canonical(&r.metadata.resource_type));
+    vec![phase0, phase1]
+}
+
+/// Prints a plan as `omnictl cluster template diff` does: updates, creates, destroys.
+pub fn diff(plan: &SyncPlan) -> String {
+    let mut out = String::new();
+    let name = |r: &RenderedResource| {
+        format!(
+            "{}({}/{})",
+            r.metadata.resource_type, r.metadata.namespace, r.metadata.id
+        )
+    };
+    for u in &plan.update {
+        out.push_str(&unified_diff(
+            &name(&u.old),
+            &name(&u.new),
+            &u.old.to_yaml(2),
+            &u.new.to_yaml(2),
+        ));
+    }
+    for c in &plan.create {
+        out.push_str(&unified_diff("/dev/null", &name(c), "", &c.to_yaml(2)));
+    }
+    for phase in &plan.destroy {
+        for d in phase {
+            out.push_str(&unified_diff(&name(d), "/dev/null", &d.to_yaml(2), ""));
+        }
+    }
+    out
+}
+
+fn split_lines(s: &str) -> Vec<&str> {
+    if s.is_empty() {
+        return Vec::new();
+    }
+    s.strip_suffix('\n').unwrap_or(s).split('\n').collect()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Del,
+    Ins,
+}
+
+/// Myers' O((N+M)D) shortest edit script.
+fn myers(a: &[&str], b: &[&str]) -> Vec<Op> {
+    let n = a.len() as isize;
+    let m = b.len() as isize;
+    let max = (n + m) as usize;
+    let off = max as isize + 1;
+    let mut v = vec![0isize; 2 * max + 3];
+    let mut trace: Vec<Vec<isize>> = Vec::new();
+    let idx = |k: isize| (k + off) as usize;
+    'outer: for d in 0..=(max as isize) {
+        trace.push(v.clone());
+        let mut k = -d;
+        while k <= d {
+            let down = k == -d
+                || (k != d
+                    && v.get(idx(k - 1)).copied().unwrap_or(0)
+                        < v.get(idx(k + 1)).copied().unwrap_or(0));
+            let mut x = if down {
+                v.get(idx(k + 1)).copied().unwrap_or(0)
+            } else {
+                v.get(idx(k - 1)).copied().unwrap_or(0) + 1
+            };
+            let mut y = x - k;
+            while x < n && y < m && a.get(x as usize) == b.get(y as usize) {
+                x += 1;
+                y += 1;
+            }
+            if let Some(slot) = v.get_mut(idx(k)) {
+                *slot = x;
+            }
+            if x >= n && y >= m {
+                trace.push(v.clone());
+                break 'outer;
+            }
+            k += 2;
+        }
+    }
+    // backtrack
+    let mut ops = Vec::new();
+    let (mut x, mut y) = (n, m);
+    let steps = trace.len().saturating_sub(1);
+    for d in (0..steps).rev() {
+        let v = &trace[d];
+        let d = d as isize;
+        let k = x - y;
+        let down = k == -d
+            || (k != d
+                && v.get(idx(k - 1)).copied().unwrap_or(0)
+                    < v.get(idx(k + 1)).copied().unwrap_or(0));
+        let prev_k = if down { k + 1 } else { k - 1 };
+        let prev_x = v.get(idx(prev_k)).copied().unwrap_or(0);
+        let prev_y = prev_x - prev_k;
+        while x > prev_x && y > prev_y {
+            ops.push(Op::Eq);
+            x -= 1;
+            y -= 1;
+        }
+        if d > 0 {
+            if down {
+                ops.push(Op::Ins);
+                y -= 1;
+            } else {
+                ops.push(Op::Del);
+                x -= 1;
+            }
+        }
+    }
+    while x > 0 && y > 0 {
+        ops.push(Op::Eq);
+        x -= 1;
+        y -= 1;
+    }
+    ops.reverse();
+    ops
+}
+
+/// A unified diff (`---`/`+++` headers, 3 lines of context); empty when equal.
+pub fn unified_diff(old_name: &str, new_name: &str, old: &str, new: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    let a = split_lines(old);
+    let b = split_lines(new);
+    let mut out = format!("--- {old_name}\n+++ {new_name}\n");
+    if a.len() + b.len() > 75_000 {
+        out.push_str(&format!(
+            "@@ -1,{} +1,{} @@ diff too large to display\n",
+            a.len(),
+            b.len()
+        ));
+        return out;
+    }
+    let ops = myers(&a, &b);
+    // positions per op
+    let mut items: Vec<(Op, usize, usize)> = Vec::with_capacity(ops.len());
+    let (mut i, mut j) = (0usize, 0usize);
+    for op in ops {
+        items.push((op, i, j));
+        match op {
+            Op::Eq => {
+                i += 1;
+                j += 1;
+            }
+            Op::Del => i += 1,
+            Op::Ins => j += 1,
+        }
+    }
+    const CTX: usize = 3;
+    let changes: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| it.0 != Op::Eq)
+        .map(|(k, _)| k)
+        .collect();
+    let mut body = String::new();
+    let mut k = 0;
+    while k < changes.len() {
+        let start = changes[k].saturating_sub(CTX);
+        let mut end = changes[k];
+        while k + 1 < changes.len() && changes[k + 1] <= end + 2 * CTX + 1 {
+            k += 1;
+            end = changes[k];
+        }
+        let end = (end + CTX).min(items.len() - 1);
+        let slice = &items[start..=end];
+        let (oa, ob) = (slice[0].1, slice[0].2);
+        let ol = slice.iter().filter(|x| x.0 != Op::Ins).count();
+        let nl = slice.iter().filter(|x| x.0 != Op::Del).count();
+        let os = if ol == 0 { oa } else { oa + 1 };
+        let ns = if nl == 0 { ob } else { ob + 1 };
+        body.push_str(&format!("@@ -{os},{ol} +{ns},{nl} @@\n"));
+        for (op, x, y) in slice {
+            match op {
+                Op::Eq => {
+                    body.push(' ');
+                    body.push_str(a.get(*x).copied().unwrap_or_default());
+                }
+                Op::Del => {
+                    body.push('-');
+                    body.push_str(a.get(*x).copied().unwrap_or_default());
+                }
+                Op::Ins => {
+                    body.push('+');
+                    body.push_str(b.get(*y).copied().unwrap_or_default());
+                }
+            }
+            body.push('\n');
+        }
+        k += 1;
+    }
+    if body.len() > 512 * 1024 {
+        out.push_str(&format!(
+            "@@ -1,{} +1,{} @@ diff too large to display\n",
+            a.len(),
+            b.len()
+        ));
+        return out;
+    }
+    out.push_str(&body);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_and_change_hunks() {
+        assert_eq!(
+            unified_diff("/dev/null", "X", "", "a\nb\n"),
+            "--- /dev/null\n+++ X\n@@ -0,0 +1,2 @@\n+a\n+b\n"
+        );
+        assert_eq!(
+            unified_diff("X", "X", "a\nb\nc\n", "a\nB\nc\n"),
+            "--- X\n+++ X\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n"
+        );
+        assert_eq!(unified_diff("X", "X", "a\n", "a\n"), "");
+    }
+}
