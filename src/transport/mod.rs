@@ -1,1 +1,611 @@
-//! Transports: the gateway (`/api` JSON over fetch) and gRPC-web.
+//! Transports: how a call leaves the library.
+//!
+//! One [`Transport`] handle covers unary and server-streaming calls over either protocol:
+//!
+//! - [`Protocol::Gateway`]: Omni's grpc-gateway JSON API under `/api/` through global `fetch`
+//!   (request JSON, NDJSON streams decoded incrementally, metadata as `Grpc-Metadata-*`).
+//!   Works against every stock Omni.
+//! - [`Protocol::GrpcWeb`]: gRPC-web through `tonic-web-wasm-client` (binary frames, trailers).
+//!   Needs a gRPC-web proxy in front of Omni (Envoy, Traefik).
+//! - [`Protocol::Memory`]: an in-process handler, for unit tests without a server.
+//!
+//! Every call is signed (`siderov1`) when the transport has a signer. A call rejected as
+//! `UNAUTHENTICATED` whose response `Date` header shows a clock skew is retried once with a
+//! corrected timestamp. Reads (`CallKind::Read`) are retried on `UNAVAILABLE` with exponential
+//! backoff and jitter, bounded; writes are never retried on their own.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::stream::LocalBoxStream;
+use futures::StreamExt as _;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::auth::{sign_grpc, Metadata, SharedSigner, SkewClock};
+use crate::{Code, Error, Result};
+
+mod backoff;
+#[cfg(target_arch = "wasm32")]
+mod fetch;
+#[cfg(target_arch = "wasm32")]
+mod gateway;
+#[cfg(target_arch = "wasm32")]
+mod grpc_web;
+mod memory;
+pub mod runtime;
+
+pub use backoff::Backoff;
+pub use memory::{MemoryHandler, MemoryReply};
+
+/// The wire protocol of a [`Transport`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// Omni's `/api/` JSON gateway (works against any Omni).
+    Gateway,
+    /// gRPC-web (needs a translating proxy in front of Omni).
+    GrpcWeb,
+    /// An in-process handler (tests).
+    Memory,
+}
+
+impl Protocol {
+    /// Parse `"gateway"` or `"grpc-web"` (also `grpcweb`, `grpc_web`).
+    pub fn parse(s: &str) -> Result<Protocol> {
+        match s.to_ascii_lowercase().as_str() {
+            "gateway" | "json" | "api" => Ok(Protocol::Gateway),
+            "grpc-web" | "grpcweb" | "grpc_web" => Ok(Protocol::GrpcWeb),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown transport {other:?}: expected \"gateway\" or \"grpc-web\""
+            ))),
+        }
+    }
+}
+
+/// Whether a call may be retried automatically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// A read (Get, List, Watch, config downloads): retried on `UNAVAILABLE`.
+    Read,
+    /// A write: never retried on its own.
+    Write,
+}
+
+/// Per-call options.
+#[derive(Clone, Default)]
+pub struct CallOptions {
+    /// Give up (and abort the fetch) after this long. Defaults to no timeout.
+    pub timeout: Option<Duration>,
+    /// Abort the call when this signal fires (browsers, Node, workerd).
+    #[cfg(target_arch = "wasm32")]
+    pub signal: Option<web_sys::AbortSignal>,
+}
+
+impl fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the observer hook hears about every finished call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallReport {
+    /// Full gRPC method path, e.g. `/cosi.resource.State/List`.
+    pub method: String,
+    /// Wall time from the first attempt to the outcome (for streams: until opened).
+    pub duration_ms: u64,
+    /// `OK` or the error's code name.
+    pub outcome: Code,
+    /// How many extra attempts were made (backoff retries and the skew retry).
+    pub retries: u32,
+}
+
+/// A callback that observes every call (latency dashboards); must not panic.
+pub type Observer = Rc<dyn Fn(&CallReport)>;
+
+/// Settings of a [`Transport`].
+#[derive(Clone)]
+pub struct TransportConfig {
+    /// Protocol to speak.
+    pub protocol: Protocol,
+    /// Base URL of Omni (scheme + host + optional port), without a trailing slash.
+    pub base_url: String,
+    /// Signs every call when set.
+    pub signer: Option<SharedSigner>,
+    /// Retry policy for reads.
+    pub backoff: Backoff,
+    /// Called after every call.
+    pub observer: Option<Observer>,
+    /// The in-process handler for [`Protocol::Memory`].
+    pub memory: Option<MemoryHandler>,
+    /// Extra metadata sent with every call.
+    pub default_metadata: Metadata,
+}
+
+impl fmt::Debug for TransportConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportConfig")
+            .field("protocol", &self.protocol)
+            .field("base_url", &self.base_url)
+            .field(
+                "signer",
+                &self.signer.as_ref().map(|s| s.key_id().to_string()),
+            )
+            .field("backoff", &self.backoff)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Check and normalise an endpoint URL.
+///
+/// `https://` is always accepted; `http://` only for loopback hosts (`localhost`, `127.x`,
+/// `[::1]`) unless `allow_insecure_http` is set. `grpc://`/`grpcs://` (omniconfig style) are
+/// mapped to `http://`/`https://`. A trailing slash and any path are removed.
+pub fn normalize_endpoint(url: &str, allow_insecure_http: bool) -> Result<String> {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "endpoint {url:?} must start with https:// or http://"
+        ))
+    })?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "https" | "grpcs" => "https",
+        "http" | "grpc" => "http",
+        other => {
+            return Err(Error::InvalidArgument(format!(
+                "endpoint scheme {other:?} is not supported (use https:// or http://)"
+            )))
+        }
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return Err(Error::InvalidArgument(format!(
+            "endpoint {url:?} needs a host (and no user info)"
+        )));
+    }
+    if scheme == "http" && !allow_insecure_http && !is_loopback(authority) {
+        return Err(Error::InvalidArgument(format!(
+            "refusing plain http:// to non-loopback host {authority:?}: use https://, or opt in with allowInsecureHttp"
+        )));
+    }
+    Ok(format!("{scheme}://{authority}"))
+}
+
+fn is_loopback(authority: &str) -> bool {
+    let host = if let Some(rest) = authority.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "::1"
+        || host.strip_prefix("127.").is_some_and(|r| {
+            r.split('.').count() == 3 && r.split('.').all(|p| p.parse::<u8>().is_ok())
+        })
+}
+
+/// A message that can travel over both protocols.
+pub trait Message:
+    prost::Message + Serialize + DeserializeOwned + Default + Clone + 'static
+{
+}
+impl<T: prost::Message + Serialize + DeserializeOwned + Default + Clone + 'static> Message for T {}
+
+/// What one attempt of a call produced, plus the server's `Date` for skew learning.
+pub(crate) struct Failure {
+    pub(crate) error: Error,
+    pub(crate) server_date: Option<String>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure {
+            error,
+            server_date: None,
+        }
+    }
+}
+
+/// A cheap-to-clone handle that sends calls to one Omni endpoint.
+#[derive(Clone)]
+pub struct Transport {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    config: TransportConfig,
+    skew: RefCell<SkewClock>,
+    calls: Cell<u64>,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    /// A transport with `config`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a memory transport without a handler.
+    pub fn new(config: TransportConfig) -> Result<Transport> {
+        if config.protocol == Protocol::Memory && config.memory.is_none() {
+            return Err(Error::InvalidArgument(
+                "the memory transport needs a handler".into(),
+            ));
+        }
+        Ok(Transport {
+            inner: Rc::new(Inner {
+                config,
+                skew: RefCell::new(SkewClock::new()),
+                calls: Cell::new(0),
+            }),
+        })
+    }
+
+    /// The protocol this transport speaks.
+    pub fn protocol(&self) -> Protocol {
+        self.inner.config.protocol
+    }
+
+    /// The endpoint's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.inner.config.base_url
+    }
+
+    /// The signer, if any.
+    pub fn signer(&self) -> Option<&SharedSigner> {
+        self.inner.config.signer.as_ref()
+    }
+
+    /// Seconds the server's clock is ahead of ours, as learned from `Date` headers.
+    pub fn clock_offset_secs(&self) -> i64 {
+        self.inner.skew.borrow().offset_secs()
+    }
+
+    /// How many calls were started (attempts not counted).
+    pub fn call_count(&self) -> u64 {
+        self.inner.calls.get()
+    }
+
+    async fn prepare(&self, method: &str, mut md: Metadata, signed: bool) -> Result<Metadata> {
+        for (k, vs) in self.inner.config.default_metadata.iter() {
+            if !md.contains(k) {
+                for v in vs {
+                    md.append(k, v.clone());
+                }
+            }
+        }
+        if signed {
+            if let Some(signer) = &self.inner.config.signer {
+                let now = self.inner.skew.borrow().server_now(runtime::now_secs());
+                sign_grpc(signer.as_ref(), method, &mut md, now).await?;
+            }
+        }
+        Ok(md)
+    }
+
+    /// Learn the server clock from a failure; `true` if the skew is large enough that a
+    /// re-signed retry can help.
+    fn learn_skew(&self, failure: &Failure) -> bool {
+        if failure.error.code() != Code::Unauthenticated || self.inner.config.signer.is_none() {
+            return false;
+        }
+        let Some(date) = failure.server_date.as_deref() else {
+            return false;
+        };
+        let before = self.inner.skew.borrow().offset_secs();
+        let local = runtime::now_secs();
+        if self
+            .inner
+            .skew
+            .borrow_mut()
+            .observe_date_header(local, date)
+            .is_err()
+        {
+            return false;
+        }
+        let after = self.inner.skew.borrow().offset_secs();
+        // Omni accepts ±5 min; only a skew near that window explains the rejection.
+        (after - before).abs() >= 60 || after.abs() >= 240
+    }
+
+    fn report(&self, method: &str, started: f64, outcome: Code, retries: u32) {
+        if let Some(obs) = &self.inner.config.observer {
+            let elapsed = (runtime::now_millis() - started).max(0.0);
+            obs(&CallReport {
+                method: method.to_string(),
+                duration_ms: elapsed as u64,
+                outcome,
+                retries,
+            });
+        }
+    }
+
+    /// A unary call of `method` (full path, `/pkg.Service/Method`).
+    ///
+    /// # Errors
+    /// The server's status, a transport failure, or [`Error::Cancelled`].
+    pub async fn unary<Req: Message, Resp: Message>(
+        &self,
+        method: &str,
+        md: Metadata,
+        request: &Req,
+        kind: CallKind,
+        opts: &CallOptions,
+    ) -> Result<Resp> {
+        self.unary_with(method, md, request, kind, opts, true).await
+    }
+
+    /// Like [`unary`](Self::unary); `signed = false` sends no signature (the unsigned auth RPCs).
+    ///
+    /// # Errors
+    /// As [`unary`](Self::unary).
+    pub async fn unary_with<Req: Message, Resp: Message>(
+        &self,
+        method: &str,
+        md: Metadata,
+        request: &Req,
+        kind: CallKind,
+        opts: &CallOptions,
+        signed: bool,
+    ) -> Result<Resp> {
+        self.inner.calls.set(self.inner.calls.get() + 1);
+        let started = runtime::now_millis();
+        let mut retries = 0u32;
+        let mut skew_retried = false;
+        let mut backoff = self.inner.config.backoff.clone();
+        loop {
+            let attempt = async {
+                let md = self.prepare(method, md.clone(), signed).await?;
+                self.attempt_unary::<Req, Resp>(method, md, request, opts)
+                    .await
+            };
+            let result: std::result::Result<Resp, Failure> = attempt.await;
+            match result {
+                Ok(resp) => {
+                    self.report(method, started, Code::Ok, retries);
+                    return Ok(resp);
+                }
+                Err(failure) => {
+                    if !skew_retried && self.learn_skew(&failure) {
+                        skew_retried = true;
+                        retries += 1;
+                        continue;
+                    }
+                    if kind == CallKind::Read && failure.error.is_retryable() {
+                        if let Some(delay) = backoff.next_delay() {
+                            retries += 1;
+                            runtime::sleep(delay, opts).await?;
+                            continue;
+                        }
+                    }
+                    self.report(method, started, failure.error.code(), retries);
+                    return Err(failure.error);
+                }
+            }
+        }
+    }
+
+    async fn attempt_unary<Req: Message, Resp: Message>(
+        &self,
+        method: &str,
+        md: Metadata,
+        request: &Req,
+        opts: &CallOptions,
+    ) -> std::result::Result<Resp, Failure> {
+        match self.inner.config.protocol {
+            Protocol::Memory => {
+                let handler = self
+                    .inner
+                    .config
+                    .memory
+                    .as_ref()
+                    .ok_or_else(|| Error::Transport("no memory handler".into()))?;
+                let mut replies = memory::call(handler, method, &md, request)?;
+                if replies.len() != 1 {
+                    return Err(Error::Transport(format!(
+                        "unary {method} answered with {} messages",
+                        replies.len()
+                    ))
+                    .into());
+                }
+                let reply = replies.remove(0);
+                serde_json::from_value(reply)
+                    .map_err(|e| Error::Decode(format!("{method} response: {e}")).into())
+            }
+            #[cfg(target_arch = "wasm32")]
+            Protocol::Gateway => {
+                gateway::unary(&self.inner.config.base_url, method, &md, request, opts).await
+            }
+            #[cfg(target_arch = "wasm32")]
+            Protocol::GrpcWeb => {
+                grpc_web::unary(&self.inner.config.base_url, method, &md, request, opts).await
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Protocol::Gateway | Protocol::GrpcWeb => {
+                let _ = opts;
+                Err(Error::Transport(
+                    "the fetch-based transports exist only in the wasm build".into(),
+                )
+                .into())
+            }
+        }
+    }
+
+    /// A server-streaming call. Opening is retried like a read (on `UNAVAILABLE`, with
+    /// backoff) when `kind` is [`CallKind::Read`]; once messages flow, errors end the stream
+    /// (the watcher decides about resuming). Dropping the stream aborts the fetch.
+    pub fn server_streaming<Req: Message, Resp: Message>(
+        &self,
+        method: &str,
+        md: Metadata,
+        request: Req,
+        kind: CallKind,
+        opts: CallOptions,
+    ) -> LocalBoxStream<'static, Result<Resp>> {
+        let this = self.clone();
+        let method = method.to_string();
+        let open = async move {
+            this.inner.calls.set(this.inner.calls.get() + 1);
+            let started = runtime::now_millis();
+            let mut retries = 0u32;
+            let mut skew_retried = false;
+            let mut backoff = this.inner.config.backoff.clone();
+            loop {
+                let attempt = async {
+                    let md = this.prepare(&method, md.clone(), true).await?;
+                    this.attempt_stream::<Req, Resp>(&method, md, &request, &opts)
+                        .await
+                };
+                match attempt.await {
+                    Ok(mut stream) => {
+                        // Wait for the first item so that errors the server sends before any
+                        // message (auth, arguments, UNAVAILABLE) are retried like unary ones.
+                        match stream.next().await {
+                            Some(Err(e)) if !matches!(e, Error::Cancelled(_)) => {
+                                let failure = Failure {
+                                    error: e,
+                                    server_date: None,
+                                };
+                                if kind == CallKind::Read && failure.error.is_retryable() {
+                                    if let Some(delay) = backoff.next_delay() {
+                                        retries += 1;
+                                        runtime::sleep(delay, &opts).await?;
+                                        continue;
+                                    }
+                                }
+                                this.report(&method, started, failure.error.code(), retries);
+                                return Err(failure.error);
+                            }
+                            first => {
+                                this.report(&method, started, Code::Ok, retries);
+                                let head = futures::stream::iter(first);
+                                return Ok(head.chain(stream).boxed_local());
+                            }
+                        }
+                    }
+                    Err(failure) => {
+                        if !skew_retried && this.learn_skew(&failure) {
+                            skew_retried = true;
+                            retries += 1;
+                            continue;
+                        }
+                        if kind == CallKind::Read && failure.error.is_retryable() {
+                            if let Some(delay) = backoff.next_delay() {
+                                retries += 1;
+                                runtime::sleep(delay, &opts).await?;
+                                continue;
+                            }
+                        }
+                        this.report(&method, started, failure.error.code(), retries);
+                        return Err(failure.error);
+                    }
+                }
+            }
+        };
+        futures::stream::once(open)
+            .map(
+                |opened: Result<LocalBoxStream<'static, Result<Resp>>>| match opened {
+                    Ok(s) => s,
+                    Err(e) => futures::stream::iter([Err(e)]).boxed_local(),
+                },
+            )
+            .flatten()
+            .boxed_local()
+    }
+
+    async fn attempt_stream<Req: Message, Resp: Message>(
+        &self,
+        method: &str,
+        md: Metadata,
+        request: &Req,
+        opts: &CallOptions,
+    ) -> std::result::Result<LocalBoxStream<'static, Result<Resp>>, Failure> {
+        match self.inner.config.protocol {
+            Protocol::Memory => {
+                let handler = self
+                    .inner
+                    .config
+                    .memory
+                    .as_ref()
+                    .ok_or_else(|| Error::Transport("no memory handler".into()))?;
+                let replies = memory::call(handler, method, &md, request)?;
+                let method = method.to_string();
+                Ok(futures::stream::iter(replies.into_iter().map(move |v| {
+                    serde_json::from_value(v)
+                        .map_err(|e| Error::Decode(format!("{method} stream message: {e}")))
+                }))
+                .boxed_local())
+            }
+            #[cfg(target_arch = "wasm32")]
+            Protocol::Gateway => {
+                gateway::server_streaming(&self.inner.config.base_url, method, &md, request, opts)
+                    .await
+            }
+            #[cfg(target_arch = "wasm32")]
+            Protocol::GrpcWeb => {
+                grpc_web::server_streaming(&self.inner.config.base_url, method, &md, request, opts)
+                    .await
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Protocol::Gateway | Protocol::GrpcWeb => {
+                let _ = opts;
+                Err(Error::Transport(
+                    "the fetch-based transports exist only in the wasm build".into(),
+                )
+                .into())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_checked_and_normalised() {
+        assert_eq!(
+            normalize_endpoint("https://omni.example.org/", false).unwrap(),
+            "https://omni.example.org"
+        );
+        assert_eq!(
+            normalize_endpoint("grpc://127.0.0.1:8080", false).unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            normalize_endpoint("http://localhost:8099/x", false).unwrap(),
+            "http://localhost:8099"
+        );
+        assert_eq!(
+            normalize_endpoint("http://[::1]:1", false).unwrap(),
+            "http://[::1]:1"
+        );
+        assert!(normalize_endpoint("http://omni.example.org", false).is_err());
+        assert!(normalize_endpoint("http://127.0.0.1.evil.com", false).is_err());
+        assert_eq!(
+            normalize_endpoint("http://omni.lan", true).unwrap(),
+            "http://omni.lan"
+        );
+        assert!(normalize_endpoint("ftp://x", true).is_err());
+        assert!(normalize_endpoint("omni.example.org", true).is_err());
+        assert!(normalize_endpoint("https://user:pw@h", true).is_err());
+    }
+
+    #[test]
+    fn protocol_names_parse() {
+        assert_eq!(Protocol::parse("gateway").unwrap(), Protocol::Gateway);
+        assert_eq!(Protocol::parse("grpc-web").unwrap(), Protocol::GrpcWeb);
+        assert!(Protocol::parse("grpc").is_err());
+    }
+}

@@ -1,0 +1,235 @@
+//! `fetch` plumbing for wasm: the global `fetch` (no `window`, so it works in browsers, Node and
+//! workerd), an abort guard that really aborts the request when the call is dropped, cancelled
+//! by the caller's `AbortSignal` or timed out, and timers.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use js_sys::{Function, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, Request, RequestInit, Response};
+
+use crate::{Code, Error, Result};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &Request) -> Promise;
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: i32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+}
+
+const NONE: u8 = 0;
+const CANCELLED: u8 = 1;
+const TIMED_OUT: u8 = 2;
+
+/// Owns an `AbortController` for one request. Dropping it aborts the fetch (a no-op when the
+/// request already finished), so an abandoned call never keeps a connection open.
+pub(crate) struct AbortGuard {
+    ctrl: AbortController,
+    reason: Rc<Cell<u8>>,
+    timer: Option<(JsValue, Closure<dyn FnMut()>)>,
+    link: Option<(AbortSignal, Closure<dyn FnMut()>)>,
+}
+
+impl AbortGuard {
+    pub(crate) fn new(signal: Option<&AbortSignal>, timeout: Option<Duration>) -> Result<Self> {
+        let ctrl = AbortController::new().map_err(js_err)?;
+        let reason = Rc::new(Cell::new(NONE));
+        let mut guard = AbortGuard {
+            ctrl,
+            reason,
+            timer: None,
+            link: None,
+        };
+        if let Some(signal) = signal {
+            if signal.aborted() {
+                return Err(Error::Cancelled("aborted before the call started".into()));
+            }
+            let ctrl = guard.ctrl.clone();
+            let reason = guard.reason.clone();
+            let on_abort = Closure::<dyn FnMut()>::new(move || {
+                if reason.get() == NONE {
+                    reason.set(CANCELLED);
+                }
+                ctrl.abort();
+            });
+            signal
+                .add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref())
+                .map_err(js_err)?;
+            guard.link = Some((signal.clone(), on_abort));
+        }
+        if let Some(t) = timeout {
+            let ctrl = guard.ctrl.clone();
+            let reason = guard.reason.clone();
+            let on_timeout = Closure::<dyn FnMut()>::new(move || {
+                if reason.get() == NONE {
+                    reason.set(TIMED_OUT);
+                }
+                ctrl.abort();
+            });
+            let ms = i32::try_from(t.as_millis()).unwrap_or(i32::MAX);
+            let handle = set_timeout(on_timeout.as_ref().unchecked_ref(), ms);
+            guard.timer = Some((handle, on_timeout));
+        }
+        Ok(guard)
+    }
+
+    pub(crate) fn signal(&self) -> AbortSignal {
+        self.ctrl.signal()
+    }
+
+    /// The error to report when a JS promise of this request rejected.
+    pub(crate) fn error_for(&self, e: JsValue, what: &str) -> Error {
+        match self.reason.get() {
+            CANCELLED => Error::Cancelled(format!("{what}: aborted by the caller")),
+            TIMED_OUT => Error::status(Code::DeadlineExceeded, format!("{what}: timed out")),
+            _ => Error::Transport(format!("{what}: {}", describe(&e))),
+        }
+    }
+}
+
+impl Drop for AbortGuard {
+    fn drop(&mut self) {
+        self.ctrl.abort();
+        if let Some((handle, _)) = self.timer.take() {
+            clear_timeout(&handle);
+        }
+        if let Some((signal, cb)) = self.link.take() {
+            let _ =
+                signal.remove_event_listener_with_callback("abort", cb.as_ref().unchecked_ref());
+        }
+    }
+}
+
+/// A readable text for a JS exception or rejection value.
+pub(crate) fn describe(e: &JsValue) -> String {
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        let msg: String = err.message().into();
+        let cause = Reflect::get(err, &"cause".into())
+            .ok()
+            .filter(|c| !c.is_undefined() && !c.is_null())
+            .map(|c| describe(&c));
+        match cause {
+            Some(c) if !c.is_empty() => format!("{msg} ({c})"),
+            _ => msg,
+        }
+    } else if let Some(s) = e.as_string() {
+        s
+    } else {
+        format!("{e:?}")
+    }
+}
+
+pub(crate) fn js_err(e: JsValue) -> Error {
+    Error::Transport(describe(&e))
+}
+
+/// POST `body` to `url` with `headers`; resolves to the response (any status).
+pub(crate) async fn post(
+    url: &str,
+    headers: &[(String, String)],
+    body: &str,
+    guard: &AbortGuard,
+) -> Result<Response> {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    init.set_signal(Some(&guard.signal()));
+    let h = web_sys::Headers::new().map_err(js_err)?;
+    for (k, v) in headers {
+        h.append(k, v)
+            .map_err(|e| Error::InvalidArgument(format!("header {k}: {}", describe(&e))))?;
+    }
+    init.set_headers(&h);
+    let request = Request::new_with_str_and_init(url, &init).map_err(js_err)?;
+    let resp = JsFuture::from(global_fetch(&request))
+        .await
+        .map_err(|e| guard.error_for(e, &format!("POST {url}")))?;
+    resp.dyn_into::<Response>()
+        .map_err(|_| Error::Transport("fetch did not return a Response".into()))
+}
+
+/// The whole body as text.
+pub(crate) async fn text(resp: &Response, guard: &AbortGuard) -> Result<String> {
+    let p = resp.text().map_err(js_err)?;
+    let v = JsFuture::from(p)
+        .await
+        .map_err(|e| guard.error_for(e, "reading the response"))?;
+    Ok(v.as_string().unwrap_or_default())
+}
+
+/// Reads a response body chunk by chunk.
+pub(crate) struct BodyReader {
+    reader: web_sys::ReadableStreamDefaultReader,
+}
+
+impl BodyReader {
+    pub(crate) fn new(resp: &Response) -> Result<Option<Self>> {
+        let Some(body) = resp.body() else {
+            return Ok(None);
+        };
+        let reader = body
+            .get_reader()
+            .dyn_into::<web_sys::ReadableStreamDefaultReader>()
+            .map_err(|_| Error::Transport("response body has no default reader".into()))?;
+        Ok(Some(BodyReader { reader }))
+    }
+
+    /// The next chunk, or `None` at the end.
+    pub(crate) async fn next(&self, guard: &AbortGuard) -> Result<Option<Vec<u8>>> {
+        let v = JsFuture::from(self.reader.read())
+            .await
+            .map_err(|e| guard.error_for(e, "reading the response stream"))?;
+        let done = Reflect::get(&v, &"done".into())
+            .map(|d| d.is_truthy())
+            .unwrap_or(true);
+        if done {
+            return Ok(None);
+        }
+        let value = Reflect::get(&v, &"value".into()).map_err(js_err)?;
+        let bytes = value
+            .dyn_into::<Uint8Array>()
+            .map_err(|_| Error::Transport("stream chunk is not bytes".into()))?;
+        Ok(Some(bytes.to_vec()))
+    }
+}
+
+/// Sleep `d` on a JS timer; rejects early with [`Error::Cancelled`] if `signal` fires.
+pub(crate) async fn sleep(d: Duration, signal: Option<&AbortSignal>) -> Result<()> {
+    if signal.is_some_and(AbortSignal::aborted) {
+        return Err(Error::Cancelled("aborted".into()));
+    }
+    let ms = i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
+    let signal = signal.cloned();
+    let promise = Promise::new(&mut |resolve, reject| {
+        let _ = set_timeout(&resolve, ms);
+        if let Some(s) = &signal {
+            let _ = s.add_event_listener_with_callback("abort", &reject);
+        }
+    });
+    JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(|_| Error::Cancelled("aborted while waiting to retry".into()))
+}
+
+/// Resolves when `signal` fires (never, without a signal).
+pub(crate) async fn aborted(signal: Option<AbortSignal>) -> Error {
+    let Some(signal) = signal else {
+        return futures::future::pending().await;
+    };
+    if signal.aborted() {
+        return Error::Cancelled("aborted by the caller".into());
+    }
+    let promise = Promise::new(&mut |resolve, _reject| {
+        let _ = signal.add_event_listener_with_callback("abort", &resolve);
+    });
+    let _ = JsFuture::from(promise).await;
+    Error::Cancelled("aborted by the caller".into())
+}

@@ -1,0 +1,135 @@
+//! gRPC-web through `tonic-web-wasm-client` (binary `application/grpc-web+proto` over fetch).
+//!
+//! Needs a gRPC-web proxy in front of Omni. Dropping a call drops the client's own abort
+//! guard, which aborts the fetch; the caller's `AbortSignal` is raced against the call.
+
+use futures::stream::LocalBoxStream;
+use futures::StreamExt as _;
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
+
+use super::fetch::aborted;
+use super::{CallOptions, Failure, Message};
+use crate::auth::Metadata;
+use crate::{Code, Error, Result};
+
+fn client(base: &str, opts: &CallOptions) -> tonic::client::Grpc<tonic_web_wasm_client::Client> {
+    let mut fetch = tonic_web_wasm_client::options::FetchOptions::new();
+    if let Some(t) = opts.timeout {
+        fetch = fetch.timeout(t);
+    }
+    tonic::client::Grpc::new(tonic_web_wasm_client::Client::new_with_options(
+        base.to_string(),
+        fetch,
+    ))
+}
+
+fn request<Req: Message + Clone>(md: &Metadata, req: &Req) -> Result<tonic::Request<Req>> {
+    let mut r = tonic::Request::new(req.clone());
+    for (k, v) in md.pairs() {
+        let key = AsciiMetadataKey::from_bytes(k.as_bytes())
+            .map_err(|_| Error::InvalidArgument(format!("bad metadata key {k:?}")))?;
+        let value = AsciiMetadataValue::try_from(v)
+            .map_err(|_| Error::InvalidArgument(format!("metadata {k:?} is not ASCII")))?;
+        r.metadata_mut().append(key, value);
+    }
+    Ok(r)
+}
+
+fn failure(status: tonic::Status) -> Failure {
+    let server_date = status
+        .metadata()
+        .get("date")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let code = Code::from_i32(status.code() as i32);
+    let error = if code == Code::Unknown && status.message().contains("fetch") {
+        Error::Transport(status.message().to_string())
+    } else {
+        Error::status(code, status.message())
+    };
+    Failure { error, server_date }
+}
+
+fn path(method: &str) -> Result<http::uri::PathAndQuery> {
+    http::uri::PathAndQuery::try_from(method)
+        .map_err(|e| Error::InvalidArgument(format!("bad method path {method:?}: {e}")))
+}
+
+pub(super) async fn unary<Req: Message + Clone, Resp: Message>(
+    base: &str,
+    method: &str,
+    md: &Metadata,
+    req: &Req,
+    opts: &CallOptions,
+) -> std::result::Result<Resp, Failure> {
+    let mut grpc = client(base, opts);
+    let request = request(md, req)?;
+    let path = path(method)?;
+    let call = async move {
+        grpc.ready()
+            .await
+            .map_err(|e| Failure::from(Error::Transport(e.to_string())))?;
+        let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+        grpc.unary(request, path, codec)
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(failure)
+    };
+    futures::pin_mut!(call);
+    let cancel = aborted(opts.signal.clone());
+    futures::pin_mut!(cancel);
+    match futures::future::select(call, cancel).await {
+        futures::future::Either::Left((r, _)) => r,
+        futures::future::Either::Right((e, _)) => Err(e.into()),
+    }
+}
+
+pub(super) async fn server_streaming<Req: Message + Clone, Resp: Message>(
+    base: &str,
+    method: &str,
+    md: &Metadata,
+    req: &Req,
+    opts: &CallOptions,
+) -> std::result::Result<LocalBoxStream<'static, Result<Resp>>, Failure> {
+    let mut grpc = client(base, opts);
+    let request = request(md, req)?;
+    let path = path(method)?;
+    let signal = opts.signal.clone();
+    let open = async move {
+        grpc.ready()
+            .await
+            .map_err(|e| Failure::from(Error::Transport(e.to_string())))?;
+        let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+        grpc.server_streaming(request, path, codec)
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(failure)
+    };
+    futures::pin_mut!(open);
+    let cancel = aborted(signal.clone());
+    futures::pin_mut!(cancel);
+    let streaming = match futures::future::select(open, cancel).await {
+        futures::future::Either::Left((r, _)) => r?,
+        futures::future::Either::Right((e, _)) => return Err(e.into()),
+    };
+    // Race every message against the caller's signal; dropping `streaming` aborts the fetch.
+    let stream = futures::stream::unfold(Some((streaming, signal)), |state| async move {
+        let (mut s, signal) = state?;
+        let out = {
+            let next = s.message();
+            futures::pin_mut!(next);
+            let cancel = aborted(signal.clone());
+            futures::pin_mut!(cancel);
+            match futures::future::select(next, cancel).await {
+                futures::future::Either::Left((r, _)) => r,
+                futures::future::Either::Right((e, _)) => return Some((Err(e), None)),
+            }
+        };
+        match out {
+            Ok(Some(m)) => Some((Ok(m), Some((s, signal)))),
+            Ok(None) => None,
+            Err(status) => Some((Err(failure(status).error), None)),
+        }
+    });
+    Ok(stream.boxed_local())
+}
