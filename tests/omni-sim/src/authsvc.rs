@@ -1,0 +1,175 @@
+//! `auth.AuthService`: key registration and confirmation (§1.5, §4.7).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::{Request, Response, Status};
+
+use crate::auth::{self, KeyMaterial, KeyRecord, Role};
+use crate::pb::auth::{
+    auth_service_server::AuthService, AwaitPublicKeyConfirmationRequest, ConfirmPublicKeyRequest,
+    RegisterPublicKeyRequest, RegisterPublicKeyResponse, RevokePublicKeyRequest,
+};
+use crate::Core;
+
+pub struct AuthSvc {
+    pub core: Arc<Core>,
+}
+
+/// How long AwaitPublicKeyConfirmation waits (Omni: 5 minutes).
+pub const AWAIT_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[tonic::async_trait]
+impl AuthService for AuthSvc {
+    async fn register_public_key(
+        &self,
+        req: Request<RegisterPublicKeyRequest>,
+    ) -> Result<Response<RegisterPublicKeyResponse>, Status> {
+        self.core
+            .enter(req.metadata(), "/auth.AuthService/RegisterPublicKey", false)
+            .await?;
+        let r = req.into_inner();
+        let email = r
+            .identity
+            .map(|i| i.email.to_lowercase())
+            .unwrap_or_default();
+        if email.is_empty() {
+            return Err(Status::invalid_argument("identity is required"));
+        }
+        let pk = r
+            .public_key
+            .ok_or_else(|| Status::invalid_argument("public key is required"))?;
+        let now = self.core.now_secs();
+        let (material, id, armored, created, expires) = if let Some(plain) = pk.plain_key {
+            let nb = plain.not_before.map(|t| t.seconds).unwrap_or(0);
+            let na = plain.not_after.map(|t| t.seconds).unwrap_or(0);
+            let (vk, id) = auth::validate_plain_key(&plain.key_pem, nb, na, now)
+                .map_err(|e| Status::invalid_argument(format!("invalid public key: {e}")))?;
+            (KeyMaterial::Ecdsa(vk), id, plain.key_pem, nb, na)
+        } else if !pk.webauthn_data.is_empty() {
+            return Err(Status::unimplemented("webauthn is not supported"));
+        } else if !pk.pgp_data.is_empty() {
+            let text = String::from_utf8(pk.pgp_data)
+                .map_err(|_| Status::unknown("failed to parse PGP key: not armored text"))?;
+            let info =
+                auth::validate_pgp_key(&text, auth::USER_KEY_MAX_SECS, now).map_err(|e| {
+                    if e.starts_with("failed to parse") {
+                        Status::unknown(e)
+                    } else {
+                        Status::invalid_argument(format!("invalid public key: {e}"))
+                    }
+                })?;
+            if info.email != email {
+                return Err(Status::invalid_argument(format!(
+                    "key identity {:?} does not match {:?}",
+                    info.email, email
+                )));
+            }
+            (
+                KeyMaterial::Pgp(Box::new(info.key)),
+                info.fingerprint,
+                text,
+                info.created,
+                info.expires,
+            )
+        } else {
+            return Err(Status::invalid_argument("public key is required"));
+        };
+        let login_url = format!(
+            "{}/authenticate?flow=cli&public-key-id={}",
+            self.core.url(),
+            id
+        );
+        // Unknown users get the same answer but nothing is stored (anti-enumeration).
+        if let Some(user) = self.core.dir.user(&email) {
+            if self.core.dir.key(&id).is_none() {
+                let role = if r.skip_user_role {
+                    Role::parse(&r.role).ok_or_else(|| {
+                        Status::invalid_argument(format!("unknown role {:?}", r.role))
+                    })?
+                } else {
+                    user.role
+                };
+                self.core.dir.add_key(KeyRecord {
+                    id: id.clone(),
+                    identity: email,
+                    material,
+                    armored,
+                    created,
+                    expires,
+                    confirmed: false,
+                    role,
+                    last_used: None,
+                });
+            }
+        }
+        Ok(Response::new(RegisterPublicKeyResponse {
+            login_url,
+            public_key_id: id,
+        }))
+    }
+
+    async fn await_public_key_confirmation(
+        &self,
+        req: Request<AwaitPublicKeyConfirmationRequest>,
+    ) -> Result<Response<()>, Status> {
+        self.core
+            .enter(
+                req.metadata(),
+                "/auth.AuthService/AwaitPublicKeyConfirmation",
+                false,
+            )
+            .await?;
+        let id = req.into_inner().public_key_id;
+        let wait = async {
+            loop {
+                let n = self.core.dir.confirmed.notified();
+                tokio::pin!(n);
+                n.as_mut().enable();
+                if self.core.dir.key(&id).is_some_and(|k| k.confirmed) {
+                    return;
+                }
+                n.await;
+            }
+        };
+        tokio::time::timeout(AWAIT_TIMEOUT, wait)
+            .await
+            .map_err(|_| {
+                Status::deadline_exceeded("timed out waiting for the public key confirmation")
+            })?;
+        Ok(Response::new(()))
+    }
+
+    async fn confirm_public_key(
+        &self,
+        req: Request<ConfirmPublicKeyRequest>,
+    ) -> Result<Response<()>, Status> {
+        self.core
+            .enter(req.metadata(), "/auth.AuthService/ConfirmPublicKey", false)
+            .await?;
+        // The sim has no identity provider; confirmation happens through the
+        // test endpoint `POST /_sim/confirm?public_key_id=...`.
+        Err(Status::unauthenticated("invalid jwt"))
+    }
+
+    async fn revoke_public_key(
+        &self,
+        req: Request<RevokePublicKeyRequest>,
+    ) -> Result<Response<()>, Status> {
+        let caller = self
+            .core
+            .signed(req.metadata(), "/auth.AuthService/RevokePublicKey")
+            .await?;
+        let id = req.into_inner().public_key_id;
+        match self.core.dir.key(&id) {
+            Some(k) if k.identity == caller.identity => {
+                self.core.dir.remove_key(&id);
+                Ok(Response::new(()))
+            }
+            Some(_) => Err(Status::permission_denied(
+                "public key does not belong to the caller",
+            )),
+            None => Err(Status::not_found("public key not found")),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Spec codecs driven by the descriptor pool: `proto_spec` bytes → omnictl-style
+//! YAML (`yaml_spec`, §7.1) and ↔ protojson (ResourceService, §5.7).
+
+use prost::Message as _;
+use prost_reflect::{
+    DescriptorPool, DynamicMessage, Kind, MapKey, MessageDescriptor, ReflectMessage, Value,
+};
+use serde_norway::{Mapping, Value as Y};
+
+use crate::types;
+
+/// The spec message descriptor of a resource type, if the sim knows it.
+pub fn spec_desc(pool: &DescriptorPool, typ: &str) -> Option<MessageDescriptor> {
+    types::lookup(typ).and_then(|t| pool.get_message_by_name(t.spec))
+}
+
+/// Checks that `bytes` decode as the type's spec message.
+pub fn validate_proto(pool: &DescriptorPool, typ: &str, bytes: &[u8]) -> Result<(), String> {
+    match spec_desc(pool, typ) {
+        Some(d) => DynamicMessage::decode(d, bytes)
+            .map(|_| ())
+            .map_err(|e| format!("failed to unmarshal spec: {e}")),
+        None => Ok(()),
+    }
+}
+
+/// Renders `yaml_spec`; unknown types give an empty string.
+pub fn render(pool: &DescriptorPool, typ: &str, bytes: &[u8]) -> String {
+    let Some(d) = spec_desc(pool, typ) else {
+        return String::new();
+    };
+    let Ok(msg) = DynamicMessage::decode(d, bytes) else {
+        return String::new();
+    };
+    let v = if typ == "ClusterMachines.omni.sidero.dev" {
+        // ClusterMachineSpec has a hand-written codec upstream.
+        let mut m = Mapping::new();
+        let kv = msg
+            .get_field_by_name("kubernetes_version")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        m.insert(Y::from("kubernetes_version"), Y::from(kv));
+        Y::Mapping(m)
+    } else {
+        message_to_yaml(&msg)
+    };
+    match serde_norway::to_string(&v) {
+        Ok(s) if s.trim() == "{}" => "{}\n".to_string(),
+        Ok(s) => s,
+        Err(_) => String::new(),
+    }
+}
+
+fn message_to_yaml(msg: &DynamicMessage) -> Y {
+    let d = msg.descriptor();
+    match d.full_name() {
+        "google.protobuf.Timestamp" | "google.protobuf.Duration" => {
+            let mut m = Mapping::new();
+            for f in ["seconds", "nanos"] {
+                let v = msg
+                    .get_field_by_name(f)
+                    .map(|v| value_to_yaml(&v))
+                    .unwrap_or(Y::Null);
+                m.insert(Y::from(f), v);
+            }
+            return Y::Mapping(m);
+        }
+        _ => {}
+    }
+    let mut m = Mapping::new();
+    for f in d.fields() {
+        let key = f.name().replace('_', "").to_lowercase();
+        if f.containing_oneof().is_some() && !msg.has_field(&f) {
+            continue;
+        }
+        let v = if f.is_list() || f.is_map() {
+            value_to_yaml(&msg.get_field(&f))
+        } else if matches!(f.kind(), Kind::Message(_)) && !msg.has_field(&f) {
+            Y::Null
+        } else {
+            value_to_yaml(&msg.get_field(&f))
+        };
+        m.insert(Y::from(key), v);
+    }
+    Y::Mapping(m)
+}
+
+fn value_to_yaml(v: &Value) -> Y {
+    match v {
+        Value::Bool(b) => Y::Bool(*b),
+        Value::I32(n) => Y::from(*n),
+        Value::I64(n) => Y::from(*n),
+        Value::U32(n) => Y::from(*n),
+        Value::U64(n) => Y::from(*n),
+        Value::F32(n) => Y::from(f64::from(*n)),
+        Value::F64(n) => Y::from(*n),
+        Value::String(s) => Y::from(s.clone()),
+        Value::Bytes(b) => Y::Sequence(b.iter().map(|x| Y::from(*x)).collect()),
+        Value::EnumNumber(n) => Y::from(*n),
+        Value::Message(m) => message_to_yaml(m),
+        Value::List(l) => Y::Sequence(l.iter().map(value_to_yaml).collect()),
+        Value::Map(mm) => {
+            let mut out = Mapping::new();
+            let mut entries: Vec<_> = mm.iter().collect();
+            entries.sort_by_key(|(k, _)| map_key_string(k));
+            for (k, val) in entries {
+                out.insert(Y::from(map_key_string(k)), value_to_yaml(val));
+            }
+            Y::Mapping(out)
+        }
+    }
+}
+
+fn map_key_string(k: &MapKey) -> String {
+    match k {
+        MapKey::Bool(b) => b.to_string(),
+        MapKey::I32(n) => n.to_string(),
+        MapKey::I64(n) => n.to_string(),
+        MapKey::U32(n) => n.to_string(),
+        MapKey::U64(n) => n.to_string(),
+        MapKey::String(s) => s.clone(),
+    }
+}
+
+fn ser_opts() -> prost_reflect::SerializeOptions {
+    prost_reflect::SerializeOptions::new()
+        .use_proto_field_name(true)
+        .use_enum_numbers(true)
+        .skip_default_fields(true)
+}
+
+/// A dynamic message as protojson (proto names, enum numbers, defaults omitted).
+pub fn dyn_to_json(msg: &DynamicMessage) -> Result<serde_json::Value, String> {
+    msg.serialize_with_options(serde_json::value::Serializer, &ser_opts())
+        .map_err(|e| e.to_string())
+}
+
+/// Spec bytes → protojson value (`{}` for unknown types or empty specs).
+pub fn spec_to_json(pool: &DescriptorPool, typ: &str, bytes: &[u8]) -> serde_json::Value {
+    spec_desc(pool, typ)
+        .and_then(|d| DynamicMessage::decode(d, bytes).ok())
+        .and_then(|m| dyn_to_json(&m).ok())
+        .unwrap_or_else(|| serde_json::json!({}))
+}
+
+/// protojson text → spec bytes; unknown fields are rejected.
+pub fn spec_from_json(pool: &DescriptorPool, typ: &str, json: &str) -> Result<Vec<u8>, String> {
+    let d = spec_desc(pool, typ).ok_or_else(|| format!("unknown resource type {typ:?}"))?;
+    let mut de = serde_json::Deserializer::from_str(json);
+    let m = DynamicMessage::deserialize(d, &mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(m.encode_to_vec())
+}
+
+/// Same as `spec_from_json` from a JSON value (seeding and demo data).
+pub fn spec_from_value(pool: &DescriptorPool, typ: &str, v: &serde_json::Value) -> Vec<u8> {
+    spec_from_json(pool, typ, &v.to_string()).unwrap_or_default()
+}
