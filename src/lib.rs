@@ -5,7 +5,10 @@
 //! - `templates`: cluster templates only (validate, render, diff, export); no transport, no crypto.
 //! - `browser`: `templates` + protobuf types, transports (gateway, gRPC-web), WebCrypto ECDSA keys.
 //! - `full` (default): `browser` + OpenPGP keys (service accounts, omnictl keys).
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 #![warn(missing_docs)]
 
 pub mod error;
@@ -16,6 +19,11 @@ pub mod template;
 pub mod auth;
 #[cfg(feature = "browser")]
 pub mod proto;
+#[cfg(feature = "browser")]
+pub mod resource;
+// wired in once `resource` lands (the client builds on it)
+#[cfg(all(feature = "browser", omni_wasm_client))]
+pub mod client;
 #[cfg(feature = "browser")]
 pub mod transport;
 

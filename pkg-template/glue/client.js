@@ -1,3 +1,81 @@
-// High-level API of the template-only build: everything the wasm exports, plus idioms.
+// High-level API: the wasm exports plus the idioms JS users expect
+// (OmniClient.connect, watch() as an AsyncIterable with AbortSignal, OmniError).
+import { OmniClient as RawClient } from "./omni_wasm.js";
+
 export * from "./omni_wasm.js";
 export { default as init, initSync } from "./omni_wasm.js";
+
+/** Errors thrown by the library: `.code` is the gRPC code name ("NOT_FOUND", ...). */
+export class OmniError extends Error {
+  static [Symbol.hasInstance](v) {
+    return v instanceof Error && v.name === "OmniError" && typeof v.code === "string";
+  }
+}
+
+/** A client of one Omni instance. */
+export class OmniClient {
+  #raw;
+
+  /** @private use OmniClient.connect */
+  constructor(raw) {
+    this.#raw = raw;
+  }
+
+  /**
+   * Connect: `{ endpoint, serviceAccountKey | signer, transport: "gateway" | "grpc-web",
+   * allowInsecureHttp, onCall, retries }`. Nothing is sent until the first call.
+   */
+  static async connect(options) {
+    const { signer, ...rest } = options ?? {};
+    const raw = signer ? RawClient.connectWithSigner(rest, signer) : RawClient.connect(rest);
+    return new OmniClient(raw);
+  }
+
+  resolveType(kind) { return this.#raw.resolveType(kind); }
+  get(kind, id, options) { return this.#raw.get(kind, id, options); }
+  list(kind, options) { return this.#raw.list(kind, options); }
+  create(resource, options) { return this.#raw.create(resource, options); }
+  update(resource, options) { return this.#raw.update(resource, options); }
+  apply(input, options) { return this.#raw.apply(input, options); }
+  delete(kind, id, options) {
+    if (id !== null && typeof id === "object") return this.#raw.delete(kind, undefined, id);
+    return this.#raw.delete(kind, id ?? undefined, options);
+  }
+  teardown(kind, id, options) { return this.#raw.teardown(kind, id, options); }
+
+  /**
+   * Watch a resource type: an AsyncIterable of `{ type, resource, old, bookmark }`.
+   * Stops when `options.signal` aborts or the loop is left; the fetch is aborted then.
+   */
+  watch(kind, options = {}) {
+    const raw = this.#raw;
+    let it = null;
+    let closed = false;
+    const close = () => {
+      closed = true;
+      if (it) { it.return(); }
+    };
+    const iterable = {
+      async *[Symbol.asyncIterator]() {
+        it = await raw.watchRaw(kind, options);
+        if (closed) it.return();
+        try {
+          for (;;) {
+            const r = await it.next();
+            if (r.done) return;
+            yield r.value;
+          }
+        } finally {
+          it.return();
+          it.free();
+        }
+      },
+      close,
+      return: close,
+    };
+    return iterable;
+  }
+
+  /** Release the wasm memory of this client. */
+  free() { this.#raw.free(); }
+}

@@ -22,3 +22,10 @@ pub fn build_flavor() -> String {
     }
     .to_string()
 }
+
+mod error;
+#[cfg(all(feature = "browser", omni_wasm_client))]
+mod client;
+#[cfg(feature = "browser")]
+mod signer;
+mod template;

@@ -1,0 +1,269 @@
+//! [`OmniClient`] and its handles: resources (get/list/watch/create/update/apply/delete/
+//! teardown) over `cosi.resource.State`, with type resolution through the server's
+//! ResourceDefinitions.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+
+use crate::auth::{Metadata, SharedSigner};
+use crate::proto::cosi::resource as cosi;
+use crate::resource::{Registry, Resource};
+use crate::transport::{
+    normalize_endpoint, Backoff, CallKind, CallOptions, Observer, Protocol, Transport,
+    TransportConfig,
+};
+use crate::{Code, Error, Result};
+
+mod resources;
+mod watch;
+
+pub use resources::{ApplyAction, ApplyOutcome, DeleteOutcome, ListParams, Resources};
+pub use watch::{WatchEvent, WatchEventKind, WatchParams};
+
+/// The `cosi.resource.State` service path prefix.
+pub(crate) const STATE: &str = "/cosi.resource.State/";
+const RD_TYPE: &str = "ResourceDefinitions.meta.cosi.dev";
+const META_NS: &str = "meta";
+
+/// Builds an [`OmniClient`].
+pub struct OmniClientBuilder {
+    endpoint: String,
+    protocol: Protocol,
+    signer: Option<SharedSigner>,
+    allow_insecure_http: bool,
+    backoff: Backoff,
+    observer: Option<Observer>,
+    memory: Option<crate::transport::MemoryHandler>,
+}
+
+impl fmt::Debug for OmniClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OmniClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("protocol", &self.protocol)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OmniClientBuilder {
+    /// Sign with `signer` (a service-account key, a user key, or a WebCrypto key).
+    #[must_use]
+    pub fn signer(mut self, signer: SharedSigner) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    /// Sign with the `OMNI_SERVICE_ACCOUNT_KEY` string omnictl uses.
+    ///
+    /// # Errors
+    /// [`Error::Key`] when the string is not a valid, unexpired service-account key.
+    #[cfg(feature = "full")]
+    pub fn service_account_key(self, key: &str) -> Result<Self> {
+        let sa = crate::auth::ServiceAccountKey::parse(key)?;
+        let signer: SharedSigner = Rc::new(sa.signer()?);
+        Ok(self.signer(signer))
+    }
+
+    /// Speak `protocol` (default: the gateway, which every Omni serves).
+    #[must_use]
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// Allow `http://` to non-loopback hosts (off by default).
+    #[must_use]
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Retry policy for reads and watches.
+    #[must_use]
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Observe every call (method, duration, outcome, retries).
+    #[must_use]
+    pub fn observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Use an in-process handler instead of the network (tests).
+    #[must_use]
+    pub fn memory(mut self, handler: crate::transport::MemoryHandler) -> Self {
+        self.protocol = Protocol::Memory;
+        self.memory = Some(handler);
+        self
+    }
+
+    /// Build the client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad endpoint (e.g. `http://` to a remote host).
+    pub fn build(self) -> Result<OmniClient> {
+        let base_url = if self.protocol == Protocol::Memory {
+            "memory://".to_string()
+        } else {
+            normalize_endpoint(&self.endpoint, self.allow_insecure_http)?
+        };
+        let transport = Transport::new(TransportConfig {
+            protocol: self.protocol,
+            base_url,
+            signer: self.signer,
+            backoff: self.backoff,
+            observer: self.observer,
+            memory: self.memory,
+            default_metadata: Metadata::new(),
+        })?;
+        Ok(OmniClient {
+            transport,
+            registry: Rc::new(RefCell::new(None)),
+        })
+    }
+}
+
+/// A client of one Omni instance. Cheap to clone (shares the transport and caches).
+#[derive(Clone)]
+pub struct OmniClient {
+    transport: Transport,
+    registry: Rc<RefCell<Option<Rc<Registry>>>>,
+}
+
+impl fmt::Debug for OmniClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OmniClient")
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OmniClient {
+    /// Start building a client for `endpoint` (`https://omni.example.org`).
+    pub fn builder(endpoint: &str) -> OmniClientBuilder {
+        OmniClientBuilder {
+            endpoint: endpoint.to_string(),
+            protocol: Protocol::Gateway,
+            signer: None,
+            allow_insecure_http: false,
+            backoff: Backoff::default(),
+            observer: None,
+            memory: None,
+        }
+    }
+
+    /// The transport (for calling RPCs this crate has no wrapper for).
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// The type registry: the server's ResourceDefinitions merged over the built-in table,
+    /// fetched once and cached. When the server's definitions cannot be read, the built-in
+    /// table is used (and the fetch is retried next time).
+    ///
+    /// # Errors
+    /// Only authentication errors are returned; others fall back to the built-in table.
+    pub async fn registry(&self) -> Result<Rc<Registry>> {
+        if let Some(r) = self.registry.borrow().as_ref() {
+            return Ok(r.clone());
+        }
+        let builtin = Registry::builtin();
+        let defs = self
+            .list_raw(META_NS, RD_TYPE, cosi::ListOptions::default(), &CallOptions::default())
+            .await;
+        match defs {
+            Ok(raw) => {
+                let mut defs = Vec::with_capacity(raw.len());
+                for r in raw {
+                    defs.push(Resource::from_proto(r, &builtin)?);
+                }
+                let reg = Rc::new(Registry::from_definitions(defs));
+                *self.registry.borrow_mut() = Some(reg.clone());
+                Ok(reg)
+            }
+            Err(e) if e.code() == Code::Unauthenticated => Err(e),
+            Err(_) => Ok(Rc::new(builtin)),
+        }
+    }
+
+    /// A handle on the resources of `kind` — an alias (`clusters`, `ms`), a singular display
+    /// name, or the full type (`Clusters.omni.sidero.dev`) — in its default namespace.
+    ///
+    /// # Errors
+    /// [`Code::NotFound`] for an unknown type, [`Code::InvalidArgument`] for an ambiguous one.
+    pub async fn resources(&self, kind: &str) -> Result<Resources> {
+        let reg = self.registry().await?;
+        let ty = reg.resolve(kind)?;
+        Ok(Resources::new(
+            self.clone(),
+            ty.type_name().to_string(),
+            ty.default_namespace().to_string(),
+            reg.clone(),
+        ))
+    }
+
+    /// A handle on `type_name` in `namespace`, without resolving aliases.
+    pub async fn resources_in(&self, type_name: &str, namespace: &str) -> Result<Resources> {
+        let reg = self.registry().await?;
+        Ok(Resources::new(
+            self.clone(),
+            type_name.to_string(),
+            namespace.to_string(),
+            reg,
+        ))
+    }
+
+    pub(crate) async fn list_raw(
+        &self,
+        namespace: &str,
+        type_name: &str,
+        options: cosi::ListOptions,
+        opts: &CallOptions,
+    ) -> Result<Vec<cosi::Resource>> {
+        use futures::StreamExt as _;
+        let req = cosi::ListRequest {
+            namespace: namespace.to_string(),
+            r#type: type_name.to_string(),
+            options: Some(options),
+        };
+        let mut stream = self.transport.server_streaming::<_, cosi::ListResponse>(
+            &format!("{STATE}List"),
+            Metadata::new(),
+            req,
+            CallKind::Read,
+            opts.clone(),
+        );
+        let mut out = Vec::new();
+        while let Some(item) = stream.next().await {
+            if let Some(r) = item?.resource {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Map "no such resource" answers (`NotFound`) to `None`.
+pub(crate) fn not_found_to_none<T>(r: Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code() == Code::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A conflict error that carries the version the server holds now.
+pub(crate) fn with_current_version(e: Error, current: Option<String>) -> Error {
+    match e {
+        Error::Status { code, message, .. } => Error::Status {
+            code,
+            message,
+            current_version: current,
+        },
+        other => other,
+    }
+}

@@ -1,0 +1,325 @@
+//! The watcher: bootstrap, live events, and resume from the last bookmark.
+//!
+//! COSI's Watch (api_version 1) sends an empty first message, then (with bootstrap) one
+//! CREATED event per existing resource and a BOOTSTRAPPED marker carrying a bookmark, then
+//! live events, each with a bookmark. When the stream breaks, the watcher re-opens it with
+//! `start_from_bookmark` = the last bookmark it delivered, so nothing is lost or repeated.
+//! Bootstrap events are held back until BOOTSTRAPPED arrives, so a stream cut during the
+//! bootstrap restarts it without duplicates. If the server rejects the bookmark
+//! (`FAILED_PRECONDITION`, history gone), the watcher bootstraps afresh and says so with a
+//! [`WatchEventKind::Resync`] marker before the new snapshot.
+
+use std::collections::VecDeque;
+
+use futures::stream::LocalBoxStream;
+use futures::StreamExt as _;
+
+use super::resources::{ListParams, Resources};
+use super::STATE;
+use crate::auth::Metadata;
+use crate::proto::cosi::resource as cosi;
+use crate::resource::Resource;
+use crate::transport::{runtime, Backoff, CallKind, CallOptions};
+use crate::{Code, Error, Result};
+
+/// What to watch.
+#[derive(Clone, Debug, Default)]
+pub struct WatchParams {
+    /// Watch one resource instead of the whole type.
+    pub id: Option<String>,
+    /// Label selectors (kind watches only), as in [`ListParams`].
+    pub list: ListParams,
+    /// Deliver the existing resources first (kind watches). Defaults to `false` —
+    /// [`WatchParams::bootstrap`] turns it on.
+    pub bootstrap: bool,
+    /// Replay up to this many recent events first (instead of bootstrapping).
+    pub tail_events: i32,
+    /// Resume after this bookmark (from a previous [`WatchEvent::bookmark`]).
+    pub start_from_bookmark: Option<Vec<u8>>,
+    /// Reconnect policy after a broken stream. Defaults to 500 ms × 1.5ⁿ up to 30 s,
+    /// 50 attempts, reset by every delivered event.
+    pub backoff: Option<Backoff>,
+}
+
+impl WatchParams {
+    /// Existing resources first, then changes.
+    #[must_use]
+    pub fn bootstrap() -> Self {
+        WatchParams {
+            bootstrap: true,
+            ..WatchParams::default()
+        }
+    }
+}
+
+/// The kind of a [`WatchEvent`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchEventKind {
+    /// A resource appeared (or was part of the bootstrap).
+    Created,
+    /// A resource changed; `old` holds the previous state.
+    Updated,
+    /// A resource was destroyed; `resource` holds its last state.
+    Destroyed,
+    /// The bootstrap is complete: the state so far has been delivered.
+    Bootstrapped,
+    /// The bookmark was refused; a fresh bootstrap follows (forget what you had).
+    Resync,
+}
+
+impl WatchEventKind {
+    /// Lower-case name as omnictl prints it (`created`, `updated`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            WatchEventKind::Created => "created",
+            WatchEventKind::Updated => "updated",
+            WatchEventKind::Destroyed => "destroyed",
+            WatchEventKind::Bootstrapped => "bootstrapped",
+            WatchEventKind::Resync => "resync",
+        }
+    }
+}
+
+/// One event of a watch.
+#[derive(Clone, Debug)]
+pub struct WatchEvent {
+    /// What happened.
+    pub kind: WatchEventKind,
+    /// The resource (absent for `Bootstrapped`/`Resync`).
+    pub resource: Option<Resource>,
+    /// The previous state, for `Updated`.
+    pub old: Option<Resource>,
+    /// Where to resume after this event, when the server gave a bookmark.
+    pub bookmark: Option<Vec<u8>>,
+}
+
+struct State {
+    res: Resources,
+    params: WatchParams,
+    opts: CallOptions,
+    stream: Option<LocalBoxStream<'static, Result<cosi::WatchResponse>>>,
+    /// Last bookmark delivered to the caller.
+    bookmark: Option<Vec<u8>>,
+    /// Events decoded but not yet handed out.
+    ready: VecDeque<WatchEvent>,
+    /// Bootstrap events held until BOOTSTRAPPED.
+    pending_bootstrap: Vec<WatchEvent>,
+    bootstrapping: bool,
+    backoff: Backoff,
+    failed: bool,
+}
+
+fn default_backoff() -> Backoff {
+    let mut b = Backoff::new(
+        std::time::Duration::from_millis(500),
+        std::time::Duration::from_secs(30),
+        50,
+    );
+    b.factor = 1.5;
+    b
+}
+
+pub(super) fn watch(
+    res: Resources,
+    params: WatchParams,
+    opts: CallOptions,
+) -> LocalBoxStream<'static, Result<WatchEvent>> {
+    let backoff = params.backoff.clone().unwrap_or_else(default_backoff);
+    let state = State {
+        bookmark: params.start_from_bookmark.clone(),
+        res,
+        params,
+        opts,
+        stream: None,
+        ready: VecDeque::new(),
+        pending_bootstrap: Vec::new(),
+        bootstrapping: false,
+        backoff,
+        failed: false,
+    };
+    futures::stream::unfold(state, |mut st| async move {
+        if st.failed {
+            return None;
+        }
+        let item = st.next_event().await;
+        if item.is_err() {
+            st.failed = true;
+        }
+        Some((item, st))
+    })
+    .boxed_local()
+}
+
+impl State {
+    fn request(&self) -> Result<cosi::WatchRequest> {
+        let resume = self.bookmark.clone();
+        let kind_watch = self.params.id.is_none();
+        let mut options = cosi::WatchOptions {
+            bootstrap_contents: false,
+            tail_events: 0,
+            label_query: Vec::new(),
+            id_query: None,
+            aggregated: false,
+            start_from_bookmark: None,
+            bootstrap_bookmark: false,
+        };
+        if kind_watch {
+            options.label_query = self.params.list.label_queries()?;
+            options.id_query = self.params.list.id_query();
+        }
+        if let Some(b) = resume {
+            options.start_from_bookmark = Some(b);
+        } else if kind_watch && !self.params.bootstrap && self.params.tail_events <= 0 {
+            // ask for an initial bookmark (NOOP event) so a cut before the first live event
+            // can still resume without a gap
+            options.bootstrap_bookmark = true;
+        } else if self.params.tail_events > 0 {
+            options.tail_events = self.params.tail_events;
+        } else if kind_watch && self.params.bootstrap {
+            options.bootstrap_contents = true;
+        }
+        Ok(cosi::WatchRequest {
+            namespace: self.res.namespace().to_string(),
+            r#type: self.res.type_name().to_string(),
+            id: self.params.id.clone(),
+            options: Some(options),
+            api_version: 1,
+        })
+    }
+
+    fn open(&mut self) -> Result<()> {
+        let req = self.request()?;
+        self.bootstrapping = req
+            .options
+            .as_ref()
+            .is_some_and(|o| o.bootstrap_contents);
+        self.pending_bootstrap.clear();
+        self.stream = Some(self.res.client().transport().server_streaming(
+            &format!("{STATE}Watch"),
+            Metadata::new(),
+            req,
+            CallKind::Read,
+            self.opts.clone(),
+        ));
+        Ok(())
+    }
+
+    async fn next_event(&mut self) -> Result<WatchEvent> {
+        loop {
+            if let Some(ev) = self.ready.pop_front() {
+                return Ok(ev);
+            }
+            if self.stream.is_none() {
+                self.open()?;
+            }
+            let Some(stream) = self.stream.as_mut() else {
+                continue;
+            };
+            match stream.next().await {
+                Some(Ok(resp)) => {
+                    self.backoff.reset();
+                    for ev in resp.event {
+                        self.accept(ev)?;
+                    }
+                }
+                Some(Err(e)) => self.broken(e).await?,
+                None => {
+                    self.broken(Error::status(Code::Unavailable, "watch stream ended"))
+                        .await?;
+                }
+            }
+        }
+    }
+
+    /// The stream broke: resume (from the bookmark) after a backoff delay, or give up.
+    async fn broken(&mut self, e: Error) -> Result<()> {
+        self.stream = None;
+        match e.code() {
+            Code::Cancelled => return Err(e),
+            Code::FailedPrecondition if self.bookmark.is_some() => {
+                // History no longer has our bookmark: start over with a fresh snapshot.
+                self.bookmark = None;
+                self.ready.push_back(WatchEvent {
+                    kind: WatchEventKind::Resync,
+                    resource: None,
+                    old: None,
+                    bookmark: None,
+                });
+                return Ok(());
+            }
+            Code::InvalidArgument
+            | Code::PermissionDenied
+            | Code::Unauthenticated
+            | Code::Unimplemented
+            | Code::NotFound
+            | Code::FailedPrecondition => return Err(e),
+            _ => {}
+        }
+        if matches!(e, Error::Cancelled(_)) {
+            return Err(e);
+        }
+        match self.backoff.next_delay() {
+            Some(d) => runtime::sleep(d, &self.opts).await,
+            None => Err(e),
+        }
+    }
+
+    fn accept(&mut self, ev: cosi::Event) -> Result<()> {
+        let kind = match cosi::EventType::try_from(ev.event_type) {
+            Ok(cosi::EventType::Created) => WatchEventKind::Created,
+            Ok(cosi::EventType::Updated) => WatchEventKind::Updated,
+            Ok(cosi::EventType::Destroyed) => WatchEventKind::Destroyed,
+            Ok(cosi::EventType::Bootstrapped) => WatchEventKind::Bootstrapped,
+            Ok(cosi::EventType::Errored) => {
+                return Err(Error::status(
+                    Code::Aborted,
+                    format!(
+                        "watch errored: {}",
+                        ev.error.unwrap_or_else(|| "no reason given".into())
+                    ),
+                ))
+            }
+            Ok(cosi::EventType::Noop) => {
+                if ev.bookmark.is_some() {
+                    self.bookmark = ev.bookmark;
+                }
+                return Ok(());
+            }
+            Err(_) => return Ok(()),
+        };
+        let registry = self.res.registry().clone();
+        let decode = |r: Option<cosi::Resource>| -> Result<Option<Resource>> {
+            r.map(|r| Resource::from_proto(r, &registry)).transpose()
+        };
+        let event = WatchEvent {
+            kind,
+            resource: if kind == WatchEventKind::Bootstrapped {
+                None
+            } else {
+                decode(ev.resource)?
+            },
+            old: decode(ev.old)?,
+            bookmark: ev.bookmark,
+        };
+        // The resume point is the last bookmark *received* and queued: everything before it is
+        // either delivered or waiting in `ready`, which survives a reconnect.
+        if self.bootstrapping {
+            if kind == WatchEventKind::Bootstrapped {
+                self.bootstrapping = false;
+                if event.bookmark.is_some() {
+                    self.bookmark.clone_from(&event.bookmark);
+                }
+                self.ready.extend(self.pending_bootstrap.drain(..));
+                self.ready.push_back(event);
+            } else {
+                self.pending_bootstrap.push(event);
+            }
+        } else {
+            if event.bookmark.is_some() {
+                self.bookmark.clone_from(&event.bookmark);
+            }
+            self.ready.push_back(event);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,487 @@
+//! `OmniClient` for JS: resources over `cosi.resource.State`, either transport.
+//!
+//! The JS glue (`pkg-template/glue/client.js`) wraps this class: it turns `watchRaw` into an
+//! `AsyncIterable`, and gives `OmniError` its `instanceof`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures::stream::LocalBoxStream;
+use futures::StreamExt as _;
+use js_sys::Reflect;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use super::error::{from_value, invalid, js, to_js, to_value};
+use super::signer::JsSigner;
+use crate::client::{
+    ApplyAction, ListParams, OmniClient, Resources, WatchEvent, WatchEventKind, WatchParams,
+};
+use crate::resource::Resource;
+use crate::transport::{Backoff, CallOptions, CallReport, Protocol};
+use crate::Result;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ConnectOptions {
+    endpoint: String,
+    #[serde(default)]
+    service_account_key: Option<String>,
+    #[serde(default)]
+    transport: Option<String>,
+    #[serde(default)]
+    allow_insecure_http: bool,
+    #[serde(default)]
+    retries: Option<u32>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct CommonOptions {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    timeout_ms: Option<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ListOptions {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    timeout_ms: Option<f64>,
+    #[serde(default)]
+    selector: Option<OneOrMany>,
+    #[serde(default)]
+    id_match_regexp: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct WatchOptions {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    selector: Option<OneOrMany>,
+    #[serde(default)]
+    id_match_regexp: Option<String>,
+    #[serde(default)]
+    bootstrap: Option<bool>,
+    #[serde(default)]
+    tail_events: Option<i32>,
+    #[serde(default)]
+    bookmark: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ApplyOptions {
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    timeout_ms: Option<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct DeleteOptions {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    timeout_ms: Option<f64>,
+    #[serde(default)]
+    all: bool,
+    #[serde(default)]
+    selector: Option<OneOrMany>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsApplyResult {
+    action: &'static str,
+    resource: Resource,
+    diff: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsDeleteResult {
+    r#type: String,
+    id: String,
+    destroyed: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsWatchEvent {
+    r#type: &'static str,
+    resource: Option<Resource>,
+    old: Option<Resource>,
+    bookmark: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsCallReport {
+    method: String,
+    duration_ms: u64,
+    outcome: &'static str,
+    retries: u32,
+}
+
+fn parse_opts<T: for<'de> Deserialize<'de> + Default>(
+    v: &JsValue,
+    what: &str,
+) -> Result<(T, CallOptions), JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok((T::default(), CallOptions::default()));
+    }
+    let signal = Reflect::get(v, &"signal".into())
+        .ok()
+        .filter(|s| !s.is_undefined() && !s.is_null())
+        .map(|s| s.unchecked_into::<web_sys::AbortSignal>());
+    let parsed: T = from_value(v.clone(), what)?;
+    let timeout = Reflect::get(v, &"timeoutMs".into())
+        .ok()
+        .and_then(|t| t.as_f64())
+        .filter(|t| *t > 0.0)
+        .map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0));
+    Ok((parsed, CallOptions { timeout, signal }))
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(s: &str) -> Result<Vec<u8>, JsValue> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|e| invalid(format!("bookmark is not base64: {e}")))
+}
+
+/// A client of one Omni instance.
+#[wasm_bindgen(js_name = OmniClient)]
+pub struct JsOmniClient {
+    inner: OmniClient,
+}
+
+#[wasm_bindgen(js_class = OmniClient)]
+impl JsOmniClient {
+    /// Connect to Omni: `{ endpoint, serviceAccountKey | signer, transport: "gateway" |
+    /// "grpc-web", allowInsecureHttp, onCall, retries }`. Nothing is sent until the first call.
+    #[wasm_bindgen(js_name = connect)]
+    pub fn connect(options: JsValue) -> Result<JsOmniClient, JsValue> {
+        Self::build(options, None)
+    }
+
+    /// Like `connect`, signing with `signer` (a `Signer`; it stays usable).
+    #[wasm_bindgen(js_name = connectWithSigner)]
+    pub fn connect_with_signer(options: JsValue, signer: &JsSigner) -> Result<JsOmniClient, JsValue> {
+        Self::build(options, Some(signer))
+    }
+
+    fn build(options: JsValue, signer: Option<&JsSigner>) -> Result<JsOmniClient, JsValue> {
+        let opts: ConnectOptions = from_value(options.clone(), "connect options")?;
+        js(crate::transport::normalize_endpoint(
+            &opts.endpoint,
+            opts.allow_insecure_http,
+        ))?;
+        let mut b = OmniClient::builder(&opts.endpoint).allow_insecure_http(opts.allow_insecure_http);
+        if let Some(t) = &opts.transport {
+            b = b.protocol(js(Protocol::parse(t))?);
+        }
+        if let Some(s) = signer {
+            b = b.signer(s.shared());
+        } else if let Some(key) = &opts.service_account_key {
+            #[cfg(feature = "full")]
+            {
+                b = js(b.service_account_key(key))?;
+            }
+            #[cfg(not(feature = "full"))]
+            {
+                let _ = key;
+                return Err(invalid(
+                    "this build has no OpenPGP: import \"omni-wasm\" (full) for service-account keys",
+                ));
+            }
+        }
+        if let Some(n) = opts.retries {
+            b = b.backoff(Backoff::new(
+                std::time::Duration::from_millis(250),
+                std::time::Duration::from_secs(10),
+                n,
+            ));
+        }
+        let on_call = Reflect::get(&options, &"onCall".into()).ok();
+        if let Some(f) = on_call.and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
+            let f = Rc::new(f);
+            b = b.observer(Rc::new(move |r: &CallReport| {
+                let report = JsCallReport {
+                    method: r.method.clone(),
+                    duration_ms: r.duration_ms,
+                    outcome: r.outcome.name(),
+                    retries: r.retries,
+                };
+                if let Ok(v) = to_value(&report) {
+                    let _ = f.call1(&JsValue::NULL, &v);
+                }
+            }));
+        }
+        Ok(JsOmniClient { inner: js(b.build())? })
+    }
+
+    async fn handle(&self, kind: &str, namespace: Option<&str>) -> Result<Resources> {
+        let r = self.inner.resources(kind).await?;
+        Ok(match namespace {
+            Some(ns) if !ns.is_empty() => r.in_namespace(ns),
+            _ => r,
+        })
+    }
+
+    /// Resolve an alias (`clusters`, `ms`) to `{ type, namespace }` the way omnictl does.
+    #[wasm_bindgen(js_name = resolveType, unchecked_return_type = "Promise<{ type: string; namespace: string }>")]
+    pub async fn resolve_type(&self, kind: String) -> Result<JsValue, JsValue> {
+        let r = js(self.handle(&kind, None).await)?;
+        to_value(&serde_json::json!({"type": r.type_name(), "namespace": r.namespace()}))
+    }
+
+    /// Get one resource, or `null` when it does not exist.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Resource | null>")]
+    pub async fn get(&self, kind: String, id: String, options: JsValue) -> Result<JsValue, JsValue> {
+        let (o, call): (CommonOptions, _) = parse_opts(&options, "get options")?;
+        let _ = o.timeout_ms;
+        let r = js(self.handle(&kind, o.namespace.as_deref()).await)?;
+        let got = js(r.get_opt(&id, &call).await)?;
+        to_value(&got)
+    }
+
+    /// List resources (`selector`: omnictl label selector(s); `idMatchRegexp`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Resource[]>")]
+    pub async fn list(&self, kind: String, options: JsValue) -> Result<JsValue, JsValue> {
+        let (o, call): (ListOptions, _) = parse_opts(&options, "list options")?;
+        let _ = o.timeout_ms;
+        let r = js(self.handle(&kind, o.namespace.as_deref()).await)?;
+        let params = ListParams {
+            selectors: o.selector.map(OneOrMany::into_vec).unwrap_or_default(),
+            id_regexp: o.id_match_regexp,
+        };
+        let items = js(r.list(&params, &call).await)?;
+        to_value(&items)
+    }
+
+    /// Create a resource (`{ metadata: { type, id, namespace?, labels? }, spec }`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Resource>")]
+    pub async fn create(&self, resource: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        let (_o, call): (CommonOptions, _) = parse_opts(&options, "create options")?;
+        let res: Resource = from_value(resource, "resource")?;
+        let h = js(self.handle(&res.metadata.r#type, Some(&res.metadata.namespace)).await)?;
+        to_value(&js(h.create(&res, &call).await)?)
+    }
+
+    /// Update a resource; its `metadata.version` must be the current one.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Resource>")]
+    pub async fn update(&self, resource: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        let (_o, call): (CommonOptions, _) = parse_opts(&options, "update options")?;
+        let res: Resource = from_value(resource, "resource")?;
+        let h = js(self.handle(&res.metadata.r#type, Some(&res.metadata.namespace)).await)?;
+        to_value(&js(h.update(&res, &call).await)?)
+    }
+
+    /// Apply YAML documents (omnictl format) or resource objects: create or update each.
+    /// Every input is validated before anything is written. `dryRun` writes nothing.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ApplyResult[]>")]
+    pub async fn apply(&self, input: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        let (o, call): (ApplyOptions, _) = parse_opts(&options, "apply options")?;
+        let _ = o.timeout_ms;
+        let resources: Vec<Resource> = if let Some(text) = input.as_string() {
+            js(crate::resource::parse_yaml_documents(&text))?
+        } else if js_sys::Array::is_array(&input) {
+            from_value(input, "resources")?
+        } else {
+            vec![from_value(input, "resource")?]
+        };
+        // resolve and encode everything first: nothing is written after a validation failure
+        let mut handles = Vec::with_capacity(resources.len());
+        for r in &resources {
+            let h = js(self.handle(&r.metadata.r#type, Some(&r.metadata.namespace)).await)?;
+            js(r.to_proto(h.registry()))?;
+            handles.push(h);
+        }
+        let mut out = Vec::with_capacity(resources.len());
+        for (r, h) in resources.iter().zip(handles) {
+            let outcome = js(h.apply(r, o.dry_run, &call).await)?;
+            out.push(JsApplyResult {
+                action: match outcome.action {
+                    ApplyAction::Create => "create",
+                    ApplyAction::Update => "update",
+                    ApplyAction::Unchanged => "unchanged",
+                },
+                resource: outcome.resource,
+                diff: outcome.diff,
+            });
+        }
+        to_value(&out)
+    }
+
+    /// Delete like `omnictl delete`: one id, or `{ all: true }`, or `{ selector }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<DeleteResult[]>")]
+    pub async fn delete(
+        &self,
+        kind: String,
+        id: Option<String>,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let (o, call): (DeleteOptions, _) = parse_opts(&options, "delete options")?;
+        let _ = o.timeout_ms;
+        let h = js(self.handle(&kind, o.namespace.as_deref()).await)?;
+        let outcomes = match id {
+            Some(id) => vec![js(h.delete(&id, &call).await)?],
+            None => {
+                let selectors = o.selector.map(OneOrMany::into_vec).unwrap_or_default();
+                if !o.all && selectors.is_empty() {
+                    return Err(invalid("delete needs an id, `all: true` or a selector"));
+                }
+                js(h
+                    .delete_all(
+                        &ListParams {
+                            selectors,
+                            id_regexp: None,
+                        },
+                        &call,
+                    )
+                    .await)?
+            }
+        };
+        let out: Vec<JsDeleteResult> = outcomes
+            .into_iter()
+            .map(|d| JsDeleteResult {
+                r#type: h.type_name().to_string(),
+                id: d.id,
+                destroyed: d.destroyed,
+            })
+            .collect();
+        to_value(&out)
+    }
+
+    /// Tear a resource down (phase `tearingDown`); resolves to `true` when it has no
+    /// finalizers left and can be destroyed.
+    pub async fn teardown(&self, kind: String, id: String, options: JsValue) -> Result<bool, JsValue> {
+        let (o, call): (CommonOptions, _) = parse_opts(&options, "teardown options")?;
+        let h = js(self.handle(&kind, o.namespace.as_deref()).await)?;
+        js(h.teardown(&id, &call).await)
+    }
+
+    /// Open a watch; the glue's `watch()` wraps this into an `AsyncIterable`.
+    #[wasm_bindgen(js_name = watchRaw)]
+    pub async fn watch_raw(&self, kind: String, options: JsValue) -> Result<WatchIterator, JsValue> {
+        let (o, mut call): (WatchOptions, _) = parse_opts(&options, "watch options")?;
+        // One controller per watch: `return()` aborts it, and the caller's signal feeds it.
+        let ctrl = web_sys::AbortController::new().map_err(|_| invalid("no AbortController"))?;
+        if let Some(user) = call.signal.take() {
+            if user.aborted() {
+                ctrl.abort();
+            } else {
+                let c = ctrl.clone();
+                let cb = Closure::once_into_js(move || c.abort());
+                let _ = user.add_event_listener_with_callback("abort", cb.unchecked_ref());
+            }
+        }
+        call.signal = Some(ctrl.signal());
+        let h = js(self.handle(&kind, o.namespace.as_deref()).await)?;
+        let params = WatchParams {
+            id: o.id,
+            list: ListParams {
+                selectors: o.selector.map(OneOrMany::into_vec).unwrap_or_default(),
+                id_regexp: o.id_match_regexp,
+            },
+            bootstrap: o.bootstrap.unwrap_or(true),
+            tail_events: o.tail_events.unwrap_or(0),
+            start_from_bookmark: o.bookmark.as_deref().map(unb64).transpose()?,
+            backoff: None,
+        };
+        // validate selectors now, so a bad one rejects here rather than on first next()
+        js(params.list.label_queries())?;
+        Ok(WatchIterator {
+            stream: Rc::new(RefCell::new(Some(h.watch(params, call)))),
+            ctrl,
+        })
+    }
+}
+
+/// The Rust side of a watch: `next()` resolves to `{ done, value }`; `return()` stops it and
+/// aborts the underlying fetch.
+#[wasm_bindgen]
+pub struct WatchIterator {
+    stream: Rc<RefCell<Option<LocalBoxStream<'static, Result<WatchEvent>>>>>,
+    ctrl: web_sys::AbortController,
+}
+
+#[wasm_bindgen]
+impl WatchIterator {
+    /// The next event as `{ done: false, value: WatchEvent }`, or `{ done: true }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<WatchEvent, undefined>>")]
+    pub async fn next(&self) -> Result<JsValue, JsValue> {
+        let taken = self.stream.borrow_mut().take();
+        let Some(mut stream) = taken else {
+            return to_value(&serde_json::json!({"done": true}));
+        };
+        let item = stream.next().await;
+        match item {
+            Some(Ok(ev)) => {
+                *self.stream.borrow_mut() = Some(stream);
+                let value = JsWatchEvent {
+                    r#type: match ev.kind {
+                        WatchEventKind::Created => "created",
+                        WatchEventKind::Updated => "updated",
+                        WatchEventKind::Destroyed => "destroyed",
+                        WatchEventKind::Bootstrapped => "bootstrapped",
+                        WatchEventKind::Resync => "resync",
+                    },
+                    resource: ev.resource,
+                    old: ev.old,
+                    bookmark: ev.bookmark.as_deref().map(b64),
+                };
+                let obj = js_sys::Object::new();
+                Reflect::set(&obj, &"done".into(), &false.into())?;
+                Reflect::set(&obj, &"value".into(), &to_value(&value)?)?;
+                Ok(obj.into())
+            }
+            Some(Err(_)) if self.ctrl.signal().aborted() => {
+                to_value(&serde_json::json!({"done": true}))
+            }
+            Some(Err(e)) => Err(to_js(&e)),
+            None => to_value(&serde_json::json!({"done": true})),
+        }
+    }
+
+    /// Stop the watch (aborts the fetch). Safe to call more than once.
+    #[wasm_bindgen(js_name = "return")]
+    pub fn stop(&self) -> JsValue {
+        self.ctrl.abort();
+        self.stream.borrow_mut().take();
+        let obj = js_sys::Object::new();
+        let _ = Reflect::set(&obj, &"done".into(), &true.into());
+        obj.into()
+    }
+}

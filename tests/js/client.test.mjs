@@ -1,0 +1,176 @@
+// OmniClient against omni-sim, over both transports: list/get/apply/update-conflict/
+// delete-with-finalizers/watch, and auth failures surfaced as OmniError.
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { OmniClient, OmniError, Signer } from "../../pkg/node.js";
+import { SIM, serviceAccount, mutate, faults, resetFaults, uid, sleep } from "./helpers.mjs";
+
+const CLUSTER = "Clusters.omni.sidero.dev";
+
+function clusterYaml(id, k8s = "1.32.0", labels = {}) {
+  const l = Object.entries(labels).map(([k, v]) => `        ${k}: ${v}\n`).join("");
+  return `metadata:
+    namespace: default
+    type: Clusters.omni.sidero.dev
+    id: ${id}
+${l ? "    labels:\n" + l : ""}spec:
+    kubernetesversion: ${k8s}
+    talosversion: 1.9.1
+`;
+}
+
+for (const transport of ["gateway", "grpc-web"]) {
+  describe(`OmniClient over ${transport}`, () => {
+    let omni;
+    before(async () => {
+      const key = await serviceAccount(uid(`sa-${transport}`), "Admin");
+      omni = await OmniClient.connect({ endpoint: SIM, serviceAccountKey: key, transport });
+    });
+    after(() => resetFaults());
+
+    test("aliases resolve like omnictl", async () => {
+      assert.deepEqual(await omni.resolveType("clusters"), { type: CLUSTER, namespace: "default" });
+      assert.deepEqual(await omni.resolveType("Cluster"), { type: CLUSTER, namespace: "default" });
+      await assert.rejects(omni.resolveType("no-such-type"), (e) => e instanceof OmniError);
+    });
+
+    test("apply creates, get reads it back with a typed spec, list filters by selector", async () => {
+      const id = uid("c");
+      const res = await omni.apply(clusterYaml(id, "1.32.0", { env: "test" }));
+      assert.equal(res.length, 1);
+      assert.equal(res[0].action, "create");
+      const got = await omni.get("clusters", id);
+      assert.equal(got.metadata.id, id);
+      assert.equal(got.metadata.version, "1");
+      assert.equal(got.spec.kubernetes_version, "1.32.0");
+      assert.equal(got.metadata.labels.env, "test");
+      const listed = await omni.list("clusters", { selector: `env=test` });
+      assert.ok(listed.some((r) => r.metadata.id === id));
+      const none = await omni.list("clusters", { selector: `env=nope` });
+      assert.ok(!none.some((r) => r.metadata.id === id));
+      assert.equal(await omni.get("clusters", uid("missing")), null);
+    });
+
+    test("apply again updates; dry run writes nothing and shows the diff", async () => {
+      const id = uid("c");
+      await omni.apply(clusterYaml(id, "1.32.0"));
+      const dry = await omni.apply(clusterYaml(id, "1.33.1"), { dryRun: true });
+      assert.equal(dry[0].action, "update");
+      assert.match(dry[0].diff, /-\s+kubernetes_version: 1\.32\.0/);
+      assert.match(dry[0].diff, /\+\s+kubernetes_version: 1\.33\.1/);
+      assert.equal((await omni.get("clusters", id)).spec.kubernetes_version, "1.32.0");
+      const real = await omni.apply(clusterYaml(id, "1.33.1"));
+      assert.equal(real[0].action, "update");
+      const got = await omni.get("clusters", id);
+      assert.equal(got.spec.kubernetes_version, "1.33.1");
+      assert.equal(got.metadata.version, "2");
+      const same = await omni.apply(clusterYaml(id, "1.33.1"));
+      assert.equal(same[0].action, "unchanged");
+    });
+
+    test("update with a stale version is a conflict that carries the current version", async () => {
+      const id = uid("c");
+      await omni.apply(clusterYaml(id));
+      const v1 = await omni.get("clusters", id);
+      await omni.update({ ...v1, spec: { ...v1.spec, kubernetes_version: "1.32.1" } });
+      const err = await omni.update({ ...v1, spec: { ...v1.spec, kubernetes_version: "1.32.2" } }).catch((e) => e);
+      assert.ok(err instanceof OmniError, String(err));
+      assert.equal(err.code, "FAILED_PRECONDITION");
+      assert.equal(err.currentVersion, "2");
+    });
+
+    test("delete waits for finalizers, then destroys", async () => {
+      const id = uid("c");
+      await omni.apply(clusterYaml(id));
+      await mutate({ type: CLUSTER, id, add_finalizers: ["TestController"] });
+      let done = false;
+      const deleting = omni.delete("clusters", id).then((r) => { done = true; return r; });
+      await sleep(300);
+      assert.equal(done, false, "delete must wait while a finalizer remains");
+      const torn = await omni.get("clusters", id);
+      assert.equal(torn.metadata.phase, "tearingDown");
+      await mutate({ type: CLUSTER, id, remove_finalizers: ["TestController"] });
+      const res = await deleting;
+      assert.deepEqual(res.map((r) => [r.id, r.destroyed]), [[id, true]]);
+      assert.equal(await omni.get("clusters", id), null);
+      // deleting again is not an error, like omnictl
+      assert.deepEqual((await omni.delete("clusters", id)).map((r) => r.destroyed), [false]);
+    });
+
+    test("watch: bootstrap, then live events in order; close() stops it", async () => {
+      const prefix = uid("w");
+      await omni.apply(clusterYaml(`${prefix}-a`));
+      const w = omni.watch("clusters", { idMatchRegexp: `^${prefix}-` });
+      const seen = [];
+      const reader = (async () => {
+        for await (const ev of w) {
+          seen.push(`${ev.type}:${ev.resource?.metadata.id ?? ""}`);
+          if (seen.length === 4) break;
+        }
+      })();
+      await sleep(200);
+      await omni.apply(clusterYaml(`${prefix}-b`));
+      await omni.apply(clusterYaml(`${prefix}-b`, "1.33.0"));
+      await reader;
+      assert.deepEqual(seen, [
+        `created:${prefix}-a`, "bootstrapped:", `created:${prefix}-b`, `updated:${prefix}-b`,
+      ]);
+    });
+
+    test("watch resumes across 100 forced stream cuts with no lost or repeated events", async () => {
+      const prefix = uid("cut");
+      const N = 100;
+      await faults({ cut_streams_after: 1 });
+      try {
+        const ac = new AbortController();
+        const ids = [];
+        const reader = (async () => {
+          for await (const ev of omni.watch("clusters", { idMatchRegexp: `^${prefix}-`, bootstrap: false, signal: ac.signal })) {
+            if (ev.type === "created") ids.push(ev.resource.metadata.id);
+            if (ids.length === N) break;
+          }
+        })();
+        await sleep(200);
+        for (let i = 0; i < N; i++) {
+          await omni.apply(clusterYaml(`${prefix}-${String(i).padStart(3, "0")}`));
+        }
+        await Promise.race([reader, sleep(60000).then(() => ac.abort())]);
+        assert.equal(ids.length, N, "lost events");
+        assert.equal(new Set(ids).size, N, "repeated events");
+        assert.deepEqual(ids, [...ids].sort(), "out of order");
+      } finally {
+        await resetFaults();
+      }
+    });
+
+    test("an unknown signer is UNAUTHENTICATED", async () => {
+      const stranger = await Signer.generateEcdsa("nobody@example.org");
+      const bad = await OmniClient.connect({ endpoint: SIM, signer: stranger, transport });
+      const err = await bad.list("clusters").catch((e) => e);
+      assert.ok(err instanceof OmniError, String(err));
+      assert.equal(err.code, "UNAUTHENTICATED");
+    });
+
+    test("UNAVAILABLE bursts are retried for reads, surfaced for writes", async () => {
+      const reports = [];
+      const key = await serviceAccount(uid(`sa-retry-${transport}`), "Admin");
+      const c = await OmniClient.connect({ endpoint: SIM, serviceAccountKey: key, transport, onCall: (r) => reports.push(r) });
+      await c.list("clusters"); // warm the type registry
+      await faults({ unavailable_first: 2, unavailable_methods: ["/cosi.resource.State/Get"] });
+      assert.equal(await c.get("clusters", uid("none")), null);
+      const get = reports.filter((r) => r.method.endsWith("/Get")).at(-1);
+      assert.equal(get.retries, 2);
+      await faults({ unavailable_first: 1, unavailable_methods: ["/cosi.resource.State/Create"] });
+      const err = await c.create({ metadata: { type: CLUSTER, id: uid("c") }, spec: { kubernetes_version: "1.32.0", talos_version: "1.9.1" } }).catch((e) => e);
+      assert.equal(err.code, "UNAVAILABLE");
+      await resetFaults();
+    });
+  });
+}
+
+test("plain http:// to a remote host is refused unless opted in", async () => {
+  await assert.rejects(
+    OmniClient.connect({ endpoint: "http://omni.example.org", serviceAccountKey: "x" }),
+    (e) => e instanceof OmniError && /loopback|http/.test(e.message),
+  );
+});

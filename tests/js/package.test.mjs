@@ -1,0 +1,54 @@
+// The built npm package: entries, types, CLI, flavours.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const pkg = path.join(root, "pkg");
+const manifest = JSON.parse(fs.readFileSync(path.join(pkg, "package.json"), "utf8"));
+
+/** A consumer project whose node_modules/omni-wasm is the built package. */
+function consumer() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "omni-wasm-consumer-"));
+  fs.mkdirSync(path.join(dir, "node_modules"));
+  fs.symlinkSync(pkg, path.join(dir, "node_modules", "omni-wasm"));
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module", dependencies: { "omni-wasm": "file:../pkg" } }));
+  return dir;
+}
+
+test("import('omni-wasm') works in Node with no init call", () => {
+  const dir = consumer();
+  const out = execFileSync(process.execPath, ["-e", 'import("omni-wasm").then(m => console.log(m.version(), m.buildFlavor()))'], { cwd: dir, encoding: "utf8" });
+  assert.equal(out.trim(), `${manifest.version} full`);
+});
+
+test("the lite and templates subpaths load their own builds", () => {
+  const dir = consumer();
+  const out = execFileSync(process.execPath, ["-e", 'Promise.all([import("omni-wasm/lite"), import("omni-wasm/templates")]).then(([l, t]) => console.log(l.buildFlavor(), t.buildFlavor()))'], { cwd: dir, encoding: "utf8" });
+  assert.equal(out.trim(), "browser templates");
+});
+
+test("type declarations exist for every entry", () => {
+  for (const sub of ["", "lite/", "templates/"]) {
+    for (const f of ["index.d.ts", "node.d.ts", "browser.d.ts", "workerd.d.ts", "omni_wasm.d.ts"]) {
+      assert.ok(fs.existsSync(path.join(pkg, sub, f)), `${sub}${f}`);
+    }
+  }
+});
+
+test("the omni-wasm bin prints its version", () => {
+  assert.equal(manifest.bin["omni-wasm"], "./cli.js");
+  const out = execFileSync(process.execPath, [path.join(pkg, "cli.js"), "--version"], { encoding: "utf8" });
+  assert.match(out, new RegExp(`^omni-wasm ${manifest.version.replace(/\./g, "\\.")} \\(full\\)`));
+});
+
+test("the package declares node, browser and workerd conditions", () => {
+  const e = manifest.exports["."];
+  assert.equal(e.node, "./node.js");
+  assert.equal(e.browser, "./browser.js");
+  assert.equal(e.workerd, "./workerd.js");
+  assert.equal(e.types, "./index.d.ts");
+});
