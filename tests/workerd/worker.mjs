@@ -1,0 +1,41 @@
+// A Cloudflare Worker built from the npm package: lists clusters and applies a config patch.
+import { OmniClient, version } from "./pkg/workerd.js";
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    try {
+      const omni = await OmniClient.connect({
+        endpoint: env.OMNI_ENDPOINT,
+        serviceAccountKey: env.OMNI_SERVICE_ACCOUNT_KEY,
+        transport: url.searchParams.get("transport") ?? "gateway",
+      });
+      if (url.pathname === "/version") {
+        return Response.json({ version: version() });
+      }
+      if (url.pathname === "/clusters") {
+        const clusters = await omni.list("clusters");
+        return Response.json(clusters.map((c) => c.metadata.id).sort());
+      }
+      if (url.pathname === "/patch") {
+        const cluster = url.searchParams.get("cluster");
+        const id = `200-worker-${cluster}`;
+        const [res] = await omni.apply({
+          metadata: {
+            type: "ConfigPatches.omni.sidero.dev",
+            namespace: "default",
+            id,
+            labels: { "omni.sidero.dev/cluster": cluster },
+            annotations: { name: "set by a Worker" },
+          },
+          spec: { data: "machine:\n  network:\n    hostname: from-worker\n" },
+        });
+        const back = await omni.get("configpatches", id);
+        return Response.json({ action: res.action, data: back?.spec?.data ?? null });
+      }
+      return new Response("not found", { status: 404 });
+    } catch (e) {
+      return Response.json({ error: String(e?.message ?? e), code: e?.code }, { status: 500 });
+    }
+  },
+};
