@@ -242,3 +242,33 @@ fn sync_plan_of_cluster2_over_cluster1() {
     // syncing the same template twice is a no-op
     assert!(plan("my-first-cluster", &r2, &r2).unwrap().is_empty());
 }
+
+#[test]
+fn export_round_trips_rendered_resources() {
+    use omni_wasm::template::{export, ExportOptions, RenderedResource};
+    let files = files();
+    let key = |r: &RenderedResource| (r.metadata.resource_type.clone(), r.metadata.id.clone());
+    for case in valid_cases() {
+        let mut before = Template::load(&read(&format!("{case}.yaml")), &files)
+            .unwrap()
+            .render()
+            .unwrap();
+        let opts = ExportOptions {
+            cluster: Template::load(&read(&format!("{case}.yaml")), &files)
+                .unwrap()
+                .cluster_name()
+                .unwrap()
+                .to_string(),
+            ..ExportOptions::default()
+        };
+        let text = export(&before, &opts).unwrap_or_else(|e| panic!("{case}: {e}"));
+        let t = Template::load(&text, &BTreeMap::new())
+            .unwrap_or_else(|e| panic!("{case}: {e}\n{text}"));
+        let mut after = t.render().unwrap_or_else(|e| panic!("{case}: {e}\n{text}"));
+        before.sort_by_key(key);
+        after.sort_by_key(key);
+        assert_eq!(before, after, "{case}:\n{text}");
+        // exporting again gives the same text
+        assert_eq!(export(&after, &opts).unwrap(), text, "{case}");
+    }
+}

@@ -1,4 +1,6 @@
 //! Sync planning (templates.md section 9) and diff output (section 10).
+//!
+//! Also used by the client for `--verbose`-style diffs of single resources ([`unified_diff`]).
 
 use std::collections::HashSet;
 

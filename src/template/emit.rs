@@ -602,11 +602,11 @@ mod tests {
             "l",
             Y::Seq(vec![Y::map(vec![
                 ("a", Y::Seq(vec![Y::str("x")])),
-                ("b", Y::str("y")),
+                ("b", Y::str("z")),
             ])]),
         )]);
-        assert_eq!(to_yaml(&v, 4), "l:\n    - a:\n        - x\n      b: y\n");
-        assert_eq!(to_yaml(&v, 2), "l:\n  - a:\n      - x\n    b: y\n");
+        assert_eq!(to_yaml(&v, 4), "l:\n    - a:\n        - x\n      b: z\n");
+        assert_eq!(to_yaml(&v, 2), "l:\n  - a:\n      - x\n    b: z\n");
     }
 
     #[test]

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-mod diff;
+pub mod diff;
 mod emit;
 mod error;
 mod export;

@@ -158,7 +158,7 @@ pub(crate) fn format_float(f: f64) -> String {
     let neg = mant.starts_with('-');
     let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
     let sign = if neg { "-" } else { "" };
-    if !(-4..21).contains(&exp) {
+    if !(-4..6).contains(&exp) {
         let mut m = String::new();
         m.push_str(&digits[..1]);
         if digits.len() > 1 {
