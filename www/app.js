@@ -1,0 +1,336 @@
+// The demo console: uses only the public npm package (served at /pkg/).
+import {
+  OmniClient, OmniError, version, validateTemplate, renderTemplate, resourcesToYaml,
+} from "/pkg/browser.js";
+
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, props = {}, ...children) => {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...children);
+  return e;
+};
+
+let omni = null;           // the connected client
+let watches = [];          // open watches, closed on reconnect
+const clusters = new Map(); // id -> { spec, status }
+
+$("#version").textContent = `v${version()}`;
+
+// ---------- status line ----------
+function setStatus(text, kind = "") {
+  const s = $("#status");
+  s.textContent = text;
+  s.className = `status ${kind}`;
+}
+
+function describe(err) {
+  if (err instanceof OmniError) {
+    switch (err.code) {
+      case "UNAUTHENTICATED": return "Authentication failed: the key is wrong, expired or unknown to this Omni.";
+      case "PERMISSION_DENIED": return `Permission denied: ${err.message}`;
+      case "UNAVAILABLE": return `Omni is unreachable (network down?): ${err.message}`;
+      default: return `${err.code}: ${err.message}`;
+    }
+  }
+  return String(err?.message ?? err);
+}
+
+// ---------- connect ----------
+$("#endpoint").value = location.origin;
+
+$("#key-file").addEventListener("change", async (ev) => {
+  const f = ev.target.files?.[0];
+  if (f) $("#key").value = (await f.text()).trim();
+});
+
+async function connect(key) {
+  const err = $("#connect-error");
+  err.hidden = true;
+  setStatus("connecting…");
+  try {
+    const client = await OmniClient.connect({
+      endpoint: $("#endpoint").value.trim() || location.origin,
+      serviceAccountKey: key,
+      transport: $("#transport").value,
+    });
+    await client.list("clusters"); // proves the key works before we switch views
+    for (const w of watches) w.close();
+    watches = [];
+    omni = client;
+    // the key stays only inside the client (wasm memory): wipe it from the DOM
+    $("#key").value = "";
+    $("#key-file").value = "";
+    setStatus(`connected (${$("#transport").value})`, "ok");
+    $("#connect").hidden = true;
+    $("#tabs").hidden = false;
+    $("#app").hidden = false;
+    startOverview();
+    startMachines("");
+  } catch (e) {
+    setStatus("not connected", "err");
+    err.textContent = describe(e);
+    err.hidden = false;
+  }
+}
+
+$("#connect-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const key = $("#key").value.trim();
+  if (!key) {
+    $("#connect-error").textContent = "Paste a service-account key or pick a key file.";
+    $("#connect-error").hidden = false;
+    return;
+  }
+  connect(key);
+});
+
+$("#demo-btn").addEventListener("click", async () => {
+  try {
+    const r = await fetch("/demo/service-account.key");
+    if (!r.ok) throw new Error(`the demo key is not available (HTTP ${r.status}); is omni-sim running with --demo?`);
+    await connect((await r.text()).trim());
+  } catch (e) {
+    $("#connect-error").textContent = describe(e);
+    $("#connect-error").hidden = false;
+  }
+});
+
+// ---------- tabs ----------
+for (const b of document.querySelectorAll("#tabs button")) {
+  b.addEventListener("click", () => {
+    for (const o of document.querySelectorAll("#tabs button")) o.classList.toggle("active", o === b);
+    for (const t of document.querySelectorAll(".tab")) t.hidden = t.id !== b.dataset.tab;
+  });
+}
+
+// ---------- live watch helper ----------
+function live(kind, options, onEvent, onError) {
+  const w = omni.watch(kind, options);
+  watches.push(w);
+  (async () => {
+    try {
+      for await (const ev of w) onEvent(ev);
+    } catch (e) {
+      onError(e);
+    }
+  })();
+  return w;
+}
+
+// ---------- overview ----------
+const PHASES = ["unknown", "scaling up", "scaling down", "running", "destroying"];
+
+function renderClusters() {
+  const body = $("#clusters tbody");
+  body.replaceChildren();
+  const ids = [...clusters.keys()].sort();
+  $("#clusters-empty").hidden = ids.length > 0;
+  for (const id of ids) {
+    const { spec = {}, status = {} } = clusters.get(id);
+    const m = status.machines ?? {};
+    const phase = status.phase ?? 0;
+    const kube = el("button", { textContent: "kubeconfig", onclick: () => download(id, "kubeconfig") });
+    const talos = el("button", { textContent: "talosconfig", onclick: () => download(id, "talosconfig") });
+    body.append(el("tr", { dataset: { cluster: id } },
+      el("td", { textContent: id }),
+      el("td", { textContent: PHASES[phase] ?? phase, className: `phase-${phase}` }),
+      el("td", { textContent: status.ready ? "yes" : "no" }),
+      el("td", { textContent: `${m.healthy ?? 0}/${m.total ?? 0}` }),
+      el("td", { textContent: spec.talos_version ?? "" }),
+      el("td", { textContent: spec.kubernetes_version ?? "" }),
+      el("td", {}, kube, " ", talos)));
+  }
+}
+
+function startOverview() {
+  clusters.clear();
+  renderClusters();
+  const apply = (field) => (ev) => {
+    const id = ev.resource?.metadata.id;
+    if (!id) return;
+    if (ev.type === "destroyed") {
+      if (field === "spec") clusters.delete(id);
+    } else {
+      const c = clusters.get(id) ?? {};
+      c[field] = ev.resource.spec;
+      clusters.set(id, c);
+    }
+    renderClusters();
+  };
+  const fail = (e) => setStatus(describe(e), "err");
+  live("clusters", {}, apply("spec"), fail);
+  live("clusterstatuses", {}, apply("status"), fail);
+}
+
+async function download(cluster, what) {
+  try {
+    const text = what === "kubeconfig" ? await omni.kubeconfig(cluster) : await omni.talosconfig(cluster);
+    const a = el("a", { href: URL.createObjectURL(new Blob([text], { type: "application/yaml" })), download: `${cluster}-${what}.yaml` });
+    a.click();
+    URL.revokeObjectURL(a.href);
+  } catch (e) {
+    setStatus(describe(e), "err");
+  }
+}
+
+// ---------- machines ----------
+let machineWatch = null;
+const machines = new Map();
+
+function renderMachines() {
+  const body = $("#machine-table tbody");
+  body.replaceChildren();
+  const ids = [...machines.keys()].sort();
+  $("#machines-empty").hidden = ids.length > 0;
+  for (const id of ids) {
+    const r = machines.get(id);
+    const labels = r.metadata.labels ?? {};
+    const s = r.spec ?? {};
+    const role = "omni.sidero.dev/role-controlplane" in labels ? "control plane"
+      : "omni.sidero.dev/role-worker" in labels ? "worker" : "";
+    const status = s.connected ? (s.maintenance ? "maintenance" : "connected") : "disconnected";
+    body.append(el("tr", { dataset: { machine: id } },
+      el("td", { textContent: s.network?.hostname ? `${s.network.hostname} (${id.slice(0, 8)})` : id }),
+      el("td", { textContent: labels["omni.sidero.dev/cluster"] ?? s.cluster ?? "" }),
+      el("td", { textContent: role }),
+      el("td", { textContent: status }),
+      el("td", { textContent: (s.network?.addresses ?? [])[0] ?? "" }),
+      el("td", {}, ...Object.entries(labels)
+        .filter(([k]) => !k.startsWith("omni.sidero.dev/role"))
+        .map(([k, v]) => el("span", { className: "label", textContent: v ? `${k}=${v}` : k })))));
+  }
+}
+
+function startMachines(selector) {
+  machineWatch?.close();
+  machines.clear();
+  renderMachines();
+  $("#machines-error").hidden = true;
+  machineWatch = live("machinestatuses", selector ? { selector } : {}, (ev) => {
+    const id = ev.resource?.metadata.id;
+    if (!id) return;
+    if (ev.type === "destroyed") machines.delete(id); else machines.set(id, ev.resource);
+    renderMachines();
+  }, (e) => {
+    $("#machines-error").textContent = describe(e);
+    $("#machines-error").hidden = false;
+  });
+}
+
+$("#machine-filter").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  startMachines($("#machine-selector").value.trim());
+});
+
+// ---------- resource browser ----------
+$("#resource-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const list = $("#resource-list");
+  const err = $("#resource-error");
+  err.hidden = true;
+  list.replaceChildren(el("li", { textContent: "loading…" }));
+  $("#resource-yaml").textContent = "";
+  try {
+    const kind = $("#resource-type").value.trim();
+    const items = await omni.list(kind);
+    list.replaceChildren();
+    if (!items.length) list.append(el("li", { className: "empty", textContent: "none" }));
+    for (const r of items) {
+      list.append(el("li", {}, el("button", {
+        textContent: r.metadata.id,
+        onclick: async () => {
+          const fresh = await omni.get(kind, r.metadata.id, { namespace: r.metadata.namespace });
+          $("#resource-yaml").textContent = fresh ? resourcesToYaml([fresh]) : "(gone)";
+        },
+      })));
+    }
+  } catch (e) {
+    list.replaceChildren();
+    err.textContent = describe(e);
+    err.hidden = false;
+  }
+});
+
+// ---------- template studio ----------
+const EXAMPLE = `kind: Cluster
+name: demo-preview
+kubernetes:
+  version: v1.32.0
+talos:
+  version: v1.9.1
+---
+kind: ControlPlane
+machines:
+  - 0c8f1a4e-1111-4a5b-9c3d-000000000001
+---
+kind: Workers
+machines:
+  - 0c8f1a4e-1111-4a5b-9c3d-000000000002
+`;
+const text = $("#template-text");
+text.value = EXAMPLE;
+
+function gutter(marks) {
+  const lines = text.value.split("\n").length;
+  const g = $("#gutter");
+  g.replaceChildren();
+  for (let i = 1; i <= lines; i++) {
+    const span = el("span", { textContent: String(i) });
+    if (marks.has(i)) { span.className = "mark"; span.title = marks.get(i); }
+    g.append(span, "\n");
+  }
+}
+
+function check() {
+  const issues = validateTemplate(text.value, {});
+  const marks = new Map();
+  const list = $("#template-errors");
+  list.replaceChildren();
+  for (const i of issues) {
+    if (i.line) marks.set(i.line, i.message);
+    list.append(el("li", { textContent: i.line ? `line ${i.line}:${i.column}: ${i.message}` : i.message }));
+  }
+  gutter(marks);
+  if (!issues.length) {
+    try {
+      $("#template-render").textContent = renderTemplate(text.value, {});
+    } catch (e) {
+      list.append(el("li", { textContent: String(e.message) }));
+    }
+  } else {
+    $("#template-render").textContent = "";
+  }
+  return issues.length === 0;
+}
+
+let timer = null;
+text.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(check, 150); });
+text.addEventListener("scroll", () => { $("#gutter").scrollTop = text.scrollTop; });
+check();
+
+$("#template-diff").addEventListener("click", async () => {
+  if (!check()) return;
+  try {
+    const plan = await omni.templateSync(text.value, { dryRun: true });
+    $("#template-diff-out").textContent = plan.diff || "(no changes)";
+  } catch (e) {
+    $("#template-diff-out").textContent = describe(e);
+  }
+});
+
+$("#template-sync").addEventListener("click", async () => {
+  if (!check()) return;
+  try {
+    const plan = await omni.templateSync(text.value, { dryRun: true });
+    $("#confirm-diff").textContent = plan.diff || "(no changes)";
+    const dlg = $("#confirm");
+    dlg.showModal();
+    dlg.addEventListener("close", async () => {
+      if (dlg.returnValue !== "ok") return;
+      const done = await omni.templateSync(text.value, {});
+      $("#template-diff-out").textContent = `synced: ${done.diff || "(no changes)"}`;
+    }, { once: true });
+  } catch (e) {
+    $("#template-diff-out").textContent = describe(e);
+  }
+});
