@@ -18,12 +18,11 @@ pub mod template;
 #[cfg(feature = "browser")]
 pub mod auth;
 #[cfg(feature = "browser")]
+pub mod client;
+#[cfg(feature = "browser")]
 pub mod proto;
 #[cfg(feature = "browser")]
 pub mod resource;
-// wired in once `resource` lands (the client builds on it)
-#[cfg(all(feature = "browser", omni_wasm_client))]
-pub mod client;
 #[cfg(feature = "browser")]
 pub mod transport;
 

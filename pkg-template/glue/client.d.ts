@@ -100,6 +100,15 @@ export interface DeleteResult {
   destroyed: boolean;
 }
 
+export interface KubeconfigOptions extends CallOptions {
+  serviceAccount?: boolean;
+  serviceAccountTtlSeconds?: number;
+  serviceAccountUser?: string;
+  serviceAccountGroups?: string[];
+  grantType?: "" | "auto" | "authcode" | "authcode-keyboard";
+  breakGlass?: boolean;
+}
+
 export interface CallReport {
   method: string;
   durationMs: number;
@@ -142,6 +151,9 @@ export declare class OmniClient {
   delete(kind: string, id: string, options?: DeleteOptions): Promise<DeleteResult[]>;
   delete(kind: string, options: DeleteOptions): Promise<DeleteResult[]>;
   teardown(kind: string, id: string, options?: CallOptions): Promise<boolean>;
+  kubeconfig(cluster: string, options?: KubeconfigOptions): Promise<string>;
+  talosconfig(cluster?: string, options?: CallOptions & { breakGlass?: boolean }): Promise<string>;
+  omniconfig(options?: CallOptions): Promise<string>;
   watch(kind: string, options?: WatchOptions): Watch;
   free(): void;
 }

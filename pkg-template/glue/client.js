@@ -42,6 +42,9 @@ export class OmniClient {
     return this.#raw.delete(kind, id ?? undefined, options);
   }
   teardown(kind, id, options) { return this.#raw.teardown(kind, id, options); }
+  kubeconfig(cluster, options) { return this.#raw.kubeconfig(cluster, options); }
+  talosconfig(cluster, options) { return this.#raw.talosconfig(cluster, options); }
+  omniconfig(options) { return this.#raw.omniconfig(options); }
 
   /**
    * Watch a resource type: an AsyncIterable of `{ type, resource, old, bookmark }`.

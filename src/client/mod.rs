@@ -15,9 +15,11 @@ use crate::transport::{
 };
 use crate::{Code, Error, Result};
 
+mod management;
 mod resources;
 mod watch;
 
+pub use management::{KubeconfigParams, Management};
 pub use resources::{ApplyAction, ApplyOutcome, DeleteOutcome, ListParams, Resources};
 pub use watch::{WatchEvent, WatchEventKind, WatchParams};
 
@@ -173,7 +175,12 @@ impl OmniClient {
         }
         let builtin = Registry::builtin();
         let defs = self
-            .list_raw(META_NS, RD_TYPE, cosi::ListOptions::default(), &CallOptions::default())
+            .list_raw(
+                META_NS,
+                RD_TYPE,
+                cosi::ListOptions::default(),
+                &CallOptions::default(),
+            )
             .await;
         match defs {
             Ok(raw) => {
@@ -181,7 +188,7 @@ impl OmniClient {
                 for r in raw {
                     defs.push(Resource::from_proto(r, &builtin)?);
                 }
-                let reg = Rc::new(Registry::from_definitions(defs));
+                let reg = Rc::new(Registry::from_definitions(defs)?);
                 *self.registry.borrow_mut() = Some(reg.clone());
                 Ok(reg)
             }
@@ -200,8 +207,8 @@ impl OmniClient {
         let ty = reg.resolve(kind)?;
         Ok(Resources::new(
             self.clone(),
-            ty.type_name().to_string(),
-            ty.default_namespace().to_string(),
+            ty.type_name.as_str().to_string(),
+            ty.default_namespace.as_str().to_string(),
             reg.clone(),
         ))
     }

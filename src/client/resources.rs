@@ -155,7 +155,13 @@ impl Resources {
         let resp: cosi::GetResponse = self
             .client
             .transport()
-            .unary(&Self::method("Get"), Metadata::new(), &req, CallKind::Read, opts)
+            .unary(
+                &Self::method("Get"),
+                Metadata::new(),
+                &req,
+                CallKind::Read,
+                opts,
+            )
             .await?;
         let r = resp
             .resource
@@ -202,7 +208,13 @@ impl Resources {
         let resp: cosi::CreateResponse = self
             .client
             .transport()
-            .unary(&Self::method("Create"), Metadata::new(), &req, CallKind::Write, opts)
+            .unary(
+                &Self::method("Create"),
+                Metadata::new(),
+                &req,
+                CallKind::Write,
+                opts,
+            )
             .await?;
         match resp.resource {
             Some(r) => self.decode(r),
@@ -222,7 +234,7 @@ impl Resources {
         if r.metadata.version.is_empty() || r.metadata.version == "undefined" {
             return Err(Error::InvalidArgument(format!(
                 "update of {}/{} needs metadata.version (the version you read)",
-                r.metadata.r#type, r.metadata.id
+                r.metadata.type_, r.metadata.id
             )));
         }
         let req = cosi::UpdateRequest {
@@ -232,7 +244,13 @@ impl Resources {
         let result: Result<cosi::UpdateResponse> = self
             .client
             .transport()
-            .unary(&Self::method("Update"), Metadata::new(), &req, CallKind::Write, opts)
+            .unary(
+                &Self::method("Update"),
+                Metadata::new(),
+                &req,
+                CallKind::Write,
+                opts,
+            )
             .await;
         match result {
             Ok(resp) => match resp.resource {
@@ -343,7 +361,13 @@ impl Resources {
         let resp: cosi::TeardownResponse = self
             .client
             .transport()
-            .unary(&Self::method("Teardown"), Metadata::new(), &req, CallKind::Write, opts)
+            .unary(
+                &Self::method("Teardown"),
+                Metadata::new(),
+                &req,
+                CallKind::Write,
+                opts,
+            )
             .await?;
         Ok(resp.destroy_ready)
     }
@@ -362,7 +386,13 @@ impl Resources {
         let _: cosi::DestroyResponse = self
             .client
             .transport()
-            .unary(&Self::method("Destroy"), Metadata::new(), &req, CallKind::Write, opts)
+            .unary(
+                &Self::method("Destroy"),
+                Metadata::new(),
+                &req,
+                CallKind::Write,
+                opts,
+            )
             .await?;
         Ok(())
     }
@@ -432,8 +462,8 @@ impl Resources {
     }
 
     fn fill(&self, r: &mut Resource) {
-        if r.metadata.r#type.is_empty() {
-            r.metadata.r#type = self.type_name.clone();
+        if r.metadata.type_.is_empty() {
+            r.metadata.type_ = self.type_name.clone();
         }
         if r.metadata.namespace.is_empty() {
             r.metadata.namespace = self.namespace.clone();
@@ -447,7 +477,7 @@ fn comparable_yaml(r: &Resource) -> Result<String> {
     let doc = serde_json::json!({
         "metadata": {
             "namespace": r.metadata.namespace,
-            "type": r.metadata.r#type,
+            "type": r.metadata.type_,
             "id": r.metadata.id,
             "labels": r.metadata.labels,
             "annotations": r.metadata.annotations,

@@ -189,10 +189,7 @@ impl State {
 
     fn open(&mut self) -> Result<()> {
         let req = self.request()?;
-        self.bootstrapping = req
-            .options
-            .as_ref()
-            .is_some_and(|o| o.bootstrap_contents);
+        self.bootstrapping = req.options.as_ref().is_some_and(|o| o.bootstrap_contents);
         self.pending_bootstrap.clear();
         self.stream = Some(self.res.client().transport().server_streaming(
             &format!("{STATE}Watch"),

@@ -197,7 +197,10 @@ impl JsOmniClient {
 
     /// Like `connect`, signing with `signer` (a `Signer`; it stays usable).
     #[wasm_bindgen(js_name = connectWithSigner)]
-    pub fn connect_with_signer(options: JsValue, signer: &JsSigner) -> Result<JsOmniClient, JsValue> {
+    pub fn connect_with_signer(
+        options: JsValue,
+        signer: &JsSigner,
+    ) -> Result<JsOmniClient, JsValue> {
         Self::build(options, Some(signer))
     }
 
@@ -207,7 +210,8 @@ impl JsOmniClient {
             &opts.endpoint,
             opts.allow_insecure_http,
         ))?;
-        let mut b = OmniClient::builder(&opts.endpoint).allow_insecure_http(opts.allow_insecure_http);
+        let mut b =
+            OmniClient::builder(&opts.endpoint).allow_insecure_http(opts.allow_insecure_http);
         if let Some(t) = &opts.transport {
             b = b.protocol(js(Protocol::parse(t))?);
         }
@@ -248,7 +252,9 @@ impl JsOmniClient {
                 }
             }));
         }
-        Ok(JsOmniClient { inner: js(b.build())? })
+        Ok(JsOmniClient {
+            inner: js(b.build())?,
+        })
     }
 
     async fn handle(&self, kind: &str, namespace: Option<&str>) -> Result<Resources> {
@@ -268,7 +274,12 @@ impl JsOmniClient {
 
     /// Get one resource, or `null` when it does not exist.
     #[wasm_bindgen(unchecked_return_type = "Promise<Resource | null>")]
-    pub async fn get(&self, kind: String, id: String, options: JsValue) -> Result<JsValue, JsValue> {
+    pub async fn get(
+        &self,
+        kind: String,
+        id: String,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let (o, call): (CommonOptions, _) = parse_opts(&options, "get options")?;
         let _ = o.timeout_ms;
         let r = js(self.handle(&kind, o.namespace.as_deref()).await)?;
@@ -295,7 +306,9 @@ impl JsOmniClient {
     pub async fn create(&self, resource: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
         let (_o, call): (CommonOptions, _) = parse_opts(&options, "create options")?;
         let res: Resource = from_value(resource, "resource")?;
-        let h = js(self.handle(&res.metadata.r#type, Some(&res.metadata.namespace)).await)?;
+        let h = js(self
+            .handle(&res.metadata.type_, Some(&res.metadata.namespace))
+            .await)?;
         to_value(&js(h.create(&res, &call).await)?)
     }
 
@@ -304,7 +317,9 @@ impl JsOmniClient {
     pub async fn update(&self, resource: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
         let (_o, call): (CommonOptions, _) = parse_opts(&options, "update options")?;
         let res: Resource = from_value(resource, "resource")?;
-        let h = js(self.handle(&res.metadata.r#type, Some(&res.metadata.namespace)).await)?;
+        let h = js(self
+            .handle(&res.metadata.type_, Some(&res.metadata.namespace))
+            .await)?;
         to_value(&js(h.update(&res, &call).await)?)
     }
 
@@ -324,7 +339,9 @@ impl JsOmniClient {
         // resolve and encode everything first: nothing is written after a validation failure
         let mut handles = Vec::with_capacity(resources.len());
         for r in &resources {
-            let h = js(self.handle(&r.metadata.r#type, Some(&r.metadata.namespace)).await)?;
+            let h = js(self
+                .handle(&r.metadata.type_, Some(&r.metadata.namespace))
+                .await)?;
             js(r.to_proto(h.registry()))?;
             handles.push(h);
         }
@@ -362,15 +379,14 @@ impl JsOmniClient {
                 if !o.all && selectors.is_empty() {
                     return Err(invalid("delete needs an id, `all: true` or a selector"));
                 }
-                js(h
-                    .delete_all(
-                        &ListParams {
-                            selectors,
-                            id_regexp: None,
-                        },
-                        &call,
-                    )
-                    .await)?
+                js(h.delete_all(
+                    &ListParams {
+                        selectors,
+                        id_regexp: None,
+                    },
+                    &call,
+                )
+                .await)?
             }
         };
         let out: Vec<JsDeleteResult> = outcomes
@@ -386,15 +402,71 @@ impl JsOmniClient {
 
     /// Tear a resource down (phase `tearingDown`); resolves to `true` when it has no
     /// finalizers left and can be destroyed.
-    pub async fn teardown(&self, kind: String, id: String, options: JsValue) -> Result<bool, JsValue> {
+    pub async fn teardown(
+        &self,
+        kind: String,
+        id: String,
+        options: JsValue,
+    ) -> Result<bool, JsValue> {
         let (o, call): (CommonOptions, _) = parse_opts(&options, "teardown options")?;
         let h = js(self.handle(&kind, o.namespace.as_deref()).await)?;
         js(h.teardown(&id, &call).await)
     }
 
+    /// A kubeconfig for `cluster` (`omnictl kubeconfig`): `{ serviceAccount, serviceAccountTtlSeconds,
+    /// serviceAccountUser, serviceAccountGroups, grantType, breakGlass }`.
+    pub async fn kubeconfig(&self, cluster: String, options: JsValue) -> Result<String, JsValue> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct O {
+            service_account: bool,
+            service_account_ttl_seconds: Option<i64>,
+            service_account_user: String,
+            service_account_groups: Vec<String>,
+            grant_type: String,
+            break_glass: bool,
+        }
+        let (o, call): (O, _) = parse_opts(&options, "kubeconfig options")?;
+        let p = crate::client::KubeconfigParams {
+            cluster,
+            service_account: o.service_account,
+            service_account_ttl_secs: o.service_account_ttl_seconds,
+            service_account_user: o.service_account_user,
+            service_account_groups: o.service_account_groups,
+            grant_type: o.grant_type,
+            break_glass: o.break_glass,
+        };
+        js(self.inner.management().kubeconfig(&p, &call).await)
+    }
+
+    /// A talosconfig for `cluster` (instance-wide when empty); `{ breakGlass }`.
+    pub async fn talosconfig(&self, cluster: Option<String>, options: JsValue) -> Result<String, JsValue> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct O {
+            break_glass: bool,
+        }
+        let (o, call): (O, _) = parse_opts(&options, "talosconfig options")?;
+        js(self
+            .inner
+            .management()
+            .talosconfig(cluster.as_deref().unwrap_or_default(), o.break_glass, &call)
+            .await)
+    }
+
+    /// The omniconfig (omnictl configuration) for the caller.
+    pub async fn omniconfig(&self, options: JsValue) -> Result<String, JsValue> {
+        let (_o, call): (CommonOptions, _) = parse_opts(&options, "omniconfig options")?;
+        js(self.inner.management().omniconfig(&call).await)
+    }
+
     /// Open a watch; the glue's `watch()` wraps this into an `AsyncIterable`.
     #[wasm_bindgen(js_name = watchRaw)]
-    pub async fn watch_raw(&self, kind: String, options: JsValue) -> Result<WatchIterator, JsValue> {
+    pub async fn watch_raw(
+        &self,
+        kind: String,
+        options: JsValue,
+    ) -> Result<WatchIterator, JsValue> {
         let (o, mut call): (WatchOptions, _) = parse_opts(&options, "watch options")?;
         // One controller per watch: `return()` aborts it, and the caller's signal feeds it.
         let ctrl = web_sys::AbortController::new().map_err(|_| invalid("no AbortController"))?;
@@ -484,4 +556,22 @@ impl WatchIterator {
         let _ = Reflect::set(&obj, &"done".into(), &true.into());
         obj.into()
     }
+}
+
+/// Resources as `omnictl get -o yaml` prints them.
+#[wasm_bindgen(js_name = resourcesToYaml)]
+pub fn resources_to_yaml(
+    #[wasm_bindgen(unchecked_param_type = "Resource[]")] resources: JsValue,
+) -> Result<String, JsValue> {
+    let rs: Vec<Resource> = from_value(resources, "resources")?;
+    js(crate::resource::to_omnictl_yaml(&rs))
+}
+
+/// Resources as `omnictl get -o json` prints them.
+#[wasm_bindgen(js_name = resourcesToJson)]
+pub fn resources_to_json(
+    #[wasm_bindgen(unchecked_param_type = "Resource[]")] resources: JsValue,
+) -> Result<String, JsValue> {
+    let rs: Vec<Resource> = from_value(resources, "resources")?;
+    js(crate::resource::to_omnictl_json(&rs))
 }

@@ -42,6 +42,9 @@ pub(crate) fn to_value<T: serde::Serialize + ?Sized>(v: &T) -> Result<JsValue, J
 }
 
 /// Deserialize a JS value (plain object) into a Rust value.
-pub(crate) fn from_value<T: serde::de::DeserializeOwned>(v: JsValue, what: &str) -> Result<T, JsValue> {
+pub(crate) fn from_value<T: serde::de::DeserializeOwned>(
+    v: JsValue,
+    what: &str,
+) -> Result<T, JsValue> {
     serde_wasm_bindgen::from_value(v).map_err(|e| invalid(format!("{what}: {e}")))
 }

@@ -23,9 +23,9 @@ pub fn build_flavor() -> String {
     .to_string()
 }
 
-mod error;
-#[cfg(all(feature = "browser", omni_wasm_client))]
+#[cfg(feature = "browser")]
 mod client;
+mod error;
 #[cfg(feature = "browser")]
 mod signer;
 mod template;

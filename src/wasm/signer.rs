@@ -74,7 +74,9 @@ fn metadata_from_js(v: &JsValue) -> Result<Metadata, JsValue> {
                 md.append(&key, s);
             }
         } else {
-            return Err(invalid(format!("metadata {key:?}: value must be a string or string[]")));
+            return Err(invalid(format!(
+                "metadata {key:?}: value must be a string or string[]"
+            )));
         }
     }
     Ok(md)
@@ -270,9 +272,15 @@ impl JsSigner {
         js(auth::sign_grpc(signer.as_ref(), &method, &mut md, now_secs()).await)?;
         let pick = |k: &str| md.first(k).unwrap_or_default().to_string();
         headers_object([
-            (auth::TIMESTAMP_HEADER.to_string(), pick(auth::TIMESTAMP_HEADER)),
+            (
+                auth::TIMESTAMP_HEADER.to_string(),
+                pick(auth::TIMESTAMP_HEADER),
+            ),
             (auth::PAYLOAD_HEADER.to_string(), pick(auth::PAYLOAD_HEADER)),
-            (auth::SIGNATURE_HEADER.to_string(), pick(auth::SIGNATURE_HEADER)),
+            (
+                auth::SIGNATURE_HEADER.to_string(),
+                pick(auth::SIGNATURE_HEADER),
+            ),
         ])
     }
 
@@ -304,6 +312,11 @@ impl JsSigner {
     /// A description without key material.
     #[wasm_bindgen(js_name = toString)]
     pub fn to_string_js(&self) -> String {
-        format!("Signer({} {} {})", self.kind(), self.identity(), self.key_id())
+        format!(
+            "Signer({} {} {})",
+            self.kind(),
+            self.identity(),
+            self.key_id()
+        )
     }
 }
