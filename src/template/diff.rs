@@ -448,6 +448,7 @@ pub fn unified_diff(old_name: &str, new_name: &str, old: &str, new: &str) -> Str
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -69,6 +69,18 @@ fn is_printable(c: char) -> bool {
 }
 
 fn analyze(s: &str) -> Analysis {
+    // Fast path: identifiers, paths, versions, UUIDs.
+    let b = s.as_bytes();
+    if !(b.is_empty() || b.starts_with(b"---") || b == b"-")
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-'))
+    {
+        return Analysis {
+            plain: true,
+            single: true,
+            block: true,
+        };
+    }
     if s.is_empty() {
         return Analysis {
             plain: true,
@@ -76,7 +88,6 @@ fn analyze(s: &str) -> Analysis {
             block: false,
         };
     }
-    let chars: Vec<char> = s.chars().collect();
     let mut block_ind = false;
     if s.starts_with("---") || s.starts_with("...") {
         block_ind = true;
@@ -88,9 +99,11 @@ fn analyze(s: &str) -> Analysis {
     let mut prev_space = false;
     let mut prev_break = false;
     let mut preceded_by_ws = true;
-    let n = chars.len();
-    for (i, &c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).copied();
+    let mut it = s.chars().peekable();
+    let mut i = 0usize;
+    while let Some(c) = it.next() {
+        let next = it.peek().copied();
+        let last = next.is_none();
         let followed_by_ws = matches!(
             next,
             None | Some(' ') | Some('\t') | Some('\n') | Some('\r')
@@ -121,7 +134,7 @@ fn analyze(s: &str) -> Analysis {
             if i == 0 {
                 leading_space = true;
             }
-            if i + 1 == n {
+            if last {
                 trailing_space = true;
             }
             if prev_break {
@@ -133,7 +146,7 @@ fn analyze(s: &str) -> Analysis {
             if i == 0 {
                 leading_break = true;
             }
-            if i + 1 == n {
+            if last {
                 trailing_break = true;
             }
             if prev_space {
@@ -146,6 +159,7 @@ fn analyze(s: &str) -> Analysis {
             prev_break = false;
         }
         preceded_by_ws = matches!(c, ' ' | '\t' | '\n' | '\r');
+        i += 1;
     }
     let mut a = Analysis {
         plain: true,
@@ -300,9 +314,7 @@ impl Emitter {
             self.out.push('\n');
         }
         self.line_start = self.out.len();
-        for _ in 0..indent {
-            self.out.push(' ');
-        }
+        push_spaces(&mut self.out, indent);
     }
 
     fn raw_newline(&mut self) {
@@ -557,12 +569,20 @@ impl Emitter {
         for line in body.split('\n') {
             self.raw_newline();
             if !line.is_empty() {
-                for _ in 0..indent {
-                    self.out.push(' ');
-                }
+                push_spaces(&mut self.out, indent);
                 self.out.push_str(line);
             }
         }
+    }
+}
+
+fn push_spaces(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.push_str(SPACES.get(..k).unwrap_or_default());
+        left -= k;
     }
 }
 
@@ -574,6 +594,7 @@ pub(crate) fn to_yaml(v: &Y, indent: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

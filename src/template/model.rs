@@ -49,7 +49,6 @@ pub(crate) struct Manifest {
     pub file: String,
     pub inline: Option<String>,
     pub desc: Descriptors,
-    pub pos: Pos,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -60,7 +59,6 @@ pub(crate) struct HealthCheck {
     pub file: String,
     pub interval_ns: i64,
     pub desc: Descriptors,
-    pub pos: Pos,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -283,14 +281,7 @@ impl Dec {
                 value,
                 tag: STag::Int,
                 ..
-            } => {
-                if parse_go_int(value) == Some(GoInt::I(0)) {
-                    0
-                } else {
-                    self.mismatch(n, "time.Duration");
-                    0
-                }
-            }
+            } if parse_go_int(value) == Some(GoInt::I(0)) => 0,
             NodeKind::Scalar {
                 value,
                 tag: STag::Str,
@@ -534,10 +525,7 @@ fn manifests(d: &mut Dec, n: &Node) -> Vec<Manifest> {
     items
         .iter()
         .map(|it| {
-            let mut m = Manifest {
-                pos: it.pos,
-                ..Manifest::default()
-            };
+            let mut m = Manifest::default();
             let known = ["name", "mode", "file", "inline", "labels", "annotations"];
             for (k, v) in d.fields(it, "models.KubernetesManifest", &known) {
                 if descriptors(d, k, v, &mut m.desc) {
@@ -579,10 +567,7 @@ fn healthchecks(d: &mut Dec, n: &Node) -> Vec<HealthCheck> {
     items
         .iter()
         .map(|it| {
-            let mut h = HealthCheck {
-                pos: it.pos,
-                ..HealthCheck::default()
-            };
+            let mut h = HealthCheck::default();
             let known = [
                 "labels",
                 "annotations",
@@ -668,10 +653,8 @@ pub(crate) fn decode_cluster(d: &mut Dec, root: &Node) -> Cluster {
                         "useEmbeddedDiscoveryService" => {
                             f.use_embedded_discovery_service = d.boolean(v2)
                         }
-                        "disablePublicDiscoveryService" => {
-                            if !v2.is_null() {
-                                f.disable_public_discovery_service = Some(d.boolean(v2))
-                            }
+                        "disablePublicDiscoveryService" if !v2.is_null() => {
+                            f.disable_public_discovery_service = Some(d.boolean(v2))
                         }
                         "enableNodeAuditSkip" => f.enable_node_audit_skip = d.boolean(v2),
                         "backupConfiguration" => {

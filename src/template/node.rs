@@ -192,9 +192,7 @@ impl Builder {
 fn resolve_tag(tag: &Option<Tag>, value: &str, style: TScalarStyle) -> (STag, bool) {
     if let Some(t) = tag {
         let suffix = t.suffix.as_str();
-        let full = if t.handle == "!!" || t.handle == "tag:yaml.org,2002:" {
-            suffix.trim_start_matches("tag:yaml.org,2002:")
-        } else if t.handle.is_empty() {
+        let full = if t.handle == "!!" || t.handle == "tag:yaml.org,2002:" || t.handle.is_empty() {
             suffix.trim_start_matches("tag:yaml.org,2002:")
         } else {
             return (STag::Other, false);

@@ -117,6 +117,7 @@ pub(crate) fn natural_cmp(a: &Y, b: &Y) -> Ordering {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

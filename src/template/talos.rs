@@ -295,13 +295,10 @@ pub(crate) fn validate_patch(content: &str) -> Result<(), String> {
                     &mut errs,
                 );
             }
-            Some("KubeServiceAccountConfig") => {
-                if get_path(root, "issuer.privateKey").is_some() {
-                    errs.push(
-                        "overriding \"issuer.privateKey\" is not allowed in the config patch"
-                            .into(),
-                    );
-                }
+            Some("KubeServiceAccountConfig") if get_path(root, "issuer.privateKey").is_some() => {
+                errs.push(
+                    "overriding \"issuer.privateKey\" is not allowed in the config patch".into(),
+                );
             }
             Some("KubeTalosAPIAccessConfig") => os_admin(root, "allowedRoles", &mut errs),
             _ => {}
@@ -331,6 +328,7 @@ fn os_admin(root: &Node, path: &str, errs: &mut Vec<String>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -494,6 +494,7 @@ pub(crate) fn validate(t: &Template) -> Vec<TemplateError> {
     let mut worker_names: Vec<(&str, usize)> = Vec::new();
     // machine -> worker set names (document order)
     let mut worker_use: Vec<(&str, Vec<&str>, usize, Pos)> = Vec::new();
+    let mut worker_index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut cp_machines: Vec<(&str, usize, Pos)> = Vec::new();
     let mut all_set_machines: HashSet<&str> = HashSet::new();
     let mut locked: HashSet<&str> = HashSet::new();
@@ -511,9 +512,15 @@ pub(crate) fn validate(t: &Template) -> Vec<TemplateError> {
                 worker_names.push((&s.name, m.doc));
                 for (id, p) in &s.machines {
                     all_set_machines.insert(id);
-                    match worker_use.iter_mut().find(|(mid, ..)| *mid == id.as_str()) {
+                    match worker_index
+                        .get(id.as_str())
+                        .and_then(|i| worker_use.get_mut(*i))
+                    {
                         Some(entry) => entry.1.push(&s.name),
-                        None => worker_use.push((id, vec![&s.name], m.doc, *p)),
+                        None => {
+                            worker_index.insert(id, worker_use.len());
+                            worker_use.push((id, vec![&s.name], m.doc, *p));
+                        }
                     }
                 }
             }
@@ -562,7 +569,7 @@ pub(crate) fn validate(t: &Template) -> Vec<TemplateError> {
     }
     let both: Vec<&(&str, usize, Pos)> = cp_machines
         .iter()
-        .filter(|(id, ..)| worker_use.iter().any(|(w, ..)| w == id))
+        .filter(|(id, ..)| worker_index.contains_key(id))
         .collect();
     if !both.is_empty() {
         let ids: Vec<&str> = both.iter().map(|(id, ..)| *id).collect();
@@ -603,6 +610,7 @@ pub(crate) fn validate(t: &Template) -> Vec<TemplateError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
