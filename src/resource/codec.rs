@@ -537,6 +537,7 @@ pub(crate) fn json_to_y(v: &Json) -> Y {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -287,7 +287,7 @@ pub(crate) const BUILTIN: &[Row] = &[
     (
         "Configs.omni.sidero.dev",
         "default",
-        "specs.AuthConfigSpec",
+        "specs.SiderolinkConfigSpec",
         true,
         &[],
     ),
@@ -968,7 +968,7 @@ pub(crate) const BUILTIN: &[Row] = &[
     (
         "MachineStatuses.omni.sidero.dev",
         "default",
-        "specs.InfraMachineStatusSpec",
+        "specs.MachineStatusSpec",
         false,
         &[],
     ),
@@ -988,7 +988,7 @@ pub(crate) const BUILTIN: &[Row] = &[
     (
         "Machines.omni.sidero.dev",
         "default",
-        "specs.InfraMachineSpec",
+        "specs.MachineSpec",
         false,
         &[
             ("Address", "{.managementaddress}"),

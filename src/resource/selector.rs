@@ -482,6 +482,7 @@ pub fn matches_any(queries: &[LabelQuery], labels: &BTreeMap<String, String>) ->
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

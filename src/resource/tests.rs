@@ -1,4 +1,5 @@
 //! Round trips and golden printer tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
 use crate::proto::cosi::resource as pb;
@@ -80,4 +81,165 @@ fn yaml_input_round_trip() {
     assert_eq!(docs[0].spec, cluster().spec);
     assert_eq!(docs[0].metadata, cluster().metadata);
     assert_eq!(to_omnictl_yaml(&docs).unwrap(), CLUSTER_GOLDEN);
+}
+
+#[test]
+fn json_and_table_printers() {
+    let r = cluster();
+    let json = to_omnictl_json(std::slice::from_ref(&r)).unwrap();
+    let expected = r#"{
+    "metadata": {
+        "annotations": {
+            "omni.sidero.dev/managed-by-cluster-templates": null
+        },
+        "created": "2025-01-01T10:00:00Z",
+        "finalizers": [
+            "ClusterController"
+        ],
+        "id": "my-cluster",
+        "labels": {
+            "my-label": "value"
+        },
+        "namespace": "default",
+        "owner": null,
+        "phase": "running",
+        "type": "Clusters.omni.sidero.dev",
+        "updated": "2025-01-02T08:30:00Z",
+        "version": 7
+    },
+    "spec": {
+        "backupconfiguration": null,
+        "features": {
+            "disablepublicdiscoveryservice": false,
+            "diskencryption": false,
+            "enablenodeauditskip": false,
+            "enableworkloadproxy": false,
+            "useembeddeddiscoveryservice": true
+        },
+        "kubernetesversion": "1.32.0",
+        "talosversion": "1.9.1"
+    }
+}
+"#;
+    assert_eq!(json, expected);
+    let mut other = cluster();
+    other.metadata.id = "a".into();
+    other.metadata.version = "12".into();
+    let table = to_table(&[r, other], None).unwrap();
+    assert_eq!(
+        table,
+        "NAMESPACE   TYPE      ID           VERSION   TALOS VERSION   KUBERNETES VERSION\n\
+         default     Cluster   my-cluster   7         1.9.1           1.32.0\n\
+         default     Cluster   a            12        1.9.1           1.32.0\n"
+    );
+}
+
+#[test]
+fn machine_set_config_patch_machine_status_round_trips() {
+    let reg = Registry::builtin();
+    let text = "metadata:
+    namespace: default
+    type: MachineSets.omni.sidero.dev
+    id: talos-default-workers
+    labels:
+        omni.sidero.dev/cluster: talos-default
+        omni.sidero.dev/role-worker:
+spec:
+    updatestrategy: 1
+    machineallocation:
+        name: workers
+        machinecount: 3
+        allocationtype: 0
+    updatestrategyconfig:
+        rolling:
+            maxparallelism: 2
+---
+metadata:
+    namespace: default
+    type: ConfigPatches.omni.sidero.dev
+    id: 400-talos-default-workers
+spec:
+    data: |
+        machine:
+          network:
+            hostname: x
+---
+metadata:
+    namespace: default
+    type: MachineStatuses.omni.sidero.dev
+    id: 8c3d3e3a
+spec:
+    talosversion: v1.9.1
+    connected: true
+    hardware:
+        processors:
+            - corecount: 4
+              frequency: 3000
+";
+    let docs = parse_yaml_documents(text).unwrap();
+    assert_eq!(docs.len(), 3);
+    assert_eq!(docs[0].metadata.version, "undefined");
+    assert_eq!(
+        docs[0].spec,
+        json!({"update_strategy": 1, "machine_allocation": {"name": "workers", "machine_count": 3},
+               "update_strategy_config": {"rolling": {"max_parallelism": 2}}})
+    );
+    assert_eq!(
+        docs[1].spec,
+        json!({"data": "machine:\n  network:\n    hostname: x\n"})
+    );
+    for d in &docs {
+        let p = d.to_proto(&reg).unwrap();
+        let back = Resource::from_proto(p, &reg).unwrap();
+        assert_eq!(back.spec, d.spec);
+        assert_eq!(back.metadata.labels, d.metadata.labels);
+    }
+    // The config patch renders the server way: data as a literal block, empty compressed data.
+    let y = to_omnictl_yaml(&docs[1..2]).unwrap();
+    assert!(y.contains("spec:\n    data: |\n        machine:\n          network:\n            hostname: x\n    compresseddata: []\n"), "{y}");
+    // Enum names are accepted too.
+    let named = text.replace("updatestrategy: 1", "updatestrategy: Rolling");
+    assert_eq!(parse_yaml_documents(&named).unwrap()[0].spec, docs[0].spec);
+}
+
+#[test]
+fn yaml_input_errors_carry_document_and_position() {
+    let e = parse_yaml_documents(
+        "metadata:\n    type: Clusters.omni.sidero.dev\n    id: a\nspec:\n    nosuchfield: 1\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("document 0: line 5:5"), "{e}");
+    let e = parse_yaml_documents("metadata: {}\nspec: {}\nextra: 1\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("line 3:1"), "{e}");
+    let e = parse_yaml_documents("metadata:\n    type: Nope.example.dev\nspec: {}\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not registered"), "{e}");
+}
+
+#[test]
+fn unknown_types_pass_through_yaml_spec() {
+    let reg = Registry::builtin();
+    let p = pb::Resource {
+        metadata: Some(pb::Metadata {
+            namespace: "default".into(),
+            r#type: "Widgets.example.dev".into(),
+            id: "w".into(),
+            version: "3".into(),
+            phase: "running".into(),
+            ..Default::default()
+        }),
+        spec: Some(pb::Spec {
+            proto_spec: vec![8, 1],
+            yaml_spec: "size: 3\nname: big\n".into(),
+        }),
+    };
+    let r = Resource::from_proto(p, &reg).unwrap();
+    assert_eq!(r.spec, json!({"size": 3, "name": "big"}));
+    assert!(r.to_proto(&reg).is_err());
+    let y = to_omnictl_yaml(&[r]).unwrap();
+    assert!(y.ends_with("spec:\n    size: 3\n    name: big\n"), "{y}");
 }

@@ -99,6 +99,7 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<(i64, i32)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -167,16 +167,14 @@ fn parse_metadata(i: usize, n: &Node) -> Result<ResourceMetadata> {
             }
             "labels" => md.labels = string_map(i, v, key)?,
             "annotations" => md.annotations = string_map(i, v, key)?,
-            "finalizers" => {
-                if !v.is_null() {
-                    let NodeKind::Seq(items) = &v.kind else {
-                        return Err(at(i, v.pos, "metadata.finalizers must be a sequence"));
-                    };
-                    md.finalizers = items
-                        .iter()
-                        .map(|f| scalar_field(i, f, key))
-                        .collect::<Result<_>>()?;
-                }
+            "finalizers" if !v.is_null() => {
+                let NodeKind::Seq(items) = &v.kind else {
+                    return Err(at(i, v.pos, "metadata.finalizers must be a sequence"));
+                };
+                md.finalizers = items
+                    .iter()
+                    .map(|f| scalar_field(i, f, key))
+                    .collect::<Result<_>>()?;
             }
             _ => {}
         }
