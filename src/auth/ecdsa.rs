@@ -338,6 +338,7 @@ mod imp {
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::auth::{sign_grpc, Metadata, PAYLOAD_HEADER, SIGNATURE_HEADER};

@@ -111,6 +111,7 @@ impl<K: AsRef<str>, V: Into<String>> Extend<(K, V)> for Metadata {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -230,6 +230,7 @@ pub async fn sign_http(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use futures::executor::block_on;
