@@ -236,7 +236,11 @@ pub fn put_ns(
             ..Default::default()
         }),
         spec: Some(Spec {
-            proto_spec: yaml::spec_from_value(&core.pool, typ, &spec),
+            proto_spec: match yaml::spec_desc(&core.pool, typ) {
+                Some(_) => yaml::spec_from_json(&core.pool, typ, &spec.to_string())
+                    .map_err(|e| format!("{typ}/{id}: {e}"))?,
+                None => Vec::new(),
+            },
             yaml_spec: String::new(),
         }),
     };

@@ -151,8 +151,3 @@ pub fn spec_from_json(pool: &DescriptorPool, typ: &str, json: &str) -> Result<Ve
     de.end().map_err(|e| e.to_string())?;
     Ok(m.encode_to_vec())
 }
-
-/// Same as `spec_from_json` from a JSON value (seeding and demo data).
-pub fn spec_from_value(pool: &DescriptorPool, typ: &str, v: &serde_json::Value) -> Vec<u8> {
-    spec_from_json(pool, typ, &v.to_string()).unwrap_or_default()
-}

@@ -643,3 +643,310 @@ async fn grpc_web_and_gateway_agree() {
     assert!(text.starts_with("{\"result\":{\"resource\":"), "{text}");
     sim.stop().await;
 }
+
+async fn api(
+    sim: &omni_sim::SimHandle,
+    s: &Signer,
+    method: &str,
+    body: &str,
+    extra: &[(&str, &str)],
+) -> (u16, String) {
+    let h = s.headers(method, now(), extra);
+    post_json(&format!("{}/api{method}", sim.url()), body, &h).await
+}
+
+#[tokio::test]
+async fn resource_service_json() {
+    let (sim, s, _c) = setup().await;
+    let rs = "/omni.resources.ResourceService/";
+    // runtime metadata is required
+    let (st, _) = api(
+        &sim,
+        &s,
+        &format!("{rs}List"),
+        r#"{"namespace":"default","type":"Clusters.omni.sidero.dev"}"#,
+        &[],
+    )
+    .await;
+    assert_eq!(st, 400);
+    let rt = [("runtime", "Omni")];
+    let body = r#"{"resource":{"metadata":{"namespace":"default","type":"Clusters.omni.sidero.dev","id":"j1","version":"1"},"spec":"{\"kubernetes_version\":\"1.31.0\"}"}}"#;
+    let (st, t) = api(&sim, &s, &format!("{rs}Create"), body, &rt).await;
+    assert_eq!(st, 200, "{t}");
+    let (st, t) = api(
+        &sim,
+        &s,
+        &format!("{rs}Get"),
+        r#"{"namespace":"default","type":"Clusters.omni.sidero.dev","id":"j1"}"#,
+        &rt,
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+    let res: serde_json::Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    assert_eq!(res["spec"]["kubernetes_version"], "1.31.0");
+    assert_eq!(res["metadata"]["version"], 1);
+    assert!(v["body"].as_str().unwrap().starts_with("{\"spec\":"));
+    // version conflict → AlreadyExists (409)
+    let stale = body
+        .replace("1.31.0", "1.32.0")
+        .replace("\"version\":\"1\"", "\"version\":\"7\"");
+    let (st, _) = api(&sim, &s, &format!("{rs}Update"), &stale, &rt).await;
+    assert_eq!(st, 409);
+    // unknown spec fields are an Unknown (500) error
+    let bad = body
+        .replace("kubernetes_version", "nope")
+        .replace("j1", "j2");
+    let (st, _) = api(&sim, &s, &format!("{rs}Create"), &bad, &rt).await;
+    assert_eq!(st, 500);
+    // selectors metadata and paging
+    let (st, t) = api(
+        &sim,
+        &s,
+        &format!("{rs}List"),
+        r#"{"namespace":"default","type":"Clusters.omni.sidero.dev","limit":1}"#,
+        &[("runtime", "Omni"), ("selectors", "!missing")],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+    assert_eq!(v["total"], 1);
+    // unsigned read of the public AuthConfig works
+    let (st, t) = post_json(
+        &format!("{}/api{rs}Get", sim.url()),
+        r#"{"namespace":"default","type":"AuthConfigs.omni.sidero.dev","id":"auth-config"}"#,
+        &[("runtime".to_string(), "Omni".to_string())],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn management_and_registration() {
+    let (sim, s, mut c) = setup().await;
+    create(&mut c, &s, "prod").await;
+    let m = "/management.ManagementService/";
+    let (st, t) = api(
+        &sim,
+        &s,
+        &format!("{m}Kubeconfig"),
+        "{}",
+        &[("cluster", "prod")],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+    let kc = base64::engine::general_purpose::STANDARD
+        .decode(v["kubeconfig"].as_str().unwrap())
+        .unwrap();
+    let y: serde_norway::Value = serde_norway::from_slice(&kc).unwrap();
+    assert_eq!(y["kind"], serde_norway::Value::from("Config"));
+    assert!(String::from_utf8_lossy(&kc).contains("prod"));
+    let (st, _) = api(
+        &sim,
+        &s,
+        &format!("{m}ValidateConfig"),
+        r#"{"config":"a: [b"}"#,
+        &[],
+    )
+    .await;
+    assert_eq!(st, 400);
+    let (st, t) = api(
+        &sim,
+        &s,
+        &format!("{m}ValidateJSONSchema"),
+        r#"{"schema":"{\"type\":\"object\",\"required\":[\"a\"]}","data":"{}"}"#,
+        &[],
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert!(t.contains("required"), "{t}");
+    // service account created from a caller-supplied key is usable at once
+    let ssk =
+        omni_sim::auth::generate_pgp_key("ci <ci@serviceaccount.omni.sidero.dev>", 3600).unwrap();
+    let armored = omni_sim::auth::armored_public(&ssk).unwrap();
+    let body =
+        serde_json::json!({"name": "ci", "armored_pgp_public_key": armored, "role": "Reader"})
+            .to_string();
+    let (st, t) = api(&sim, &s, &format!("{m}CreateServiceAccount"), &body, &[]).await;
+    assert_eq!(st, 200, "{t}");
+    let ci = Signer {
+        name: "ci".into(),
+        key: ssk,
+    };
+    let (st, t) = api(&sim, &ci, &format!("{m}ListServiceAccounts"), "{}", &[]).await;
+    assert_eq!(st, 403, "{t}");
+    // machine logs: tail 0 = none; a stream error after the header shape
+    let (st, t) = api(
+        &sim,
+        &s,
+        &format!("{m}MachineLogs"),
+        r#"{"machine_id":"nope"}"#,
+        &[],
+    )
+    .await;
+    assert_eq!(st, 404, "{t}");
+    // registration flow: unsigned register → confirm via test endpoint → await returns
+    let user = omni_sim::auth::generate_pgp_key("omnictl <dev@example.com>", 4 * 3600).unwrap();
+    sim.core
+        .dir
+        .upsert_user("dev@example.com", omni_sim::Role::Operator, false);
+    let body = serde_json::json!({
+        "public_key": {"pgp_data": base64::engine::general_purpose::STANDARD.encode(omni_sim::auth::armored_public(&user).unwrap())},
+        "identity": {"email": "dev@example.com"},
+    })
+    .to_string();
+    let (st, t) = post_json(
+        &format!("{}/api/auth.AuthService/RegisterPublicKey", sim.url()),
+        &body,
+        &[],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+    let id = v["public_key_id"].as_str().unwrap().to_string();
+    let dev = Signer {
+        name: "dev@example.com".into(),
+        key: user,
+    };
+    let (st, _) = api(&sim, &dev, &format!("{m}Omniconfig"), "{}", &[]).await;
+    assert_eq!(st, 401);
+    let url = sim.url();
+    let id2 = id.clone();
+    let waiter = tokio::spawn(async move {
+        post_json(
+            &format!("{url}/api/auth.AuthService/AwaitPublicKeyConfirmation"),
+            &format!(r#"{{"public_key_id":"{id2}"}}"#),
+            &[],
+        )
+        .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (st, _) = post_json(
+        &format!("{}/_sim/confirm?public_key_id={id}", sim.url()),
+        "",
+        &[],
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert_eq!(waiter.await.unwrap().0, 200);
+    let (st, t) = api(&sim, &dev, &format!("{m}Omniconfig"), "{}", &[]).await;
+    assert_eq!(st, 200, "{t}");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn faults_unavailable_and_cut() {
+    let (sim, s, mut c) = setup().await;
+    for i in 0..3 {
+        create(&mut c, &s, &format!("f{i}")).await;
+    }
+    let url = format!("{}/_sim/faults", sim.url());
+    post_json(
+        &url,
+        r#"{"unavailable_first":2,"cut_streams_after":2}"#,
+        &[],
+    )
+    .await;
+    let list = || cosi::ListRequest {
+        namespace: "default".into(),
+        r#type: CLUSTERS.into(),
+        options: None,
+    };
+    for _ in 0..2 {
+        let e = c
+            .list(signed(&s, &format!("{G}List"), list()))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), tonic::Code::Unavailable);
+    }
+    let mut st = c
+        .list(signed(&s, &format!("{G}List"), list()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(st.message().await.unwrap().is_some());
+    assert!(st.message().await.unwrap().is_some());
+    assert_eq!(
+        st.message().await.unwrap_err().code(),
+        tonic::Code::Unavailable
+    );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn demo_seeds_installation() {
+    let sim = omni_sim::Sim::builder().demo(true).start().await.unwrap();
+    let key = sim.core.demo_key.lock().unwrap().clone().unwrap();
+    let s = Signer::from_key(&key);
+    let mut c = StateClient::connect(sim.url()).await.unwrap();
+    let mut n = 0;
+    let mut st = c
+        .list(signed(
+            &s,
+            &format!("{G}List"),
+            cosi::ListRequest {
+                namespace: "default".into(),
+                r#type: "MachineStatuses.omni.sidero.dev".into(),
+                options: None,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    while let Some(m) = st.message().await.unwrap() {
+        assert!(!m.resource.unwrap().spec.unwrap().yaml_spec.is_empty());
+        n += 1;
+    }
+    assert_eq!(n, 20);
+    // controller-owned resources refuse user writes
+    let got = c
+        .get(signed(
+            &s,
+            &format!("{G}Get"),
+            GetRequest {
+                namespace: "default".into(),
+                r#type: "ClusterStatuses.omni.sidero.dev".into(),
+                id: "production".into(),
+                options: None,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .resource
+        .unwrap();
+    let e = c
+        .update(signed(
+            &s,
+            &format!("{G}Update"),
+            UpdateRequest {
+                new_resource: Some(got),
+                options: None,
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), tonic::Code::PermissionDenied);
+    let rd = c
+        .get(signed(
+            &s,
+            &format!("{G}Get"),
+            GetRequest {
+                namespace: "meta".into(),
+                r#type: "ResourceDefinitions.meta.cosi.dev".into(),
+                id: "machinesets.omni.sidero.dev".into(),
+                options: None,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let y = rd.resource.unwrap().spec.unwrap().yaml_spec;
+    assert!(
+        y.contains("- ms") && y.contains("machinesets.omni.sidero"),
+        "{y}"
+    );
+    sim.stop().await;
+}
