@@ -273,3 +273,218 @@ fn export_round_trips_rendered_resources() {
         assert_eq!(export(&after, &opts).unwrap(), text, "{case}");
     }
 }
+
+const BASE: &str =
+    "kind: Cluster\nname: c1\nkubernetes:\n  version: v1.30.0\ntalos:\n  version: v1.7.0\n";
+const CP: &str = "---\nkind: ControlPlane\nmachines:\n  - 11111111-1111-1111-1111-111111111111\n";
+
+fn load_err(text: &str) -> String {
+    Template::load(text, &BTreeMap::new())
+        .unwrap_err()
+        .to_string()
+}
+
+fn render(text: &str) -> Vec<omni_wasm::template::RenderedResource> {
+    Template::load(text, &BTreeMap::new())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .render()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn load_errors_follow_upstream_shapes() {
+    assert_eq!(
+        load_err("- a\n- b\n"),
+        "error in document at line 1:1: unexpected node kind 2, expecting mapping"
+    );
+    assert_eq!(
+        load_err(&format!("{BASE}---\n")),
+        "error in document at line 7:1: unexpected node kind 8, expecting mapping"
+    );
+    assert_eq!(
+        load_err("kind: [a]\n"),
+        "error in document at line 1:1: unexpected value type for kind field 2"
+    );
+    assert_eq!(
+        load_err(&format!("{BASE}{CP}bogus: 1\n")),
+        "error decoding document at line 7:1: yaml: construct errors: line 4: field bogus not found in type models.ControlPlane"
+    );
+    assert_eq!(
+        load_err("kind: Cluster\nname: a\nname: b\n"),
+        "error decoding document at line 1:1: yaml: construct errors: line 3: mapping key \"name\" already defined at line 2"
+    );
+    assert_eq!(
+        load_err("kind: Cluster\nfeatures:\n  diskEncryption: maybe\n"),
+        "error decoding document at line 1:1: yaml: construct errors: line 3: cannot construct !!str `maybe` into bool"
+    );
+    assert_eq!(
+        load_err("kind: Cluster\nfeatures:\n  backupConfiguration:\n    interval: 3600\n"),
+        "error decoding document at line 1:1: yaml: construct errors: line 4: cannot construct !!int `3600` into time.Duration"
+    );
+    assert_eq!(
+        load_err("kind: Workers\nmachineClass:\n  size: lots\n"),
+        "error decoding document at line 1:1: yaml: construct errors: line 3: invalid machine count lots: strconv.ParseUint: parsing \"lots\": invalid syntax"
+    );
+    assert_eq!(
+        load_err("kind: Workers\nupdateStrategy:\n  type: Fast\n"),
+        "error decoding document at line 1:1: yaml: construct errors: line 3: invalid update strategy type Fast"
+    );
+    assert_eq!(
+        load_err("kind: Cluster\npatches:\n  - name: x\n    inline: 5\n"),
+        "error decoding document at line 1:1: yaml: construct errors: line 4: expected string, but got !!int"
+    );
+}
+
+#[test]
+fn kernel_args_extensions_and_machine_class_translate_per_spec() {
+    let text = format!(
+        "{BASE}kernelArgs: [c-arg]\nsystemExtensions: [siderolabs/iscsi-tools]\n{CP}\
+         kernelArgs: [cp-arg]\n---\nkind: Workers\nmachines:\n  - 22222222-2222-2222-2222-222222222222\n\
+         ---\nkind: Machine\nname: 22222222-2222-2222-2222-222222222222\nlocked: yes\nsystemExtensions: []\n"
+    );
+    let rs = render(&text);
+    let names: Vec<String> = rs.iter().map(|r| r.display_name()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "Clusters.omni.sidero.dev(default/c1)",
+            "ExtensionsConfigurations.omni.sidero.dev(default/schematic-c1)",
+            "MachineSets.omni.sidero.dev(default/c1-control-planes)",
+            "MachineSetNodes.omni.sidero.dev(default/11111111-1111-1111-1111-111111111111)",
+            "KernelArgs.omni.sidero.dev(default/11111111-1111-1111-1111-111111111111)",
+            "MachineSets.omni.sidero.dev(default/c1-workers)",
+            "MachineSetNodes.omni.sidero.dev(default/22222222-2222-2222-2222-222222222222)",
+            "KernelArgs.omni.sidero.dev(default/22222222-2222-2222-2222-222222222222)",
+            "ExtensionsConfigurations.omni.sidero.dev(default/schematic-22222222-2222-2222-2222-222222222222)",
+        ]
+    );
+    let yaml = omni_wasm::template::resources_to_yaml(&rs, 2);
+    assert!(yaml.contains("spec:\n  args:\n    - cp-arg\n"), "{yaml}");
+    assert!(yaml.contains("spec:\n  args:\n    - c-arg\n"), "{yaml}");
+    assert!(yaml.contains("spec:\n  extensions: []\n"), "{yaml}");
+    assert!(yaml.contains("    omni.sidero.dev/locked:\n"), "{yaml}");
+
+    // machine class + cluster kernel args: validates, fails to render
+    let text = format!(
+        "{BASE}kernelArgs: []\n{CP}---\nkind: Workers\nmachineClass:\n  name: mc\n  size: unlimited\n"
+    );
+    let t = Template::load(&text, &BTreeMap::new()).unwrap();
+    t.validate().unwrap();
+    let e = t.render().unwrap_err();
+    assert_eq!(e.stage, Stage::Render);
+    assert_eq!(
+        e.to_string(),
+        "1 error occurred:\n\t* kernelArgs cannot be defined at cluster level for this machine set since it uses a machine class\n\n"
+    );
+}
+
+#[test]
+fn duplicate_resources_fail_render() {
+    let text = format!("{BASE}{CP}  - 11111111-1111-1111-1111-111111111111\n");
+    let e = Template::load(&text, &BTreeMap::new())
+        .unwrap()
+        .render()
+        .unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "resource ID duplicate MachineSetNodes.omni.sidero.dev(default/11111111-1111-1111-1111-111111111111)"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn inline_content_is_reencoded_like_go_yaml() {
+    let text = format!(
+        "{BASE}kubernetes:\n  version: v1.30\n  manifests:\n    - name: m\n      mode: full\n      inline:\n        - {{kind: A, b: 0x1F, c: 1.0, d: '2024-01-02', e: yes, f: ~}}\n        - {{kind: B, list: [1e6, .5]}}\n{CP}"
+    )
+    .replace("kubernetes:\n  version: v1.30.0\n", "");
+    let rs = render(&text);
+    let omni_wasm::template::Spec::KubernetesManifestGroup { data, .. } = &rs[1].spec else {
+        panic!("{:?}", rs[1]);
+    };
+    assert_eq!(
+        data,
+        "b: 31\nc: 1\nd: \"2024-01-02\"\ne: 'yes'\nf: null\nkind: A\n---\nkind: B\nlist:\n    - 1e+06\n    - 0.5\n"
+    );
+    let omni_wasm::template::Spec::Cluster(c) = &rs[0].spec else {
+        panic!()
+    };
+    assert_eq!(c.kubernetes_version, "1.30");
+    let yaml = omni_wasm::template::resources_to_yaml(&rs[..1], 2);
+    assert!(yaml.contains("  kubernetesversion: \"1.30\"\n"), "{yaml}");
+}
+
+#[test]
+fn proto_json_uses_proto_field_names() {
+    let text = format!(
+        "{BASE}features:\n  backupConfiguration:\n    interval: 2h\n{CP}updateStrategy: null\nupgradeStrategy:\n  rolling:\n    maxParallelism: 2\n"
+    );
+    let rs = render(&text);
+    let c = rs[0].spec.to_proto_json();
+    assert_eq!(c["kubernetes_version"], "1.30.0");
+    assert_eq!(c["backup_configuration"]["interval"], "7200s");
+    assert_eq!(c["features"]["disk_encryption"], false);
+    let ms = rs[1].spec.to_proto_json();
+    assert_eq!(ms["update_strategy"], 1);
+    assert_eq!(
+        ms["upgrade_strategy_config"]["rolling"]["max_parallelism"],
+        2
+    );
+}
+
+#[test]
+fn delete_plan_releases_install_disk_and_tears_down_the_cluster() {
+    use omni_wasm::template::delete_plan;
+    let files = files();
+    let r1 = Template::load(&read("cluster1.yaml"), &files)
+        .unwrap()
+        .render()
+        .unwrap();
+    let p = delete_plan("my-first-cluster", &r1).unwrap();
+    assert!(p.create.is_empty());
+    assert_eq!(p.update.len(), 1);
+    assert_eq!(
+        p.update[0].new.display_name(),
+        "MachineInstallDiskConfigs.omni.sidero.dev(default/430d882a-51a8-48b3-ae00-90c5b0b5b0b0)"
+    );
+    assert!(p.update[0].new.metadata.annotations.is_empty());
+    assert!(p.destroy[0].is_empty());
+    let d: Vec<String> = p.destroy[1].iter().map(|r| r.display_name()).collect();
+    assert_eq!(
+        d,
+        vec!["Clusters.omni.sidero.dev(default/my-first-cluster)"]
+    );
+}
+
+#[test]
+fn plan_refuses_resources_of_other_clusters() {
+    use omni_wasm::template::plan;
+    let files = files();
+    let r1 = Template::load(&read("cluster1.yaml"), &files)
+        .unwrap()
+        .render()
+        .unwrap();
+    let mut other = r1[1].clone();
+    other.metadata.id = "999-other".into();
+    other
+        .metadata
+        .labels
+        .insert("omni.sidero.dev/cluster".into(), "other".into());
+    let e = plan("my-first-cluster", &r1, &[other]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "1 error occurred:\n\t* resource ConfigPatches.omni.sidero.dev(default/999-other) belongs to cluster \"other\", but template is for cluster \"my-first-cluster\"\n\n"
+    );
+    let mut owned = r1[0].clone();
+    owned.metadata.owner = "SomeController".into();
+    owned
+        .metadata
+        .labels
+        .insert("omni.sidero.dev/cluster".into(), "x".into());
+    let e = plan("my-first-cluster", &r1, &[owned]).unwrap_err();
+    assert!(
+        e.to_string().contains("already exists for cluster \"x\""),
+        "{e}"
+    );
+}

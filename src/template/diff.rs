@@ -200,6 +200,57 @@ pub fn plan(
     Ok(plan)
 }
 
+/// Plans `omnictl cluster template delete` (templates.md section 11): with only the cluster
+/// name, managed KernelArgs and MachineInstallDiskConfigs are released (updated without the
+/// managed annotation), everything else is destroyed (cascade-deduplicated, two phases).
+///
+/// # Errors
+/// A resource labelled with another cluster.
+pub fn delete_plan(
+    cluster: &str,
+    current: &[RenderedResource],
+) -> Result<SyncPlan, TemplateErrors> {
+    let mut plan = SyncPlan::default();
+    let mut destroy = Vec::new();
+    for actual in current {
+        let owned = !actual.metadata.owner.is_empty()
+            || actual.metadata.labels.contains_key(LABEL_MSN_CONTROLLER);
+        if owned {
+            continue;
+        }
+        let t = actual.metadata.resource_type.as_str();
+        if t == types::KERNEL_ARGS || t == types::MACHINE_INSTALL_DISK_CONFIG {
+            if actual.metadata.annotations.contains_key(ANN_MANAGED) {
+                let mut new = actual.clone();
+                new.metadata.annotations.remove(ANN_MANAGED);
+                plan.update.push(Update {
+                    old: actual.clone(),
+                    new,
+                });
+            }
+            continue;
+        }
+        if t != types::CLUSTER {
+            let label = actual
+                .metadata
+                .labels
+                .get(LABEL_CLUSTER)
+                .map_or("", String::as_str);
+            if label != cluster {
+                return Err(plan_error(format!(
+                    "resource {} belongs to cluster \"{label}\", but template is for cluster \"{cluster}\"",
+                    actual.display_name()
+                )));
+            }
+        }
+        destroy.push(actual.clone());
+    }
+    plan.update
+        .sort_by_key(|u| canonical(&u.new.metadata.resource_type));
+    plan.destroy = destroy_phases(destroy);
+    Ok(plan)
+}
+
 /// Deduplicates (cascade) and splits destroys into omnictl's two phases.
 pub(crate) fn destroy_phases(destroy: Vec<RenderedResource>) -> Vec<Vec<RenderedResource>> {
     let sets: HashSet<String> = destroy

@@ -98,7 +98,7 @@ impl fmt::Display for TemplateErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.stage {
             Stage::Load | Stage::Export if self.errors.len() == 1 => {
-                f.write_str(&self.errors[0].message)
+                f.write_str(self.errors.first().map_or("", |e| e.message.as_str()))
             }
             _ => {
                 let texts: Vec<&str> = self.errors.iter().map(|e| e.message.as_str()).collect();

@@ -31,7 +31,7 @@ mod talos;
 mod translate;
 mod validate;
 
-pub use diff::{diff, plan, unified_diff, SyncPlan, Update};
+pub use diff::{delete_plan, diff, plan, unified_diff, SyncPlan, Update};
 pub use error::{Stage, TemplateError, TemplateErrors};
 pub use export::{export, ExportOptions};
 pub use resource::{

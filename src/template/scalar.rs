@@ -21,7 +21,8 @@ pub(crate) fn resolve_plain(s: &str) -> STag {
         if parse_go_int(s).is_some() {
             return STag::Int;
         }
-        if is_float_text(s) {
+        let plain: String = s.chars().filter(|c| *c != '_').collect();
+        if is_float_text(&plain) {
             return STag::Float;
         }
         return STag::Str;
@@ -229,8 +230,8 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
     };
     let mut tp = hms.split(':');
     let h = num(tp.next()?, 1, 2)?;
-    let mi = num(tp.next()?, 2, 2)?;
-    let se = num(tp.next()?, 2, 2)?;
+    let mi = num(tp.next()?, 1, 2)?;
+    let se = num(tp.next()?, 1, 2)?;
     if tp.next().is_some() || h > 23 || mi > 59 || se > 59 {
         return None;
     }
