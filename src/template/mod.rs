@@ -19,14 +19,14 @@
 use std::collections::BTreeMap;
 
 pub mod diff;
-mod emit;
+pub(crate) mod emit;
 mod error;
 mod export;
 mod model;
-mod node;
+pub(crate) mod node;
 mod resource;
-mod scalar;
-mod sort;
+pub(crate) mod scalar;
+pub(crate) mod sort;
 mod talos;
 mod translate;
 mod validate;
