@@ -169,7 +169,7 @@ mod imp {
         Error::Key(format!("WebCrypto {what}: {msg}"))
     }
 
-    fn subtle() -> Result<SubtleCrypto> {
+    pub(super) fn subtle() -> Result<SubtleCrypto> {
         let global = js_sys::global();
         let crypto = Reflect::get(&global, &JsValue::from_str("crypto"))
             .map_err(|e| js_err("globalThis.crypto", e))?;
@@ -186,7 +186,7 @@ mod imp {
         Ok(subtle.unchecked_into())
     }
 
-    fn object(pairs: &[(&str, &str)]) -> Result<Object> {
+    pub(super) fn object(pairs: &[(&str, &str)]) -> Result<Object> {
         let o = Object::new();
         for (k, v) in pairs {
             Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v))
@@ -334,6 +334,81 @@ mod imp {
         pub fn verifying_key(&self) -> p256::ecdsa::VerifyingKey {
             *self.inner.key.verifying_key()
         }
+    }
+}
+
+/// WebCrypto in Node (wasm-bindgen-test-runner): the real key path.
+#[cfg(all(test, target_arch = "wasm32"))]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod wasm_tests {
+    use base64::Engine as _;
+    use wasm_bindgen_futures::JsFuture;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+    use crate::auth::{sign_grpc, Metadata, PAYLOAD_HEADER, SIGNATURE_HEADER};
+
+    #[wasm_bindgen_test]
+    async fn auth_webcrypto_ecdsa_key_signs_verifiably() {
+        let key = EcdsaKey::generate("user@example.com", false, None, 1_000)
+            .await
+            .unwrap();
+        assert_eq!(key.key_id().len(), 44);
+        assert!(key
+            .public_key_pem()
+            .starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        assert!(!key.crypto_key_pair().get_private_key().extractable());
+        let mut md = Metadata::new();
+        sign_grpc(&key, "/cosi.resource.State/Get", &mut md, 2_000)
+            .await
+            .unwrap();
+        let header = md.first(SIGNATURE_HEADER).unwrap();
+        let fields: Vec<_> = header.split(' ').collect();
+        assert_eq!(fields[..3], ["siderov1", "user@example.com", key.key_id()]);
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(fields[3])
+            .unwrap();
+        assert_eq!(raw.len(), 64);
+        let subtle = imp::subtle().unwrap();
+        let alg = imp::object(&[("name", "ECDSA"), ("hash", "SHA-256")]).unwrap();
+        let ok = JsFuture::from(
+            subtle
+                .verify_with_object_and_u8_array_and_u8_array(
+                    &alg,
+                    &key.crypto_key_pair().get_public_key(),
+                    &raw,
+                    md.first(PAYLOAD_HEADER).unwrap().as_bytes(),
+                )
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ok.as_bool(), Some(true));
+        // Same key, wrapped again from the pair: same id.
+        let again = EcdsaKey::from_crypto_key_pair(
+            key.crypto_key_pair().clone(),
+            "user@example.com",
+            1_000,
+            2_000,
+        )
+        .await
+        .unwrap();
+        assert_eq!(again.key_id(), key.key_id());
+    }
+
+    #[cfg(feature = "full")]
+    #[wasm_bindgen_test]
+    async fn auth_pgp_generate_and_sign_in_wasm() {
+        let key =
+            crate::auth::PgpKey::generate_user_key("u@example.com", None, 1_767_225_600).unwrap();
+        let mut md = Metadata::new();
+        sign_grpc(&key, "/cosi.resource.State/List", &mut md, 1_767_225_700)
+            .await
+            .unwrap();
+        assert!(md
+            .first(SIGNATURE_HEADER)
+            .unwrap()
+            .starts_with(&format!("siderov1 u@example.com {} ", key.fingerprint())));
     }
 }
 
