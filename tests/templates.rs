@@ -488,3 +488,28 @@ fn plan_refuses_resources_of_other_clusters() {
         "{e}"
     );
 }
+
+#[test]
+fn empty_stream_loads_and_fails_validation() {
+    for text in ["", "# only a comment\n"] {
+        let t = Template::load(text, &BTreeMap::new()).unwrap();
+        assert_eq!(t.document_count(), 0);
+        assert_eq!(
+            t.validate().unwrap_err().to_string(),
+            "2 errors occurred:\n\t* template should contain 1 cluster, got 0\n\t* template should contain 1 controlplane, got 0\n\n"
+        );
+    }
+}
+
+#[test]
+fn crlf_templates_render_like_lf_ones() {
+    let files = files();
+    let lf = read("cluster1.yaml");
+    let crlf = lf.replace('\n', "\r\n");
+    let a = Template::load(&lf, &files).unwrap().render_yaml().unwrap();
+    let b = Template::load(&crlf, &files)
+        .unwrap()
+        .render_yaml()
+        .unwrap();
+    assert_eq!(a, b);
+}
