@@ -109,6 +109,39 @@ async fn send(tx: &Tx, msg: WatchResponse, sent: &mut u64, cut: u64) -> bool {
     true
 }
 
+/// COSI's watch filtering: an update that makes a resource start or stop
+/// matching becomes CREATED or DESTROYED; non-matching changes are dropped.
+pub fn filter_change(f: &Filter, c: &Change) -> Result<Option<Change>, Status> {
+    match c.kind {
+        EventType::Updated => {
+            let old = match &c.old {
+                Some(o) => f.matches(o)?,
+                None => false,
+            };
+            let new = f.matches(&c.resource)?;
+            Ok(match (old, new) {
+                (true, true) => Some(c.clone()),
+                (true, false) => Some(Change {
+                    kind: EventType::Destroyed,
+                    old: None,
+                    ..c.clone()
+                }),
+                (false, true) => Some(Change {
+                    kind: EventType::Created,
+                    old: None,
+                    ..c.clone()
+                }),
+                (false, false) => None,
+            })
+        }
+        _ => Ok(if f.matches(&c.resource)? {
+            Some(c.clone())
+        } else {
+            None
+        }),
+    }
+}
+
 fn event_of(core: &Core, store_bm: Vec<u8>, c: &Change) -> Event {
     Event {
         resource: Some(render(core, c.resource.clone())),
@@ -260,9 +293,14 @@ impl State for StateSvc {
         let r = req.into_inner();
         check(&r.r#type, Verb::Read, caller.role)?;
         let opts = r.options.clone().unwrap_or_default();
-        if r.id.is_some() && (opts.bootstrap_contents || !opts.label_query.is_empty()) {
+        if r.id.is_some() && opts.bootstrap_contents {
             return Err(Status::unimplemented(
-                "bootstrap contents and label queries are not supported for single resource watch",
+                "bootstrap contents is not implemented for resource watch",
+            ));
+        }
+        if r.id.is_some() && !opts.label_query.is_empty() {
+            return Err(Status::unimplemented(
+                "label query is not implemented for resource watch",
             ));
         }
         if opts.tail_events > 0 && opts.start_from_bookmark.is_some() {
@@ -283,12 +321,15 @@ impl State for StateSvc {
         };
         let (tx, rx) = mpsc::channel(64);
         let core = self.core.clone();
-        let bookmark = opts
-            .start_from_bookmark
-            .as_ref()
-            .map(|b| core.store.parse_bookmark(b));
+        // Errors of the underlying watch (bad or expired bookmark) surface
+        // before the "watch established" message, as a plain error status.
+        let after = match opts.start_from_bookmark.as_ref() {
+            Some(b) => Some(core.store.parse_bookmark(b)?),
+            None => None,
+        };
+        let snap = core.store.snapshot(&f.ns, &f.typ, after)?;
         tokio::spawn(async move {
-            run_watch(core, r, f, bookmark, tx).await;
+            run_watch(core, r, f, after, snap, tx).await;
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
@@ -359,7 +400,8 @@ async fn run_watch(
     core: Arc<Core>,
     r: WatchRequest,
     f: Filter,
-    bookmark: Option<Result<u64, Status>>,
+    after: Option<u64>,
+    snap: crate::store::Snapshot,
     tx: Tx,
 ) {
     let opts = r.options.clone().unwrap_or_default();
@@ -370,21 +412,6 @@ async fn run_watch(
     if tx.send(Ok(WatchResponse { event: vec![] })).await.is_err() {
         return;
     }
-    let after = match bookmark {
-        Some(Ok(s)) => Some(s),
-        Some(Err(e)) => {
-            let _ = tx.send(Err(e)).await;
-            return;
-        }
-        None => None,
-    };
-    let snap = match core.store.snapshot(&f.ns, &f.typ, after) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = tx.send(Err(e)).await;
-            return;
-        }
-    };
     let mut rx = snap.rx;
     let mut batch: Vec<Event> = Vec::new();
     let flush_each = !opts.aggregated;
@@ -413,9 +440,9 @@ async fn run_watch(
     let matches = |res: &Resource| f.matches(res);
     if let Some(_s) = after {
         for c in &snap.replay {
-            match matches(&c.resource) {
-                Ok(true) => emit!(event_of(&core, core.store.bookmark(c.seq), c)),
-                Ok(false) => {}
+            match filter_change(&f, c) {
+                Ok(Some(c)) => emit!(event_of(&core, core.store.bookmark(c.seq), &c)),
+                Ok(None) => {}
                 Err(e) => {
                     let _ = tx.send(Err(e)).await;
                     return;
@@ -426,11 +453,11 @@ async fn run_watch(
         let relevant: Vec<_> = snap
             .replay
             .iter()
-            .filter(|c| matches(&c.resource).unwrap_or(false))
+            .filter_map(|c| filter_change(&f, c).ok().flatten())
             .collect();
         let skip = relevant.len().saturating_sub(opts.tail_events as usize);
         for c in relevant.into_iter().skip(skip) {
-            emit!(event_of(&core, core.store.bookmark(c.seq), c));
+            emit!(event_of(&core, core.store.bookmark(c.seq), &c));
         }
     } else if let Some(id) = &f.id {
         let cur = snap
@@ -516,9 +543,9 @@ async fn run_watch(
             continue;
         }
         last = c.seq;
-        match matches(&c.resource) {
-            Ok(true) => emit!(event_of(&core, core.store.bookmark(c.seq), &c)),
-            Ok(false) => {}
+        match filter_change(&f, &c) {
+            Ok(Some(c)) => emit!(event_of(&core, core.store.bookmark(c.seq), &c)),
+            Ok(None) => {}
             Err(e) => {
                 let _ = tx.send(Err(e)).await;
                 return;

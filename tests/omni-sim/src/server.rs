@@ -53,7 +53,7 @@ fn cors_layer() -> tower_http::cors::CorsLayer {
     use http::HeaderName;
     tower_http::cors::CorsLayer::new()
         .allow_origin(tower_http::cors::Any)
-        .allow_headers(tower_http::cors::Any)
+        .allow_headers(tower_http::cors::AllowHeaders::mirror_request())
         .allow_methods([http::Method::GET, http::Method::POST, http::Method::OPTIONS])
         .expose_headers([
             HeaderName::from_static("grpc-status"),

@@ -441,10 +441,10 @@ pub fn check(typ: &str, verb: Verb, role: Role) -> Result<(), tonic::Status> {
     Ok(())
 }
 
-pub fn role_denied(need: Role, have: Role) -> tonic::Status {
+pub fn role_denied(_need: Role, have: Role) -> tonic::Status {
+    // Omni: auth.CheckGRPC wraps role.Check's error with ErrUnauthorized.
     tonic::Status::permission_denied(format!(
-        "unauthorized: insufficient role: required {:?}, have {:?}",
-        need.as_str(),
+        "unauthorized: access denied: insufficient role: {:?}",
         have.as_str()
     ))
 }

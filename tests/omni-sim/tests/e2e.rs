@@ -415,17 +415,21 @@ async fn watch_bootstrap_live_and_resume() {
         got.push((e.event_type, e.resource.unwrap().metadata.unwrap().id));
     }
     assert_eq!(got, vec![(0, "w4".to_string()), (1, "w4".to_string())]);
-    // Unknown bookmark → FailedPrecondition.
-    let mut stream = c
+    // Unknown bookmark → FailedPrecondition instead of the "established" message.
+    let err = c
         .watch(signed(&s, &format!("{G}Watch"), wreq(Some(vec![1, 2, 3]))))
         .await
-        .unwrap()
-        .into_inner();
-    assert!(stream.message().await.unwrap().unwrap().event.is_empty());
-    assert_eq!(
-        stream.message().await.unwrap_err().code(),
-        tonic::Code::FailedPrecondition
-    );
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+    // Expired bookmark (history dropped) → FailedPrecondition too.
+    post_json(&format!("{}/_sim/expire-bookmarks", sim.url()), "", &[]).await;
+    create(&mut c, &s, "w5").await;
+    let old = sim.core.store.bookmark(1);
+    let err = c
+        .watch(signed(&s, &format!("{G}Watch"), wreq(Some(old))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::FailedPrecondition);
     sim.stop().await;
 }
 
@@ -948,5 +952,171 @@ async fn demo_seeds_installation() {
         y.contains("- ms") && y.contains("machinesets.omni.sidero"),
         "{y}"
     );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn grpc_web_text_mode() {
+    let (sim, s, mut c) = setup().await;
+    create(&mut c, &s, "t1").await;
+    let m = format!("{G}Get");
+    let req = GetRequest {
+        namespace: "default".into(),
+        r#type: CLUSTERS.into(),
+        id: "t1".into(),
+        options: None,
+    };
+    let mut body = vec![0u8];
+    let enc = req.encode_to_vec();
+    body.extend_from_slice(&(enc.len() as u32).to_be_bytes());
+    body.extend_from_slice(&enc);
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let mut hr = http::Request::post(format!("{}{m}", sim.url()))
+        .header("content-type", "application/grpc-web-text")
+        .header("accept", "application/grpc-web-text")
+        .header("x-grpc-web", "1");
+    for (k, v) in s.headers(&m, now(), &[]) {
+        hr = hr.header(k, v);
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&body);
+    let resp = client
+        .request(hr.body(Full::new(Bytes::from(b64))).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/grpc-web-text"));
+    let text = resp.into_body().collect().await.unwrap().to_bytes();
+    // Chunks may be separately padded: decode each padded piece.
+    let mut raw = Vec::new();
+    let t = String::from_utf8(text.to_vec()).unwrap();
+    let mut rest = t.as_str();
+    while !rest.is_empty() {
+        let end = rest
+            .find('=')
+            .map(|i| {
+                let mut j = i;
+                while rest[j..].starts_with('=') {
+                    j += 1;
+                }
+                j
+            })
+            .unwrap_or(rest.len());
+        raw.extend(
+            base64::engine::general_purpose::STANDARD
+                .decode(&rest[..end])
+                .unwrap(),
+        );
+        rest = &rest[end..];
+    }
+    let len = u32::from_be_bytes([raw[1], raw[2], raw[3], raw[4]]) as usize;
+    let got = cosi::GetResponse::decode(&raw[5..5 + len]).unwrap();
+    assert_eq!(got.resource.unwrap().metadata.unwrap().id, "t1");
+    assert_eq!(raw[5 + len], 0x80);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn label_watch_transforms_updates() {
+    let (sim, s, mut c) = setup().await;
+    create(&mut c, &s, "l1").await;
+    let q = cosi::LabelQuery {
+        terms: vec![cosi::LabelTerm {
+            key: "env".into(),
+            op: cosi::label_term::Operation::Equal as i32,
+            value: vec!["prod".into()],
+            invert: false,
+        }],
+    };
+    let w = WatchRequest {
+        namespace: "default".into(),
+        r#type: CLUSTERS.into(),
+        id: None,
+        options: Some(WatchOptions {
+            bootstrap_contents: true,
+            label_query: vec![q],
+            ..Default::default()
+        }),
+        api_version: 1,
+    };
+    let mut st = c
+        .watch(signed(&s, &format!("{G}Watch"), w))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(st.message().await.unwrap().unwrap().event.is_empty());
+    assert_eq!(st.message().await.unwrap().unwrap().event[0].event_type, 3); // nothing matches yet
+    let url = format!("{}/_sim/resource", sim.url());
+    post_json(
+        &url,
+        r#"{"type":"Clusters.omni.sidero.dev","id":"l1","set_labels":{"env":"prod"}}"#,
+        &[],
+    )
+    .await;
+    assert_eq!(st.message().await.unwrap().unwrap().event[0].event_type, 0);
+    post_json(
+        &url,
+        r#"{"type":"Clusters.omni.sidero.dev","id":"l1","remove_labels":["env"]}"#,
+        &[],
+    )
+    .await;
+    assert_eq!(st.message().await.unwrap().unwrap().event[0].event_type, 2);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn gateway_stream_shapes() {
+    let (sim, s, mut c) = setup().await;
+    create(&mut c, &s, "s1").await;
+    let m = format!("{G}Watch");
+    // bad bookmark: fails before headers → 400 + plain status
+    let body = r#"{"namespace":"default","type":"Clusters.omni.sidero.dev","options":{"start_from_bookmark":"AQID"},"api_version":1}"#;
+    let (st, text) = post_json(
+        &format!("{}/api{m}", sim.url()),
+        body,
+        &s.headers(&m, now(), &[]),
+    )
+    .await;
+    assert_eq!(st, 400, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["code"], 9);
+    // a stream cut after messages: 200, result lines, then an error line
+    post_json(
+        &format!("{}/_sim/faults", sim.url()),
+        r#"{"cut_streams_after":2}"#,
+        &[],
+    )
+    .await;
+    let body = r#"{"namespace":"default","type":"Clusters.omni.sidero.dev","options":{"bootstrap_contents":true},"api_version":1}"#;
+    let (st, text) = post_json(
+        &format!("{}/api{m}", sim.url()),
+        body,
+        &s.headers(&m, now(), &[]),
+    )
+    .await;
+    assert_eq!(st, 200, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], r#"{"result":{}}"#);
+    assert!(
+        lines[1].starts_with(r#"{"result":{"event":[{"resource""#),
+        "{text}"
+    );
+    let err: serde_json::Value = serde_json::from_str(lines[3]).unwrap();
+    assert_eq!(err["error"]["code"], 14);
+    post_json(&format!("{}/_sim/faults", sim.url()), "{}", &[]).await;
+    // single-resource watch with bootstrap → Unimplemented before headers: 501 + plain status
+    let body = r#"{"namespace":"default","type":"Clusters.omni.sidero.dev","id":"s1","options":{"bootstrap_contents":true},"api_version":1}"#;
+    let (st, text) = post_json(
+        &format!("{}/api{m}", sim.url()),
+        body,
+        &s.headers(&m, now(), &[]),
+    )
+    .await;
+    assert_eq!(st, 501, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["code"], 12);
     sim.stop().await;
 }
