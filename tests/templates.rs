@@ -513,3 +513,38 @@ fn crlf_templates_render_like_lf_ones() {
         .unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn proto_json_round_trips_through_from_proto_json() {
+    use omni_wasm::template::Spec;
+    let files = files();
+    for case in valid_cases() {
+        for r in Template::load(&read(&format!("{case}.yaml")), &files)
+            .unwrap()
+            .render()
+            .unwrap()
+        {
+            let json = r.spec.to_proto_json();
+            let back = Spec::from_proto_json(&r.metadata.resource_type, &json).unwrap();
+            assert_eq!(back, r.spec, "{}", r.display_name());
+        }
+    }
+    // pbjson style: camelCase keys, enum names, duration strings
+    let v = serde_json::json!({"updateStrategy": "Rolling", "upgradeStrategyConfig": {"rolling": {"maxParallelism": 3}}});
+    let Some(Spec::MachineSet(ms)) = Spec::from_proto_json("MachineSets.omni.sidero.dev", &v)
+    else {
+        panic!()
+    };
+    assert_eq!(ms.update_strategy, 1);
+    assert_eq!(ms.upgrade_strategy_config, Some(Some(3)));
+    let v = serde_json::json!({"job": "x", "interval": "1.5s"});
+    let Some(Spec::KubernetesHealthCheck { interval, .. }) =
+        Spec::from_proto_json("KubernetesHealthChecks.omni.sidero.dev", &v)
+    else {
+        panic!()
+    };
+    assert_eq!(
+        interval.map(|d| (d.seconds, d.nanos)),
+        Some((1, 500_000_000))
+    );
+}

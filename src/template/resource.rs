@@ -402,6 +402,208 @@ impl Spec {
     }
 }
 
+fn field<'a>(v: &'a Value, snake: &str, camel: &str) -> Option<&'a Value> {
+    v.get(snake)
+        .or_else(|| v.get(camel))
+        .filter(|x| !x.is_null())
+}
+
+fn json_str(v: &Value, snake: &str, camel: &str) -> String {
+    field(v, snake, camel)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn json_bool(v: &Value, snake: &str, camel: &str) -> bool {
+    field(v, snake, camel)
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+fn json_u32(v: &Value, snake: &str, camel: &str) -> u32 {
+    field(v, snake, camel)
+        .and_then(|x| {
+            x.as_u64()
+                .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+        })
+        .and_then(|x| u32::try_from(x).ok())
+        .unwrap_or(0)
+}
+
+fn json_enum(v: &Value, snake: &str, camel: &str, names: &[&str]) -> i32 {
+    match field(v, snake, camel) {
+        Some(Value::Number(n)) => n.as_i64().and_then(|i| i32::try_from(i).ok()).unwrap_or(0),
+        Some(Value::String(s)) => names
+            .iter()
+            .position(|n| n == s)
+            .and_then(|i| i32::try_from(i).ok())
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn json_list(v: &Value, key: &str) -> Vec<String> {
+    field(v, key, key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn json_duration(v: Option<&Value>) -> Option<Duration> {
+    match v? {
+        Value::String(s) => {
+            let body = s.strip_suffix('s')?;
+            let (secs, frac) = body.split_once('.').unwrap_or((body, ""));
+            let seconds: i64 = secs.parse().ok()?;
+            let mut nanos: i32 = 0;
+            if !frac.is_empty() {
+                let padded = format!("{frac:0<9}");
+                nanos = padded.get(..9)?.parse().ok()?;
+                if seconds < 0 || secs.starts_with('-') {
+                    nanos = -nanos;
+                }
+            }
+            Some(Duration { seconds, nanos })
+        }
+        Value::Object(o) => Some(Duration {
+            seconds: o.get("seconds").and_then(|x| {
+                x.as_i64()
+                    .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+            })?,
+            nanos: o
+                .get("nanos")
+                .and_then(Value::as_i64)
+                .and_then(|n| i32::try_from(n).ok())
+                .unwrap_or(0),
+        }),
+        _ => None,
+    }
+}
+
+fn json_alloc(v: Option<&Value>) -> Option<MachineAllocation> {
+    let v = v?;
+    Some(MachineAllocation {
+        name: json_str(v, "name", "name"),
+        machine_count: json_u32(v, "machine_count", "machineCount"),
+        allocation_type: json_enum(
+            v,
+            "allocation_type",
+            "allocationType",
+            &["Static", "Unlimited"],
+        ),
+    })
+}
+
+fn json_strategy(v: Option<&Value>) -> Option<Option<u32>> {
+    let v = v?;
+    Some(field(v, "rolling", "rolling").map(|r| json_u32(r, "max_parallelism", "maxParallelism")))
+}
+
+impl Spec {
+    /// Builds a spec from the protobuf JSON of the `*Spec` message of `resource_type`, as
+    /// pbjson or Omni's gateway writes it (lowerCamelCase or proto field names, enums as names
+    /// or numbers, durations as `"7200s"`). `None` for types templates do not produce.
+    ///
+    /// `data` must be the **uncompressed** content: the caller decompresses `compressed_data`
+    /// (zstd) first and puts the text in `data`.
+    pub fn from_proto_json(resource_type: &str, v: &Value) -> Option<Spec> {
+        const STRATEGY: &[&str] = &["Unset", "Rolling"];
+        Some(match resource_type {
+            types::CLUSTER => Spec::Cluster(ClusterSpec {
+                kubernetes_version: json_str(v, "kubernetes_version", "kubernetesVersion"),
+                talos_version: json_str(v, "talos_version", "talosVersion"),
+                features: field(v, "features", "features").map(|f| ClusterFeatures {
+                    enable_workload_proxy: json_bool(
+                        f,
+                        "enable_workload_proxy",
+                        "enableWorkloadProxy",
+                    ),
+                    disk_encryption: json_bool(f, "disk_encryption", "diskEncryption"),
+                    use_embedded_discovery_service: json_bool(
+                        f,
+                        "use_embedded_discovery_service",
+                        "useEmbeddedDiscoveryService",
+                    ),
+                    enable_node_audit_skip: json_bool(
+                        f,
+                        "enable_node_audit_skip",
+                        "enableNodeAuditSkip",
+                    ),
+                    disable_public_discovery_service: json_bool(
+                        f,
+                        "disable_public_discovery_service",
+                        "disablePublicDiscoveryService",
+                    ),
+                }),
+                backup_configuration: field(v, "backup_configuration", "backupConfiguration").map(
+                    |b| {
+                        (
+                            json_duration(field(b, "interval", "interval")),
+                            json_bool(b, "enabled", "enabled"),
+                        )
+                    },
+                ),
+            }),
+            types::MACHINE_SET => Spec::MachineSet(MachineSetSpec {
+                update_strategy: json_enum(v, "update_strategy", "updateStrategy", STRATEGY),
+                machine_class: json_alloc(field(v, "machine_class", "machineClass")),
+                bootstrap_spec: field(v, "bootstrap_spec", "bootstrapSpec").map(|b| {
+                    (
+                        json_str(b, "cluster_uuid", "clusterUuid"),
+                        json_str(b, "snapshot", "snapshot"),
+                    )
+                }),
+                delete_strategy: json_enum(v, "delete_strategy", "deleteStrategy", STRATEGY),
+                update_strategy_config: json_strategy(field(
+                    v,
+                    "update_strategy_config",
+                    "updateStrategyConfig",
+                )),
+                delete_strategy_config: json_strategy(field(
+                    v,
+                    "delete_strategy_config",
+                    "deleteStrategyConfig",
+                )),
+                machine_allocation: json_alloc(field(v, "machine_allocation", "machineAllocation")),
+                upgrade_strategy: json_enum(v, "upgrade_strategy", "upgradeStrategy", STRATEGY),
+                upgrade_strategy_config: json_strategy(field(
+                    v,
+                    "upgrade_strategy_config",
+                    "upgradeStrategyConfig",
+                )),
+            }),
+            types::MACHINE_SET_NODE => Spec::MachineSetNode,
+            types::CONFIG_PATCH => Spec::ConfigPatch {
+                data: json_str(v, "data", "data"),
+            },
+            types::EXTENSIONS_CONFIGURATION => Spec::ExtensionsConfiguration {
+                extensions: json_list(v, "extensions"),
+            },
+            types::KERNEL_ARGS => Spec::KernelArgs {
+                args: json_list(v, "args"),
+            },
+            types::MACHINE_INSTALL_DISK_CONFIG => Spec::MachineInstallDiskConfig {
+                disk_selector: json_str(v, "disk_selector", "diskSelector"),
+                disk: json_str(v, "disk", "disk"),
+            },
+            types::KUBERNETES_MANIFEST_GROUP => Spec::KubernetesManifestGroup {
+                data: json_str(v, "data", "data"),
+                mode: json_enum(v, "mode", "mode", &["UNKNOWN", "FULL", "ONE_TIME"]),
+            },
+            types::KUBERNETES_HEALTH_CHECK => Spec::KubernetesHealthCheck {
+                job: json_str(v, "job", "job"),
+                interval: json_duration(field(v, "interval", "interval")),
+            },
+            _ => return None,
+        })
+    }
+}
+
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 impl RenderedResource {
