@@ -396,6 +396,53 @@ mod wasm_tests {
         assert_eq!(again.key_id(), key.key_id());
     }
 
+    /// Measurement, not a check: `-- --include-ignored` prints ms per signed request.
+    #[wasm_bindgen_test]
+    #[ignore]
+    async fn auth_bench_sign_grpc() {
+        const N: u32 = 200;
+        let ecdsa = EcdsaKey::generate("u@example.com", false, None, 1_000)
+            .await
+            .unwrap();
+        let t0 = js_sys::Date::now();
+        for i in 0..N {
+            let mut md = Metadata::new();
+            sign_grpc(
+                &ecdsa,
+                "/cosi.resource.State/List",
+                &mut md,
+                2_000 + i64::from(i),
+            )
+            .await
+            .unwrap();
+        }
+        let ecdsa_ms = (js_sys::Date::now() - t0) / f64::from(N);
+        wasm_bindgen_test::console_log!(
+            "bench: ECDSA P-256 (WebCrypto) sign_grpc {ecdsa_ms:.3} ms/request"
+        );
+        #[cfg(feature = "full")]
+        {
+            let pgp = crate::auth::PgpKey::generate_user_key("u@example.com", None, 1_767_225_600)
+                .unwrap();
+            let t0 = js_sys::Date::now();
+            for i in 0..N {
+                let mut md = Metadata::new();
+                sign_grpc(
+                    &pgp,
+                    "/cosi.resource.State/List",
+                    &mut md,
+                    1_767_225_700 + i64::from(i),
+                )
+                .await
+                .unwrap();
+            }
+            let pgp_ms = (js_sys::Date::now() - t0) / f64::from(N);
+            wasm_bindgen_test::console_log!(
+                "bench: PGP Ed25519 (rpgp) sign_grpc {pgp_ms:.3} ms/request"
+            );
+        }
+    }
+
     #[cfg(feature = "full")]
     #[wasm_bindgen_test]
     async fn auth_pgp_generate_and_sign_in_wasm() {

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use futures::future::LocalBoxFuture;
 use pgp::composed::{
     ArmorOptions, Deserializable, DetachedSignature, KeyType, SecretKeyParamsBuilder,
-    SignedPublicKey, SignedSecretKey, SubkeyParamsBuilder,
+    SignedSecretKey, SubkeyParamsBuilder,
 };
 use pgp::crypto::ecc_curve::ECCCurve;
 use pgp::crypto::hash::HashAlgorithm;
@@ -426,7 +426,8 @@ impl PgpKey {
     /// The ASCII-armored public key, as `RegisterPublicKey.pgp_data` /
     /// `CreateServiceAccount.armored_pgp_public_key` take it.
     pub fn armored_public_key(&self) -> Result<String> {
-        SignedPublicKey::from(self.key.clone())
+        self.key
+            .to_public_key()
             .to_armored_string(ArmorOptions::default())
             .map_err(|e| key_err("cannot armor public key", e))
     }
@@ -650,6 +651,7 @@ mod tests {
     use super::*;
     use crate::auth::{sign_grpc, Metadata, PAYLOAD_HEADER, SIGNATURE_HEADER};
     use futures::executor::block_on;
+    use pgp::composed::SignedPublicKey;
     use pgp::packet::SignatureVersion;
 
     const NOW: i64 = 1_767_225_600;
