@@ -1120,3 +1120,205 @@ async fn gateway_stream_shapes() {
     assert_eq!(v["code"], 12);
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn plain_ecdsa_key_flow_and_eula() {
+    use p256::ecdsa::signature::Signer as _;
+    use p256::pkcs8::EncodePublicKey;
+    // EULA not accepted: signed calls fail with FailedPrecondition, unsigned public create works.
+    let sim = omni_sim::Sim::builder().start().await.unwrap();
+    let admin = Signer::from_key(&sim.service_account_key("automation", "Admin").unwrap());
+    let m = format!("{G}List");
+    let (st, t) = post_json(
+        &format!("{}/api{m}", sim.url()),
+        r#"{"namespace":"default","type":"Clusters.omni.sidero.dev"}"#,
+        &admin.headers(&m, now(), &[]),
+    )
+    .await;
+    assert_eq!(st, 400, "{t}");
+    assert!(t.contains("EULA"), "{t}");
+    let body = r#"{"resource":{"metadata":{"namespace":"default","type":"EulaAcceptances.omni.sidero.dev","id":"accepted","version":"1"},"spec":"{\"accepted_by_name\":\"Jane\",\"accepted_by_email\":\"jane@example.com\"}"}}"#;
+    let (st, t) = post_json(
+        &format!("{}/api/omni.resources.ResourceService/Create", sim.url()),
+        body,
+        &[("runtime".into(), "Omni".into())],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let (st, t) = post_json(
+        &format!("{}/api{m}", sim.url()),
+        r#"{"namespace":"default","type":"Clusters.omni.sidero.dev"}"#,
+        &admin.headers(&m, now(), &[]),
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+
+    // Web-UI style plain key: register, confirm, sign with raw r‖s.
+    sim.core
+        .dir
+        .upsert_user("web@example.com", omni_sim::Role::Reader, false);
+    let sk = p256::ecdsa::SigningKey::random(&mut rand::thread_rng());
+    let pem = sk
+        .verifying_key()
+        .to_public_key_pem(p256::pkcs8::LineEnding::LF)
+        .unwrap();
+    let nb = chrono::Utc::now() - chrono::Duration::seconds(10);
+    let na = nb + chrono::Duration::minutes(470);
+    let body = serde_json::json!({
+        "public_key": {"plain_key": {"key_pem": pem, "not_before": nb.to_rfc3339(), "not_after": na.to_rfc3339()}},
+        "identity": {"email": "Web@Example.com"},
+    })
+    .to_string();
+    let (st, t) = post_json(
+        &format!("{}/api/auth.AuthService/RegisterPublicKey", sim.url()),
+        &body,
+        &[],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+    let id = v["public_key_id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 44);
+    post_json(
+        &format!("{}/_sim/confirm?public_key_id={}", sim.url(), id),
+        "",
+        &[],
+    )
+    .await;
+    let rm = "/omni.resources.ResourceService/List";
+    let ts = now().to_string();
+    let payload = format!(
+        r#"{{"headers":{{"runtime":["Omni"],"x-sidero-timestamp":["{ts}"]}},"method":"{rm}"}}"#
+    );
+    let sig: p256::ecdsa::Signature = sk.sign(payload.as_bytes());
+    let h = vec![
+        ("runtime".to_string(), "Omni".to_string()),
+        ("x-sidero-timestamp".to_string(), ts),
+        ("x-sidero-payload".to_string(), payload),
+        (
+            "x-sidero-signature".to_string(),
+            format!(
+                "siderov1 web@example.com {id} {}",
+                base64::engine::general_purpose::STANDARD.encode(sig.to_bytes())
+            ),
+        ),
+    ];
+    let (st, t) = post_json(
+        &format!("{}/api{rm}", sim.url()),
+        r#"{"namespace":"default","type":"Clusters.omni.sidero.dev"}"#,
+        &h,
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    // a plain key with a lifetime over 8 h is refused
+    let body = serde_json::json!({
+        "public_key": {"plain_key": {"key_pem": pem, "not_before": nb.to_rfc3339(), "not_after": (nb + chrono::Duration::hours(9)).to_rfc3339()}},
+        "identity": {"email": "web@example.com"},
+    })
+    .to_string();
+    let (st, _) = post_json(
+        &format!("{}/api/auth.AuthService/RegisterPublicKey", sim.url()),
+        &body,
+        &[],
+    )
+    .await;
+    assert_eq!(st, 400);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn resource_watch_and_logs_over_gateway() {
+    let (sim, s, mut c) = setup().await;
+    create(&mut c, &s, "rw1").await;
+    let m = "/omni.resources.ResourceService/Watch";
+    let url = format!("{}/api{m}", sim.url());
+    let h = s.headers(m, now(), &[("runtime", "Omni")]);
+    let body = r#"{"namespace":"default","type":"Clusters.omni.sidero.dev"}"#.to_string();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let mut req = http::Request::post(url);
+    for (k, v) in &h {
+        req = req.header(format!("Grpc-Metadata-{k}"), v);
+    }
+    let resp = client
+        .request(req.body(Full::new(Bytes::from(body))).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.into_body();
+    let mut buf = String::new();
+    while buf.lines().count() < 2 {
+        let f = body.frame().await.unwrap().unwrap();
+        if let Ok(d) = f.into_data() {
+            buf.push_str(&String::from_utf8_lossy(&d));
+        }
+    }
+    let first: serde_json::Value = serde_json::from_str(buf.lines().next().unwrap()).unwrap();
+    assert_eq!(first["result"]["event"]["event_type"], 1);
+    assert_eq!(first["result"]["total"], 1);
+    let second: serde_json::Value = serde_json::from_str(buf.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(second["result"]["event"]["event_type"], 4);
+    drop(body);
+    // machine logs: tail 0 → nothing, -1 → everything
+    sim.core
+        .store
+        .put(
+            Resource {
+                metadata: Some(Metadata {
+                    namespace: "default".into(),
+                    r#type: "Machines.omni.sidero.dev".into(),
+                    id: "m1".into(),
+                    phase: "running".into(),
+                    ..Default::default()
+                }),
+                spec: Some(Spec::default()),
+            },
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    let lm = "/management.ManagementService/MachineLogs";
+    let (st, t) = api(&sim, &s, lm, r#"{"machine_id":"m1","tail_lines":0}"#, &[]).await;
+    assert_eq!((st, t.as_str()), (200, ""));
+    let (st, t) = api(&sim, &s, lm, r#"{"machine_id":"m1","tail_lines":-1}"#, &[]).await;
+    assert_eq!(st, 200);
+    assert_eq!(t.lines().count(), 50);
+    let (_, t) = api(&sim, &s, lm, r#"{"machine_id":"m1","tail_lines":3}"#, &[]).await;
+    assert_eq!(t.lines().count(), 3);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn seed_file_users_and_keys() {
+    let key = omni_sim::auth::generate_pgp_key("Jane <jane@example.com>", 3600).unwrap();
+    let armored = omni_sim::auth::armored_public(&key).unwrap();
+    let dir = std::env::temp_dir().join(format!("omni-sim-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("seed.yaml");
+    let indented: String = armored
+        .lines()
+        .map(|l| format!("          {l}\n"))
+        .collect();
+    std::fs::write(&path, format!("accept_eula: true\nusers:\n  - email: jane@example.com\n    role: Operator\n    public_keys:\n      - |\n{indented}")).unwrap();
+    let sim = omni_sim::Sim::builder().seed(&path).start().await.unwrap();
+    let jane = Signer {
+        name: "jane@example.com".into(),
+        key,
+    };
+    let mut c = StateClient::connect(sim.url()).await.unwrap();
+    let r = c
+        .create(signed(
+            &jane,
+            &format!("{G}Create"),
+            CreateRequest {
+                resource: Some(cluster("seeded", "undefined")),
+                options: None,
+            },
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.into_inner().resource.unwrap().metadata.unwrap().version,
+        "1"
+    );
+    sim.stop().await;
+}
