@@ -44,10 +44,103 @@ pub fn render(pool: &DescriptorPool, typ: &str, bytes: &[u8]) -> String {
     } else {
         message_to_yaml(&msg)
     };
-    match serde_norway::to_string(&v) {
-        Ok(s) if s.trim() == "{}" => "{}\n".to_string(),
-        Ok(s) => s,
-        Err(_) => String::new(),
+    go_yaml(&v)
+}
+
+/// Emits YAML the way go-yaml v3 does by default (4-space indentation, block
+/// sequences indented under their key, `""` for strings that would resolve to
+/// another type, literal blocks for multi-line strings).
+pub fn go_yaml(v: &Y) -> String {
+    let mut out = String::new();
+    match v {
+        Y::Mapping(m) if m.is_empty() => out.push_str("{}\n"),
+        Y::Sequence(s) if s.is_empty() => out.push_str("[]\n"),
+        Y::Mapping(_) | Y::Sequence(_) => emit_block(v, 0, &mut out),
+        other => {
+            out.push_str(&scalar(other, 0));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn is_scalar(v: &Y) -> bool {
+    match v {
+        Y::Mapping(m) => m.is_empty(),
+        Y::Sequence(s) => s.is_empty(),
+        _ => true,
+    }
+}
+
+fn scalar(v: &Y, indent: usize) -> String {
+    match v {
+        Y::Null => "null".into(),
+        Y::Bool(b) => b.to_string(),
+        Y::Number(n) => n.to_string(),
+        Y::String(s) if s.contains('\n') => {
+            let chomp = if s.ends_with('\n') { "" } else { "-" };
+            let pad = " ".repeat(indent + 4);
+            let body: String = s
+                .trim_end_matches('\n')
+                .split('\n')
+                .map(|l| {
+                    if l.is_empty() {
+                        "\n".to_string()
+                    } else {
+                        format!("{pad}{l}\n")
+                    }
+                })
+                .collect();
+            format!("|{chomp}\n{}", body.trim_end_matches('\n'))
+        }
+        Y::String(s) => {
+            let plain = serde_norway::to_string(&Y::String(s.clone())).unwrap_or_default();
+            let plain = plain.trim_end_matches('\n').to_string();
+            let resolves_other = s.is_empty()
+                || serde_norway::from_str::<Y>(s)
+                    .map(|x| !matches!(x, Y::String(_)))
+                    .unwrap_or(false);
+            if resolves_other {
+                serde_json::to_string(s).unwrap_or(plain)
+            } else {
+                plain
+            }
+        }
+        Y::Mapping(_) => "{}".into(),
+        Y::Sequence(_) => "[]".into(),
+        Y::Tagged(t) => scalar(&t.value, indent),
+    }
+}
+
+fn emit_block(v: &Y, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match v {
+        Y::Mapping(m) => {
+            for (k, val) in m {
+                let key = scalar(k, indent);
+                if is_scalar(val) {
+                    out.push_str(&format!("{pad}{key}: {}\n", scalar(val, indent)));
+                } else {
+                    out.push_str(&format!("{pad}{key}:\n"));
+                    emit_block(val, indent + 4, out);
+                }
+            }
+        }
+        Y::Sequence(items) => {
+            for item in items {
+                if is_scalar(item) {
+                    out.push_str(&format!("{pad}- {}\n", scalar(item, indent + 2)));
+                } else {
+                    let mut inner = String::new();
+                    emit_block(item, indent + 2, &mut inner);
+                    let trimmed = inner.get(indent + 2..).unwrap_or_default();
+                    out.push_str(&format!("{pad}- {trimmed}"));
+                }
+            }
+        }
+        other => {
+            out.push_str(&format!("{pad}{}\n", scalar(other, indent)));
+        }
     }
 }
 
@@ -150,4 +243,21 @@ pub fn spec_from_json(pool: &DescriptorPool, typ: &str, json: &str) -> Result<Ve
     let m = DynamicMessage::deserialize(d, &mut de).map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(m.encode_to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_style_yaml() {
+        let v: Y = serde_norway::from_str(
+            "a: 1.32.0\nb: ''\nc: 'true'\nd:\n  e: [x, {f: 1, g: 2}]\nh: {}\ni: []\nj: \"l1\\nl2\\n\"\n",
+        )
+        .unwrap_or(Y::Null);
+        assert_eq!(
+            go_yaml(&v),
+            "a: 1.32.0\nb: \"\"\nc: \"true\"\nd:\n    e:\n        - x\n        - f: 1\n          g: 2\nh: {}\ni: []\nj: |\n    l1\n    l2\n"
+        );
+    }
 }
