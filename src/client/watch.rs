@@ -107,6 +107,9 @@ struct State {
     bootstrapping: bool,
     backoff: Backoff,
     failed: bool,
+    /// Whether the current connection delivered anything: the first reconnect after a
+    /// healthy stream is immediate, backoff applies to consecutive failures.
+    healthy: bool,
 }
 
 fn default_backoff() -> Backoff {
@@ -136,6 +139,7 @@ pub(super) fn watch(
         bootstrapping: false,
         backoff,
         failed: false,
+        healthy: false,
     };
     futures::stream::unfold(state, |mut st| async move {
         if st.failed {
@@ -191,6 +195,7 @@ impl State {
         let req = self.request()?;
         self.bootstrapping = req.options.as_ref().is_some_and(|o| o.bootstrap_contents);
         self.pending_bootstrap.clear();
+        self.healthy = false;
         self.stream = Some(self.res.client().transport().server_streaming(
             &format!("{STATE}Watch"),
             Metadata::new(),
@@ -215,6 +220,7 @@ impl State {
             match stream.next().await {
                 Some(Ok(resp)) => {
                     self.backoff.reset();
+                    self.healthy = true;
                     for ev in resp.event {
                         self.accept(ev)?;
                     }
@@ -254,6 +260,9 @@ impl State {
         }
         if matches!(e, Error::Cancelled(_)) {
             return Err(e);
+        }
+        if self.healthy {
+            return Ok(());
         }
         match self.backoff.next_delay() {
             Some(d) => runtime::sleep(d, &self.opts).await,

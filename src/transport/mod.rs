@@ -468,7 +468,10 @@ impl Transport {
                         .await
                 };
                 match attempt.await {
-                    Ok(mut stream) => {
+                    Ok(stream) => {
+                        // fused: the head item is taken below and the rest chained after it,
+                        // so the inner stream may be polled again after it ended
+                        let mut stream = stream.fuse();
                         // Wait for the first item so that errors the server sends before any
                         // message (auth, arguments, UNAVAILABLE) are retried like unary ones.
                         match stream.next().await {

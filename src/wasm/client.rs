@@ -440,7 +440,11 @@ impl JsOmniClient {
     }
 
     /// A talosconfig for `cluster` (instance-wide when empty); `{ breakGlass }`.
-    pub async fn talosconfig(&self, cluster: Option<String>, options: JsValue) -> Result<String, JsValue> {
+    pub async fn talosconfig(
+        &self,
+        cluster: Option<String>,
+        options: JsValue,
+    ) -> Result<String, JsValue> {
         #[derive(Deserialize, Default)]
         #[serde(rename_all = "camelCase", default)]
         struct O {

@@ -6,7 +6,9 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::error::{invalid, js, to_js};
-use crate::auth::{self, EcdsaKey, Metadata, SharedSigner, Signer as _};
+#[cfg(feature = "full")]
+use crate::auth::Signer as _;
+use crate::auth::{self, EcdsaKey, Metadata, SharedSigner};
 use crate::transport::runtime::now_secs;
 
 #[derive(Clone)]
