@@ -173,3 +173,30 @@ impl AuthService for AuthSvc {
         }
     }
 }
+
+/// `oidc.OIDCService`: completes an OIDC login for a signed caller.
+pub struct OidcSvc {
+    pub core: Arc<Core>,
+}
+
+#[tonic::async_trait]
+impl crate::pb::oidc::oidc_service_server::OidcService for OidcSvc {
+    async fn authenticate(
+        &self,
+        req: Request<crate::pb::oidc::AuthenticateRequest>,
+    ) -> Result<Response<crate::pb::oidc::AuthenticateResponse>, Status> {
+        let caller = self
+            .core
+            .signed(req.metadata(), "/oidc.OIDCService/Authenticate")
+            .await?;
+        let id = req.into_inner().auth_request_id;
+        if id.is_empty() {
+            return Err(Status::invalid_argument("auth request id is required"));
+        }
+        let code = crate::auth::uuid_like(&format!("{id}/{}", caller.identity));
+        Ok(Response::new(crate::pb::oidc::AuthenticateResponse {
+            redirect_url: format!("http://localhost:8000/callback?code={code}&state={id}"),
+            auth_code: code,
+        }))
+    }
+}

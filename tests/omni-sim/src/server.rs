@@ -43,6 +43,12 @@ pub fn grpc_routes(core: &Arc<Core>) -> tonic::service::Routes {
             .max_decoding_message_size(MAX_MSG)
             .accept_compressed(Gzip),
     )
+    .add_service(
+        crate::pb::oidc::oidc_service_server::OidcServiceServer::new(authsvc::OidcSvc {
+            core: core.clone(),
+        })
+        .accept_compressed(Gzip),
+    )
 }
 
 fn http_date(core: &Core) -> Option<HeaderValue> {
