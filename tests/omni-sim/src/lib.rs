@@ -109,23 +109,37 @@ impl Core {
         self.eula_accepted.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Everything that happens before a handler runs: faults, EULA gate, signature.
-    /// `signed = false` marks the unsigned methods of §4.4.
+    /// Everything that happens before a handler runs: faults, the EULA gate,
+    /// the signature. `signed = false` marks the unsigned methods of §4.4
+    /// (a valid signature is still used when present).
     pub async fn enter(
         &self,
         md: &MetadataMap,
         method: &str,
         signed: bool,
     ) -> Result<Option<auth::Caller>, Status> {
+        self.enter_with(md, method, signed, false).await
+    }
+
+    /// `enter` with the EULA exemption of Omni's `EULACheck` interceptor
+    /// (ResourceService reads of public types, EulaAcceptance creation,
+    /// ResourceService.Watch).
+    pub async fn enter_with(
+        &self,
+        md: &MetadataMap,
+        method: &str,
+        signed: bool,
+        eula_exempt: bool,
+    ) -> Result<Option<auth::Caller>, Status> {
         self.faults.before_call(method).await?;
-        if !signed {
-            return Ok(self.dir.verify(md, method, self.now_secs()).ok());
-        }
-        if !self.eula_accepted() {
+        if !eula_exempt && !self.eula_accepted() {
             return Err(Status::failed_precondition(format!(
-                "EULA has not been accepted, please accept it at {}/eula",
+                "EULA has not been accepted; please accept the End User License Agreement before using Omni: {}/eula",
                 self.url()
             )));
+        }
+        if !signed {
+            return Ok(self.dir.verify(md, method, self.now_secs()).ok());
         }
         self.dir.verify(md, method, self.now_secs()).map(Some)
     }

@@ -243,11 +243,18 @@ impl ResourceSvc {
             key_id: String::new(),
         };
         if public && types::is_public_unsigned(typ) {
-            return Ok(self.core.enter(md, method, false).await?.unwrap_or(anon));
+            return Ok(self
+                .core
+                .enter_with(md, method, false, true)
+                .await?
+                .unwrap_or(anon));
         }
-        if method.ends_with("/Watch") && !self.core.eula_accepted() {
-            self.core.faults.before_call(method).await?;
-            return self.core.dir.verify(md, method, self.core.now_secs());
+        if method.ends_with("/Watch") {
+            return self
+                .core
+                .enter_with(md, method, true, true)
+                .await?
+                .ok_or_else(|| Status::unauthenticated("invalid signature"));
         }
         self.core.signed(md, method).await
     }
@@ -329,7 +336,7 @@ impl ResourceService for ResourceSvc {
         let public = md.r#type == "EulaAcceptances.omni.sidero.dev";
         let caller = if public {
             self.core
-                .enter(req.metadata(), &format!("{P}Create"), false)
+                .enter_with(req.metadata(), &format!("{P}Create"), false, true)
                 .await?;
             Caller {
                 identity: String::new(),

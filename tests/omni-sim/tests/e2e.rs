@@ -1137,6 +1137,14 @@ async fn plain_ecdsa_key_flow_and_eula() {
     .await;
     assert_eq!(st, 400, "{t}");
     assert!(t.contains("EULA"), "{t}");
+    // the EULA gate also covers the unsigned auth calls (Omni's EULACheck interceptor)
+    let (st, t) = post_json(
+        &format!("{}/api/auth.AuthService/RegisterPublicKey", sim.url()),
+        r#"{"identity":{"email":"x@example.com"}}"#,
+        &[],
+    )
+    .await;
+    assert_eq!(st, 400, "{t}");
     let body = r#"{"resource":{"metadata":{"namespace":"default","type":"EulaAcceptances.omni.sidero.dev","id":"accepted","version":"1"},"spec":"{\"accepted_by_name\":\"Jane\",\"accepted_by_email\":\"jane@example.com\"}"}}"#;
     let (st, t) = post_json(
         &format!("{}/api/omni.resources.ResourceService/Create", sim.url()),
