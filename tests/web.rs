@@ -178,18 +178,23 @@ async fn cancelling_mid_stream_stops_the_watch() {
     }
 }
 
+/// The error of listing clusters (type resolution included).
+async fn list_error(omni: &OmniClient) -> omni_wasm::Error {
+    match omni.resources_in(CLUSTERS, "default").await {
+        Err(e) => e,
+        Ok(r) => r
+            .list(&ListParams::default(), &CallOptions::default())
+            .await
+            .unwrap_err(),
+    }
+}
+
 #[wasm_bindgen_test]
 async fn unsigned_wrong_key_and_expired_key_calls_are_unauthenticated() {
     for p in BOTH {
         // unsigned
         let anon = OmniClient::builder(&sim_url()).protocol(p).build().unwrap();
-        let e = anon
-            .resources_in(CLUSTERS, "default")
-            .await
-            .unwrap()
-            .list(&ListParams::default(), &CallOptions::default())
-            .await
-            .unwrap_err();
+        let e = list_error(&anon).await;
         assert_eq!(e.code(), Code::Unauthenticated, "{p:?} unsigned: {e}");
         // a key the server never saw
         let now = runtime::now_secs();
@@ -200,13 +205,7 @@ async fn unsigned_wrong_key_and_expired_key_calls_are_unauthenticated() {
             .signer(signer)
             .build()
             .unwrap();
-        let e = wrong
-            .resources_in(CLUSTERS, "default")
-            .await
-            .unwrap()
-            .list(&ListParams::default(), &CallOptions::default())
-            .await
-            .unwrap_err();
+        let e = list_error(&wrong).await;
         assert_eq!(e.code(), Code::Unauthenticated, "{p:?} wrong key: {e}");
         // an expired key is refused before anything is sent
         let expired = PgpKey::generate("old@example.org", "old", "test", 3600, now - 7200).unwrap();
@@ -216,13 +215,7 @@ async fn unsigned_wrong_key_and_expired_key_calls_are_unauthenticated() {
             .signer(signer)
             .build()
             .unwrap();
-        let e = old
-            .resources_in(CLUSTERS, "default")
-            .await
-            .unwrap()
-            .list(&ListParams::default(), &CallOptions::default())
-            .await
-            .unwrap_err();
+        let e = list_error(&old).await;
         assert_eq!(e.code(), Code::Unauthenticated, "{p:?} expired: {e}");
         assert!(e.to_string().contains("expired"), "{e}");
     }
