@@ -19,6 +19,7 @@ USAGE: omni-sim [FLAGS]
   --seed FILE               users/keys seed file (YAML or JSON)
   --accept-eula             pre-accept the EULA
   --test-endpoints          mount the test-only /_sim/ endpoints
+  --url-file PATH           write the server URL there once listening (for --port 0)
   --serve [PREFIX=]DIR      serve static files (repeatable; default prefix /)
   --www DIR                 same as --serve /=DIR
   --pkg DIR                 same as --serve /pkg=DIR
@@ -30,8 +31,9 @@ USAGE: omni-sim [FLAGS]
 Environment: OMNI_SIM_LATENCY_MS, OMNI_SIM_CUT_STREAMS_AFTER, OMNI_SIM_UNAVAILABLE_FIRST,
 OMNI_SIM_UNAVAILABLE_METHODS, OMNI_SIM_CLOCK_OFFSET_SECS.";
 
-fn parse(args: Vec<String>) -> Result<Options, String> {
+fn parse(args: Vec<String>) -> Result<(Options, Option<PathBuf>), String> {
     let mut o = Options::default();
+    let mut url_file = None;
     let mut port: u16 = 8099;
     let mut ip: IpAddr = IpAddr::from([127, 0, 0, 1]);
     let mut faults = Faults::from_env(FaultConfig::default());
@@ -51,6 +53,7 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
             "--cors" => o.cors = true,
             "--seed" => o.seed = Some(PathBuf::from(val("--seed")?)),
             "--accept-eula" => o.accept_eula = true,
+            "--url-file" => url_file = Some(PathBuf::from(val("--url-file")?)),
             "--test-endpoints" => o.test_endpoints = true,
             "--serve" => {
                 let v = val("--serve")?;
@@ -76,12 +79,12 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
     if o.demo && o.demo_key_out.is_none() {
         o.demo_key_out = Some(PathBuf::from("target/demo/service-account.key"));
     }
-    Ok(o)
+    Ok((o, url_file))
 }
 
 #[tokio::main]
 async fn main() {
-    let opts = match parse(std::env::args().skip(1).collect()) {
+    let (opts, url_file) = match parse(std::env::args().skip(1).collect()) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("omni-sim: {e}");
@@ -96,6 +99,11 @@ async fn main() {
         }
     };
     println!("omni-sim listening on {}", handle.url());
+    if let Some(p) = url_file {
+        if let Err(e) = std::fs::write(&p, handle.url()) {
+            eprintln!("omni-sim: {}: {e}", p.display());
+        }
+    }
     if let Some(p) = &handle.core.opts.demo_key_out {
         if handle.core.opts.demo {
             println!("demo service-account key written to {}", p.display());

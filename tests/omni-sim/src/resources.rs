@@ -357,6 +357,7 @@ impl ResourceService for ResourceSvc {
             md.version = "1".into();
         }
         let typ = md.r#type.clone();
+        let id = md.id.clone();
         let cres = CosiResource {
             metadata: Some(md),
             spec: Some(Spec {
@@ -368,6 +369,7 @@ impl ResourceService for ResourceSvc {
             .store
             .create(cres, "", self.core.now())
             .map_err(map_err)?;
+        self.core.audit("create", &caller, &typ, &id);
         if typ == "EulaAcceptances.omni.sidero.dev" {
             self.core
                 .eula_accepted
@@ -418,6 +420,7 @@ impl ResourceService for ResourceSvc {
             .store
             .update(cres, &cmd.owner.clone(), None, self.core.now())
             .map_err(map_err)?;
+        self.core.audit("update", &caller, &cmd.r#type, &cmd.id);
         Ok(Response::new(UpdateResponse {}))
     }
 
@@ -434,6 +437,7 @@ impl ResourceService for ResourceSvc {
         crate::cosi::teardown_and_destroy(&self.core, &r.namespace, &r.r#type, &r.id, "")
             .await
             .map_err(map_err)?;
+        self.core.audit("destroy", &caller, &r.r#type, &r.id);
         Ok(Response::new(DeleteResponse {}))
     }
 
