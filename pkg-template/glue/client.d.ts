@@ -109,6 +109,20 @@ export interface KubeconfigOptions extends CallOptions {
   breakGlass?: boolean;
 }
 
+export interface TemplateCallOptions extends CallOptions {
+  /** Files the template references, keyed by the path written in the template. */
+  files?: Record<string, string>;
+  dryRun?: boolean;
+}
+
+export interface SyncReport {
+  /** omnictl's diff of the plan. */
+  diff: string;
+  /** omnictl's progress lines ("* creating Cluster(x)", ...). */
+  actions: string[];
+  changed: boolean;
+}
+
 export interface CallReport {
   method: string;
   durationMs: number;
@@ -154,6 +168,11 @@ export declare class OmniClient {
   kubeconfig(cluster: string, options?: KubeconfigOptions): Promise<string>;
   talosconfig(cluster?: string, options?: CallOptions & { breakGlass?: boolean }): Promise<string>;
   omniconfig(options?: CallOptions): Promise<string>;
+  /** omnictl cluster template sync (dryRun: plan only). Nothing is written for an invalid template. */
+  templateSync(text: string, options?: TemplateCallOptions): Promise<SyncReport>;
+  templateDiff(text: string, options?: TemplateCallOptions): Promise<string>;
+  templateDelete(text: string, options?: TemplateCallOptions): Promise<SyncReport>;
+  templateExport(cluster: string, options?: CallOptions): Promise<string>;
   watch(kind: string, options?: WatchOptions): Watch;
   free(): void;
 }

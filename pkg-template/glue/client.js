@@ -45,6 +45,10 @@ export class OmniClient {
   kubeconfig(cluster, options) { return this.#raw.kubeconfig(cluster, options); }
   talosconfig(cluster, options) { return this.#raw.talosconfig(cluster, options); }
   omniconfig(options) { return this.#raw.omniconfig(options); }
+  templateSync(text, options) { return this.#raw.templateSync(text, options); }
+  templateDiff(text, options) { return this.#raw.templateDiff(text, options); }
+  templateDelete(text, options) { return this.#raw.templateDelete(text, options); }
+  templateExport(cluster, options) { return this.#raw.templateExport(cluster, options); }
 
   /**
    * Watch a resource type: an AsyncIterable of `{ type, resource, old, bookmark }`.

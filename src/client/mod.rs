@@ -17,9 +17,11 @@ use crate::{Code, Error, Result};
 
 mod management;
 mod resources;
+mod templates;
 mod watch;
 
 pub use management::{KubeconfigParams, Management};
+pub use templates::{SyncReport, Templates};
 pub use resources::{ApplyAction, ApplyOutcome, DeleteOutcome, ListParams, Resources};
 pub use watch::{WatchEvent, WatchEventKind, WatchParams};
 

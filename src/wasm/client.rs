@@ -114,6 +114,41 @@ impl OneOrMany {
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct TemplateCallOptions {
+    #[serde(default)]
+    files: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+fn template_load(
+    text: &str,
+    files: &std::collections::BTreeMap<String, String>,
+) -> Result<crate::template::Template> {
+    crate::template::Template::load(text, files)
+        .map_err(|e| crate::Error::InvalidArgument(e.to_string()))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsSyncReport {
+    diff: String,
+    actions: Vec<String>,
+    changed: bool,
+}
+
+impl From<crate::client::SyncReport> for JsSyncReport {
+    fn from(r: crate::client::SyncReport) -> Self {
+        JsSyncReport {
+            diff: r.diff,
+            actions: r.actions,
+            changed: r.changed,
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsApplyResult {
@@ -462,6 +497,40 @@ impl JsOmniClient {
     pub async fn omniconfig(&self, options: JsValue) -> Result<String, JsValue> {
         let (_o, call): (CommonOptions, _) = parse_opts(&options, "omniconfig options")?;
         js(self.inner.management().omniconfig(&call).await)
+    }
+
+    /// `omnictl cluster template sync` (with `dryRun`: plan only): resolves to `{ diff,
+    /// actions, changed }`. Nothing is written when the template is invalid.
+    #[wasm_bindgen(js_name = templateSync, unchecked_return_type = "Promise<SyncReport>")]
+    pub async fn template_sync(&self, text: String, options: JsValue) -> Result<JsValue, JsValue> {
+        let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
+        let t = js(template_load(&text, &o.files))?;
+        let r = js(self.inner.templates().sync(&t, o.dry_run, &call).await)?;
+        to_value(&JsSyncReport::from(r))
+    }
+
+    /// `omnictl cluster template diff` against the server.
+    #[wasm_bindgen(js_name = templateDiff)]
+    pub async fn template_diff(&self, text: String, options: JsValue) -> Result<String, JsValue> {
+        let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
+        let t = js(template_load(&text, &o.files))?;
+        js(self.inner.templates().diff(&t, &call).await)
+    }
+
+    /// `omnictl cluster template delete` (with `dryRun`: plan only).
+    #[wasm_bindgen(js_name = templateDelete, unchecked_return_type = "Promise<SyncReport>")]
+    pub async fn template_delete(&self, text: String, options: JsValue) -> Result<JsValue, JsValue> {
+        let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
+        let t = js(template_load(&text, &o.files))?;
+        let r = js(self.inner.templates().delete(&t, o.dry_run, &call).await)?;
+        to_value(&JsSyncReport::from(r))
+    }
+
+    /// `omnictl cluster template export`: the cluster's resources as template text.
+    #[wasm_bindgen(js_name = templateExport)]
+    pub async fn template_export(&self, cluster: String, options: JsValue) -> Result<String, JsValue> {
+        let (_o, call): (CommonOptions, _) = parse_opts(&options, "export options")?;
+        js(self.inner.templates().export(&cluster, &call).await)
     }
 
     /// Open a watch; the glue's `watch()` wraps this into an `AsyncIterable`.

@@ -146,3 +146,107 @@ export interface TemplateIssue {
   column?: number;
 }
 "#;
+
+/// A resource object `{ metadata, spec }` (spec as protojson) in the template module's shape;
+/// `None` for types templates do not manage.
+fn rendered_from_json(v: &serde_json::Value) -> Option<crate::template::RenderedResource> {
+    let m = v.get("metadata")?;
+    let s = |k: &str| m.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+    let map = |k: &str| -> BTreeMap<String, String> {
+        m.get(k)
+            .and_then(|x| x.as_object())
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let ty = s("type");
+    let spec = crate::template::Spec::from_proto_json(&ty, v.get("spec").unwrap_or(&serde_json::Value::Null))?;
+    let phase = s("phase");
+    Some(crate::template::RenderedResource {
+        metadata: crate::template::Metadata {
+            namespace: if s("namespace").is_empty() { "default".into() } else { s("namespace") },
+            resource_type: ty,
+            id: s("id"),
+            version: s("version").parse().ok(),
+            owner: s("owner"),
+            phase: if phase.is_empty() { "running".into() } else { phase },
+            created: m.get("created").and_then(|x| x.as_str()).map(str::to_string),
+            updated: m.get("updated").and_then(|x| x.as_str()).map(str::to_string),
+            labels: map("labels"),
+            annotations: map("annotations"),
+            finalizers: m
+                .get("finalizers")
+                .and_then(|x| x.as_array())
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
+        },
+        spec,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct DiffOptions {
+    #[serde(default)]
+    files: BTreeMap<String, String>,
+    /// The cluster's current resources (`{ metadata, spec }` objects, e.g. from `list`).
+    #[serde(default)]
+    current: Vec<serde_json::Value>,
+}
+
+/// Diff a template against given current resources, offline: omnictl's `cluster template
+/// diff` output (empty when nothing would change).
+#[wasm_bindgen(js_name = diffTemplate)]
+pub fn diff_template(
+    text: &str,
+    #[wasm_bindgen(unchecked_param_type = "TemplateOptions & { current?: Array<{ metadata: Record<string, unknown>; spec: Record<string, unknown> }> }")]
+    options_js: JsValue,
+) -> Result<String, JsValue> {
+    let o: DiffOptions = if options_js.is_undefined() || options_js.is_null() {
+        DiffOptions::default()
+    } else {
+        from_value(options_js, "diff options")?
+    };
+    let t = Template::load(text, &o.files).map_err(|e| template_error(&e))?;
+    let desired = t.render().map_err(|e| template_error(&e))?;
+    let cluster = t.cluster_name().unwrap_or_default().to_string();
+    let current: Vec<_> = o.current.iter().filter_map(rendered_from_json).collect();
+    let plan = crate::template::plan(&cluster, &desired, &current).map_err(|e| template_error(&e))?;
+    Ok(crate::template::diff(&plan))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ExportOpts {
+    cluster: String,
+    #[serde(default)]
+    include_kernel_args: bool,
+    #[serde(default)]
+    initial_talos_version: Option<String>,
+}
+
+/// Turn a cluster's resources (`{ metadata, spec }` objects) into template text, offline
+/// (`omnictl cluster template export`).
+#[wasm_bindgen(js_name = exportTemplate)]
+pub fn export_template(
+    #[wasm_bindgen(unchecked_param_type = "Array<{ metadata: Record<string, unknown>; spec: Record<string, unknown> }>")]
+    resources: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ cluster: string; includeKernelArgs?: boolean; initialTalosVersion?: string }")]
+    options_js: JsValue,
+) -> Result<String, JsValue> {
+    let rs: Vec<serde_json::Value> = from_value(resources, "resources")?;
+    let o: ExportOpts = from_value(options_js, "export options")?;
+    let current: Vec<_> = rs.iter().filter_map(rendered_from_json).collect();
+    crate::template::export(
+        &current,
+        &crate::template::ExportOptions {
+            cluster: o.cluster,
+            include_kernel_args: o.include_kernel_args,
+            initial_talos_version: o.initial_talos_version,
+        },
+    )
+    .map_err(|e| template_error(&e))
+}

@@ -1,0 +1,378 @@
+//! Cluster templates against a server: diff, sync, delete, export (omnictl's
+//! `cluster template diff|sync|delete|export`). Planning is the pure
+//! [`crate::template`] code; this module collects the live state and applies plans.
+
+use std::collections::BTreeMap;
+
+use futures::StreamExt as _;
+
+use super::resources::ListParams;
+use super::watch::{WatchEventKind, WatchParams};
+use super::OmniClient;
+use crate::resource::{Resource, ResourceMetadata};
+use crate::template::{
+    self, types, ExportOptions, RenderedResource, Spec, SyncPlan, Template, TemplateErrors,
+};
+use crate::transport::CallOptions;
+use crate::{Code, Error, Result};
+
+const LABEL_CLUSTER: &str = "omni.sidero.dev/cluster";
+
+/// What a sync (or delete) did, or would do with `dry_run`.
+#[derive(Clone, Debug, Default)]
+pub struct SyncReport {
+    /// omnictl's `diff` output of the plan.
+    pub diff: String,
+    /// omnictl's progress lines (`* creating Cluster(x)`, `* destroyed …`).
+    pub actions: Vec<String>,
+    /// Whether anything would change.
+    pub changed: bool,
+}
+
+/// Template operations of one client.
+#[derive(Clone, Debug)]
+pub struct Templates {
+    client: OmniClient,
+}
+
+impl OmniClient {
+    /// Cluster-template operations against this server.
+    pub fn templates(&self) -> Templates {
+        Templates {
+            client: self.clone(),
+        }
+    }
+}
+
+fn template_error(e: TemplateErrors) -> Error {
+    Error::InvalidArgument(e.to_string())
+}
+
+/// A live resource in the template module's shape.
+pub(crate) fn to_rendered(r: &Resource) -> Option<RenderedResource> {
+    let spec = Spec::from_proto_json(&r.metadata.type_, &r.spec)?;
+    Some(RenderedResource {
+        metadata: template::Metadata {
+            namespace: r.metadata.namespace.clone(),
+            resource_type: r.metadata.type_.clone(),
+            id: r.metadata.id.clone(),
+            version: r.metadata.version.parse().ok(),
+            owner: r.metadata.owner.clone(),
+            phase: if r.metadata.phase.is_empty() {
+                "running".into()
+            } else {
+                r.metadata.phase.clone()
+            },
+            created: r.metadata.created.clone(),
+            updated: r.metadata.updated.clone(),
+            labels: r.metadata.labels.clone(),
+            annotations: r.metadata.annotations.clone(),
+            finalizers: r.metadata.finalizers.clone(),
+        },
+        spec,
+    })
+}
+
+/// A template resource in the library's shape (spec as protojson).
+pub(crate) fn from_rendered(r: &RenderedResource) -> Resource {
+    let m = &r.metadata;
+    let mut meta = ResourceMetadata::new(&m.namespace, &m.resource_type, &m.id);
+    meta.version = m.version.map(|v| v.to_string()).unwrap_or_default();
+    meta.labels = m.labels.clone();
+    meta.annotations = m.annotations.clone();
+    Resource::new(meta, r.spec.to_proto_json())
+}
+
+fn label(r: &RenderedResource) -> String {
+    r.display_name()
+}
+
+impl Templates {
+    async fn get(&self, ty: &str, id: &str, opts: &CallOptions) -> Result<Option<Resource>> {
+        self.client
+            .resources_in(ty, "default")
+            .await?
+            .get_opt(id, opts)
+            .await
+    }
+
+    /// The template's resources as they exist now (templates.md §9.1).
+    async fn actual(
+        &self,
+        cluster: &str,
+        desired: &[RenderedResource],
+        opts: &CallOptions,
+    ) -> Result<Vec<RenderedResource>> {
+        let mut out: Vec<RenderedResource> = Vec::new();
+        let mut seen: BTreeMap<(String, String), ()> = BTreeMap::new();
+        let push = |r: &Resource,
+                    out: &mut Vec<RenderedResource>,
+                    seen: &mut BTreeMap<(String, String), ()>| {
+            let key = (r.metadata.type_.clone(), r.metadata.id.clone());
+            if seen.contains_key(&key) {
+                return;
+            }
+            if let Some(x) = to_rendered(r) {
+                seen.insert(key, ());
+                out.push(x);
+            }
+        };
+        if let Some(c) = self.get(types::CLUSTER, cluster, opts).await? {
+            push(&c, &mut out, &mut seen);
+        }
+        let mut nodes = Vec::new();
+        for ty in [
+            types::MACHINE_SET,
+            types::MACHINE_SET_NODE,
+            types::CONFIG_PATCH,
+            types::EXTENSIONS_CONFIGURATION,
+            types::KUBERNETES_MANIFEST_GROUP,
+            types::KUBERNETES_HEALTH_CHECK,
+        ] {
+            let handle = self.client.resources_in(ty, "default").await?;
+            let params = ListParams::default().selector(format!("{LABEL_CLUSTER}={cluster}"));
+            let mut items = match handle.list(&params, opts).await {
+                Ok(items) => items,
+                // a server without this type (older Omni) has nothing of it
+                Err(e) if matches!(e.code(), Code::NotFound | Code::Unimplemented) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            items.sort_by(|a, b| a.metadata.id.cmp(&b.metadata.id));
+            for r in items {
+                if !r.metadata.owner.is_empty()
+                    || r.metadata
+                        .labels
+                        .contains_key("omni.sidero.dev/managed-by-machine-set-node-controller")
+                {
+                    continue;
+                }
+                if ty == types::MACHINE_SET_NODE {
+                    nodes.push(r.metadata.id.clone());
+                }
+                push(&r, &mut out, &mut seen);
+            }
+        }
+        for node in &nodes {
+            for ty in [types::KERNEL_ARGS, types::MACHINE_INSTALL_DISK_CONFIG] {
+                if let Some(r) = self.get(ty, node, opts).await? {
+                    push(&r, &mut out, &mut seen);
+                }
+            }
+        }
+        for d in desired {
+            let key = (d.metadata.resource_type.clone(), d.metadata.id.clone());
+            if seen.contains_key(&key) {
+                continue;
+            }
+            if let Some(r) = self.get(&key.0, &key.1, opts).await? {
+                // owned ones are kept too: the planner reports them as conflicts
+                push(&r, &mut out, &mut seen);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The plan and its omnictl diff for `template` against the server.
+    ///
+    /// # Errors
+    /// Validation errors (nothing is read or written then), ownership conflicts, server errors.
+    pub async fn plan(&self, template: &Template, opts: &CallOptions) -> Result<SyncPlan> {
+        let desired = template.render().map_err(template_error)?;
+        let cluster = template
+            .cluster_name()
+            .ok_or_else(|| Error::InvalidArgument("template has no Cluster document".into()))?
+            .to_string();
+        let actual = self.actual(&cluster, &desired, opts).await?;
+        template::plan(&cluster, &desired, &actual).map_err(template_error)
+    }
+
+    /// `omnictl cluster template diff`.
+    ///
+    /// # Errors
+    /// As [`plan`](Self::plan).
+    pub async fn diff(&self, template: &Template, opts: &CallOptions) -> Result<String> {
+        Ok(template::diff(&self.plan(template, opts).await?))
+    }
+
+    /// `omnictl cluster template sync`: creates, then updates, then each destroy phase
+    /// (teardown, wait for finalizers, destroy). Nothing is written when the template is
+    /// invalid; `dry_run` writes nothing at all.
+    ///
+    /// # Errors
+    /// As [`plan`](Self::plan), plus write errors (changes already made stay).
+    pub async fn sync(
+        &self,
+        template: &Template,
+        dry_run: bool,
+        opts: &CallOptions,
+    ) -> Result<SyncReport> {
+        let plan = self.plan(template, opts).await?;
+        self.apply_plan(plan, dry_run, opts).await
+    }
+
+    /// `omnictl cluster template delete`: everything the template's cluster owns.
+    ///
+    /// # Errors
+    /// Validation errors, ownership conflicts, server errors.
+    pub async fn delete(
+        &self,
+        template: &Template,
+        dry_run: bool,
+        opts: &CallOptions,
+    ) -> Result<SyncReport> {
+        template.validate().map_err(template_error)?;
+        let cluster = template
+            .cluster_name()
+            .ok_or_else(|| Error::InvalidArgument("template has no Cluster document".into()))?
+            .to_string();
+        let actual = self.actual(&cluster, &[], opts).await?;
+        let plan = template::delete_plan(&cluster, &actual).map_err(template_error)?;
+        self.apply_plan(plan, dry_run, opts).await
+    }
+
+    /// `omnictl cluster template export`: the cluster's resources as a template.
+    ///
+    /// # Errors
+    /// [`Code::NotFound`] for an unknown cluster; export errors.
+    pub async fn export(&self, cluster: &str, opts: &CallOptions) -> Result<String> {
+        if self.get(types::CLUSTER, cluster, opts).await?.is_none() {
+            return Err(Error::status(
+                Code::NotFound,
+                format!("cluster {cluster:?} not found"),
+            ));
+        }
+        let actual = self.actual(cluster, &[], opts).await?;
+        let initial = self
+            .get("ClusterStatuses.omni.sidero.dev", cluster, opts)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|s| {
+                s.spec
+                    .get("initial_talos_version")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            });
+        template::export(
+            &actual,
+            &ExportOptions {
+                cluster: cluster.to_string(),
+                include_kernel_args: false,
+                initial_talos_version: initial,
+            },
+        )
+        .map_err(template_error)
+    }
+
+    async fn apply_plan(
+        &self,
+        plan: SyncPlan,
+        dry_run: bool,
+        opts: &CallOptions,
+    ) -> Result<SyncReport> {
+        let diff = template::diff(&plan);
+        let mut report = SyncReport {
+            changed: !plan.is_empty(),
+            diff,
+            actions: Vec::new(),
+        };
+        let dr = if dry_run { " (dry run)" } else { "" };
+        for c in &plan.create {
+            report.actions.push(format!("* creating{dr} {}", label(c)));
+            if !dry_run {
+                let h = self
+                    .client
+                    .resources_in(&c.metadata.resource_type, &c.metadata.namespace)
+                    .await?;
+                h.create(&from_rendered(c), opts).await?;
+            }
+        }
+        for u in &plan.update {
+            report.actions.push(format!("* updating{dr} {}", label(&u.new)));
+            if !dry_run {
+                let h = self
+                    .client
+                    .resources_in(&u.new.metadata.resource_type, &u.new.metadata.namespace)
+                    .await?;
+                h.update(&from_rendered(&u.new), opts).await?;
+            }
+        }
+        for phase in &plan.destroy {
+            if phase.is_empty() {
+                continue;
+            }
+            if dry_run {
+                for r in phase {
+                    report.actions.push(format!("* tearing down (dry run) {}", label(r)));
+                }
+                continue;
+            }
+            self.destroy_phase(phase, &mut report, opts).await?;
+        }
+        Ok(report)
+    }
+
+    /// Tear down every resource of a phase, destroy each once its finalizers are gone, and
+    /// return when all are gone.
+    async fn destroy_phase(
+        &self,
+        phase: &[RenderedResource],
+        report: &mut SyncReport,
+        opts: &CallOptions,
+    ) -> Result<()> {
+        for r in phase {
+            report.actions.push(format!("* tearing down {}", label(r)));
+            let h = self
+                .client
+                .resources_in(&r.metadata.resource_type, &r.metadata.namespace)
+                .await?;
+            match h.teardown(&r.metadata.id, opts).await {
+                Ok(_) => {}
+                Err(e) if e.code() == Code::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for r in phase {
+            let h = self
+                .client
+                .resources_in(&r.metadata.resource_type, &r.metadata.namespace)
+                .await?;
+            // single-resource watch: the current state first, then changes
+            let mut w = h.watch(
+                WatchParams {
+                    id: Some(r.metadata.id.clone()),
+                    ..WatchParams::default()
+                },
+                opts.clone(),
+            );
+            loop {
+                let Some(ev) = w.next().await else {
+                    return Err(Error::Transport("watch ended during teardown".into()));
+                };
+                let ev = ev?;
+                match ev.kind {
+                    WatchEventKind::Destroyed => {
+                        report.actions.push(format!("* destroyed {}", label(r)));
+                        break;
+                    }
+                    WatchEventKind::Created | WatchEventKind::Updated => {
+                        let ready = ev.resource.as_ref().is_some_and(|x| {
+                            x.metadata.phase == "tearingDown" && x.metadata.finalizers.is_empty()
+                        });
+                        if ready {
+                            match h.destroy(&r.metadata.id, opts).await {
+                                Ok(()) => {}
+                                Err(e) if e.code() == Code::NotFound => {}
+                                // finalizers came back between event and destroy: keep waiting
+                                Err(e) if e.code() == Code::FailedPrecondition => {}
+                                Err(e) => return Err(e),
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
