@@ -21,8 +21,8 @@ mod templates;
 mod watch;
 
 pub use management::{KubeconfigParams, Management};
-pub use templates::{SyncReport, Templates};
 pub use resources::{ApplyAction, ApplyOutcome, DeleteOutcome, ListParams, Resources};
+pub use templates::{SyncReport, Templates};
 pub use watch::{WatchEvent, WatchEventKind, WatchParams};
 
 /// The `cosi.resource.State` service path prefix.

@@ -288,7 +288,9 @@ impl Templates {
             }
         }
         for u in &plan.update {
-            report.actions.push(format!("* updating{dr} {}", label(&u.new)));
+            report
+                .actions
+                .push(format!("* updating{dr} {}", label(&u.new)));
             if !dry_run {
                 let h = self
                     .client
@@ -303,7 +305,9 @@ impl Templates {
             }
             if dry_run {
                 for r in phase {
-                    report.actions.push(format!("* tearing down (dry run) {}", label(r)));
+                    report
+                        .actions
+                        .push(format!("* tearing down (dry run) {}", label(r)));
                 }
                 continue;
             }

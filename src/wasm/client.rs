@@ -519,7 +519,11 @@ impl JsOmniClient {
 
     /// `omnictl cluster template delete` (with `dryRun`: plan only).
     #[wasm_bindgen(js_name = templateDelete, unchecked_return_type = "Promise<SyncReport>")]
-    pub async fn template_delete(&self, text: String, options: JsValue) -> Result<JsValue, JsValue> {
+    pub async fn template_delete(
+        &self,
+        text: String,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
         let t = js(template_load(&text, &o.files))?;
         let r = js(self.inner.templates().delete(&t, o.dry_run, &call).await)?;
@@ -528,7 +532,11 @@ impl JsOmniClient {
 
     /// `omnictl cluster template export`: the cluster's resources as template text.
     #[wasm_bindgen(js_name = templateExport)]
-    pub async fn template_export(&self, cluster: String, options: JsValue) -> Result<String, JsValue> {
+    pub async fn template_export(
+        &self,
+        cluster: String,
+        options: JsValue,
+    ) -> Result<String, JsValue> {
         let (_o, call): (CommonOptions, _) = parse_opts(&options, "export options")?;
         js(self.inner.templates().export(&cluster, &call).await)
     }

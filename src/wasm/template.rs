@@ -151,7 +151,12 @@ export interface TemplateIssue {
 /// `None` for types templates do not manage.
 fn rendered_from_json(v: &serde_json::Value) -> Option<crate::template::RenderedResource> {
     let m = v.get("metadata")?;
-    let s = |k: &str| m.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+    let s = |k: &str| {
+        m.get(k)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
     let map = |k: &str| -> BTreeMap<String, String> {
         m.get(k)
             .and_then(|x| x.as_object())
@@ -163,24 +168,45 @@ fn rendered_from_json(v: &serde_json::Value) -> Option<crate::template::Rendered
             .unwrap_or_default()
     };
     let ty = s("type");
-    let spec = crate::template::Spec::from_proto_json(&ty, v.get("spec").unwrap_or(&serde_json::Value::Null))?;
+    let spec = crate::template::Spec::from_proto_json(
+        &ty,
+        v.get("spec").unwrap_or(&serde_json::Value::Null),
+    )?;
     let phase = s("phase");
     Some(crate::template::RenderedResource {
         metadata: crate::template::Metadata {
-            namespace: if s("namespace").is_empty() { "default".into() } else { s("namespace") },
+            namespace: if s("namespace").is_empty() {
+                "default".into()
+            } else {
+                s("namespace")
+            },
             resource_type: ty,
             id: s("id"),
             version: s("version").parse().ok(),
             owner: s("owner"),
-            phase: if phase.is_empty() { "running".into() } else { phase },
-            created: m.get("created").and_then(|x| x.as_str()).map(str::to_string),
-            updated: m.get("updated").and_then(|x| x.as_str()).map(str::to_string),
+            phase: if phase.is_empty() {
+                "running".into()
+            } else {
+                phase
+            },
+            created: m
+                .get("created")
+                .and_then(|x| x.as_str())
+                .map(str::to_string),
+            updated: m
+                .get("updated")
+                .and_then(|x| x.as_str())
+                .map(str::to_string),
             labels: map("labels"),
             annotations: map("annotations"),
             finalizers: m
                 .get("finalizers")
                 .and_then(|x| x.as_array())
-                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default(),
         },
         spec,
@@ -202,7 +228,9 @@ struct DiffOptions {
 #[wasm_bindgen(js_name = diffTemplate)]
 pub fn diff_template(
     text: &str,
-    #[wasm_bindgen(unchecked_param_type = "TemplateOptions & { current?: Array<{ metadata: Record<string, unknown>; spec: Record<string, unknown> }> }")]
+    #[wasm_bindgen(
+        unchecked_param_type = "TemplateOptions & { current?: Array<{ metadata: Record<string, unknown>; spec: Record<string, unknown> }> }"
+    )]
     options_js: JsValue,
 ) -> Result<String, JsValue> {
     let o: DiffOptions = if options_js.is_undefined() || options_js.is_null() {
@@ -214,7 +242,8 @@ pub fn diff_template(
     let desired = t.render().map_err(|e| template_error(&e))?;
     let cluster = t.cluster_name().unwrap_or_default().to_string();
     let current: Vec<_> = o.current.iter().filter_map(rendered_from_json).collect();
-    let plan = crate::template::plan(&cluster, &desired, &current).map_err(|e| template_error(&e))?;
+    let plan =
+        crate::template::plan(&cluster, &desired, &current).map_err(|e| template_error(&e))?;
     Ok(crate::template::diff(&plan))
 }
 
@@ -232,9 +261,13 @@ struct ExportOpts {
 /// (`omnictl cluster template export`).
 #[wasm_bindgen(js_name = exportTemplate)]
 pub fn export_template(
-    #[wasm_bindgen(unchecked_param_type = "Array<{ metadata: Record<string, unknown>; spec: Record<string, unknown> }>")]
+    #[wasm_bindgen(
+        unchecked_param_type = "Array<{ metadata: Record<string, unknown>; spec: Record<string, unknown> }>"
+    )]
     resources: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "{ cluster: string; includeKernelArgs?: boolean; initialTalosVersion?: string }")]
+    #[wasm_bindgen(
+        unchecked_param_type = "{ cluster: string; includeKernelArgs?: boolean; initialTalosVersion?: string }"
+    )]
     options_js: JsValue,
 ) -> Result<String, JsValue> {
     let rs: Vec<serde_json::Value> = from_value(resources, "resources")?;
