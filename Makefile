@@ -10,7 +10,7 @@ WASM := --target wasm32-unknown-unknown
 export PATH := $(CURDIR)/tests/js/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: all demo test setup setup-browser fmt-check clippy test-native test-wasm test-js \
-        test-types test-e2e pkg size descriptor sim clean
+        test-types test-e2e pkg size descriptor sim bench clean
 
 all: pkg
 
@@ -68,6 +68,12 @@ test-e2e: sim
 	@mkdir -p target/e2e
 	OMNI_SIM_ARGS="--demo --www www --pkg pkg --demo-key-out target/e2e/service-account.key" \
 	  scripts/with-sim.sh node tests/e2e/console.mjs
+
+## bench: the budgets' figures (printed, never asserted)
+bench: pkg
+	node tests/bench/sign.mjs
+	node tests/bench/template.mjs
+	cargo run -q --release --example template_bench
 
 ## pkg: the npm package in pkg/ (three flavours), with sizes
 pkg: setup

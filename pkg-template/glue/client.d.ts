@@ -168,6 +168,8 @@ export declare class OmniClient {
   kubeconfig(cluster: string, options?: KubeconfigOptions): Promise<string>;
   talosconfig(cluster?: string, options?: CallOptions & { breakGlass?: boolean }): Promise<string>;
   omniconfig(options?: CallOptions): Promise<string>;
+  /** Resources as `omnictl get -o table` prints them, with the type's print columns. */
+  formatTable(kind: string, resources: Resource[]): string;
   /** omnictl cluster template sync (dryRun: plan only). Nothing is written for an invalid template. */
   templateSync(text: string, options?: TemplateCallOptions): Promise<SyncReport>;
   templateDiff(text: string, options?: TemplateCallOptions): Promise<string>;

@@ -45,6 +45,8 @@ export class OmniClient {
   kubeconfig(cluster, options) { return this.#raw.kubeconfig(cluster, options); }
   talosconfig(cluster, options) { return this.#raw.talosconfig(cluster, options); }
   omniconfig(options) { return this.#raw.omniconfig(options); }
+  /** Resources as `omnictl get -o table` prints them (the type's print columns). */
+  formatTable(kind, resources) { return this.#raw.formatTable(kind, resources); }
   templateSync(text, options) { return this.#raw.templateSync(text, options); }
   templateDiff(text, options) { return this.#raw.templateDiff(text, options); }
   templateDelete(text, options) { return this.#raw.templateDelete(text, options); }

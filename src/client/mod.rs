@@ -199,6 +199,15 @@ impl OmniClient {
         }
     }
 
+    /// The registry fetched so far, or the built-in table when none was fetched yet (never
+    /// blocks; see [`registry`](Self::registry)).
+    pub fn cached_registry(&self) -> Rc<Registry> {
+        self.registry
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| Rc::new(Registry::builtin()))
+    }
+
     /// A handle on the resources of `kind` — an alias (`clusters`, `ms`), a singular display
     /// name, or the full type (`Clusters.omni.sidero.dev`) — in its default namespace.
     ///

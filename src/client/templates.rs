@@ -83,8 +83,9 @@ pub(crate) fn from_rendered(r: &RenderedResource) -> Resource {
     Resource::new(meta, r.spec.to_proto_json())
 }
 
+/// `<Type>(<id>)` as omnictl's sync output names a resource (no namespace).
 fn label(r: &RenderedResource) -> String {
-    r.display_name()
+    format!("{}({})", r.metadata.resource_type, r.metadata.id)
 }
 
 impl Templates {

@@ -541,6 +541,20 @@ impl JsOmniClient {
         js(self.inner.templates().export(&cluster, &call).await)
     }
 
+    /// Resources as `omnictl get -o table` prints them, with the print columns of `kind`'s
+    /// resource definition (from the server once any call resolved a type).
+    #[wasm_bindgen(js_name = formatTable)]
+    pub fn format_table(
+        &self,
+        kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "Resource[]")] resources: JsValue,
+    ) -> Result<String, JsValue> {
+        let rs: Vec<Resource> = from_value(resources, "resources")?;
+        let reg = self.inner.cached_registry();
+        let def = reg.resolve(kind).ok();
+        js(crate::resource::to_table(&rs, def))
+    }
+
     /// Open a watch; the glue's `watch()` wraps this into an `AsyncIterable`.
     #[wasm_bindgen(js_name = watchRaw)]
     pub async fn watch_raw(

@@ -82,7 +82,7 @@ ${workers.map((w) => `  - 11111111-0000-4000-8000-${name.length.toString().padSt
     assert.equal(await omni.get("clusters", name), null, "dry run wrote nothing");
 
     const first = await omni.templateSync(v1, {});
-    assert.ok(first.actions.some((a) => a === `* creating Cluster(${name})`), first.actions.join("\n"));
+    assert.ok(first.actions.some((a) => a === `* creating Clusters.omni.sidero.dev(${name})`), first.actions.join("\n"));
     assert.equal((await omni.get("clusters", name)).spec.kubernetes_version, "1.32.0");
     assert.equal((await omni.templateSync(v1, {})).changed, false, "second sync is a no-op");
 
@@ -94,7 +94,7 @@ ${workers.map((w) => `  - 11111111-0000-4000-8000-${name.length.toString().padSt
       second.actions.filter((a) => a.startsWith("* creating")).length, 1,
       second.actions.join("\n"),
     );
-    assert.ok(second.actions.includes(`* updating Cluster(${name})`), second.actions.join("\n"));
+    assert.ok(second.actions.includes(`* updating Clusters.omni.sidero.dev(${name})`), second.actions.join("\n"));
 
     const exported = await omni.templateExport(name);
     const current = await Promise.all(["clusters", "machinesets", "machinesetnodes"].map((k) => omni.list(k, { selector: `omni.sidero.dev/cluster=${name}` })));
@@ -102,7 +102,7 @@ ${workers.map((w) => `  - 11111111-0000-4000-8000-${name.length.toString().padSt
     assert.equal(lib.diffTemplate(exported, { current: [cluster, ...current.flat()] }), "");
 
     const del = await omni.templateDelete(v2, {});
-    assert.ok(del.actions.includes(`* destroyed Cluster(${name})`), del.actions.join("\n"));
+    assert.ok(del.actions.includes(`* destroyed Clusters.omni.sidero.dev(${name})`), del.actions.join("\n"));
     assert.equal(await omni.get("clusters", name), null);
     const left = await omni.list("machinesets", { selector: `omni.sidero.dev/cluster=${name}` });
     // Omni's controllers cascade the rest; the simulator has none, so what the plan tears

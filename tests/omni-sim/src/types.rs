@@ -155,6 +155,19 @@ pub static TYPES: &[TypeInfo] = &[
         "specs.KubernetesManifestGroupSpec",
         rw(R, O)
     ),
+    // written by cluster templates
+    t!(
+        "KubernetesHealthChecks.omni.sidero.dev",
+        "default",
+        "specs.KubernetesHealthCheckSpec",
+        rw(R, O)
+    ),
+    t!(
+        "MachineInstallDiskConfigs.omni.sidero.dev",
+        "default",
+        "specs.MachineInstallDiskConfigSpec",
+        rw(R, O)
+    ),
     t!(
         "RotateTalosCAs.omni.sidero.dev",
         "default",
