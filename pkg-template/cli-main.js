@@ -69,7 +69,7 @@ async function connect(o) {
 function templateFiles(file, text) {
   const dir = path.dirname(path.resolve(file));
   const files = {};
-  for (const m of text.matchAll(/^\s*(?:-\s+)?file:\s*["']?([^"'\n#]+?)["']?\s*$/gm)) {
+  for (const m of text.matchAll(/^\s*(?:-\s+)?file:\s*["']?([^"'\n#]+?)["']?\s*(?:#.*)?$/gm)) {
     const rel = m[1].trim();
     const abs = path.resolve(dir, rel);
     if (abs !== dir && !abs.startsWith(dir + path.sep)) {

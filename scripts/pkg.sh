@@ -13,7 +13,7 @@ root=$PWD
 export PATH="$root/tests/js/node_modules/.bin:$PATH"   # npm binaryen's wasm-opt, never Debian's
 
 version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
-rm -rf pkg && mkdir -p pkg
+rm -rf pkg.new && mkdir -p pkg.new
 
 build_flavour() { # flavour features outdir
   local flavour=$1 features=$2 out=$3
@@ -39,9 +39,22 @@ build_flavour() { # flavour features outdir
   fi
 }
 
-build_flavour full full pkg
-build_flavour lite browser pkg/lite
-build_flavour templates templates pkg/templates
+flavours=${PKG_FLAVOURS:-full lite templates}   # development: PKG_FLAVOURS=full keeps the others
+for f in $flavours; do
+  case $f in
+    full) build_flavour full full pkg.new ;;
+    lite) build_flavour lite browser pkg.new/lite ;;
+    templates) build_flavour templates templates pkg.new/templates ;;
+  esac
+done
+# keep flavours not rebuilt this time (PKG_FLAVOURS) from the previous package
+for sub in lite templates; do
+  if [ ! -d "pkg.new/$sub" ] && [ -d "pkg/$sub" ]; then cp -r "pkg/$sub" "pkg.new/$sub"; fi
+done
+if [ ! -f pkg.new/omni_wasm_bg.wasm ] && [ -f pkg/omni_wasm_bg.wasm ]; then
+  for f in pkg/*; do [ -d "$f" ] || cp "$f" pkg.new/; done
+fi
+rm -rf pkg && mv pkg.new pkg
 
 cp pkg-template/cli.js pkg-template/cli-main.js pkg/ && chmod +x pkg/cli.js
 cp pkg-template/README.md LICENSE pkg/

@@ -41,10 +41,38 @@ pub(crate) fn to_value<T: serde::Serialize + ?Sized>(v: &T) -> Result<JsValue, J
         .map_err(|e| to_js(&Error::Decode(format!("to JS: {e}"))))
 }
 
-/// Deserialize a JS value (plain object) into a Rust value.
+/// Deserialize a JS value (plain object) into a Rust value. Top-level keys whose value is
+/// `undefined` are treated as absent (`{ dryRun: undefined }` means "not given").
 pub(crate) fn from_value<T: serde::de::DeserializeOwned>(
     v: JsValue,
     what: &str,
 ) -> Result<T, JsValue> {
+    let v = without_undefined(v);
     serde_wasm_bindgen::from_value(v).map_err(|e| invalid(format!("{what}: {e}")))
+}
+
+fn without_undefined(v: JsValue) -> JsValue {
+    use wasm_bindgen::JsCast as _;
+    if js_sys::Array::is_array(&v) || v.is_function() {
+        return v;
+    }
+    let Some(obj) = v.dyn_ref::<js_sys::Object>() else {
+        return v;
+    };
+    let entries = js_sys::Object::entries(obj);
+    if !entries
+        .iter()
+        .any(|e| js_sys::Array::from(&e).get(1).is_undefined())
+    {
+        return v;
+    }
+    let copy = js_sys::Object::new();
+    for e in entries.iter() {
+        let pair = js_sys::Array::from(&e);
+        let value = pair.get(1);
+        if !value.is_undefined() {
+            let _ = js_sys::Reflect::set(&copy, &pair.get(0), &value);
+        }
+    }
+    copy.into()
 }
