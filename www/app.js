@@ -5,7 +5,9 @@ import {
 
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
+  const { dataset, ...rest } = props;
+  const e = Object.assign(document.createElement(tag), rest);
+  if (dataset) Object.assign(e.dataset, dataset);
   e.append(...children);
   return e;
 };

@@ -83,18 +83,36 @@ pub(crate) fn from_rendered(r: &RenderedResource) -> Resource {
     Resource::new(meta, r.spec.to_proto_json())
 }
 
+/// `s` with RE2 metacharacters escaped.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `<Type>(<id>)` as omnictl's sync output names a resource (no namespace).
 fn label(r: &RenderedResource) -> String {
     format!("{}({})", r.metadata.resource_type, r.metadata.id)
 }
 
 impl Templates {
+    /// The resource, if it exists. Uses a List with an exact id query rather than a Get, so
+    /// that "not there" is an empty answer and not an HTTP 404 (which browsers log as an
+    /// error on every template diff).
     async fn get(&self, ty: &str, id: &str, opts: &CallOptions) -> Result<Option<Resource>> {
-        self.client
+        let params = ListParams::default().id_regexp(format!("^{}$", regex_escape(id)));
+        let mut found = self
+            .client
             .resources_in(ty, "default")
             .await?
-            .get_opt(id, opts)
-            .await
+            .list(&params, opts)
+            .await?;
+        Ok(found.pop())
     }
 
     /// The template's resources as they exist now (templates.md §9.1).
