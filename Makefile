@@ -10,7 +10,7 @@ WASM := --target wasm32-unknown-unknown
 export PATH := $(CURDIR)/tests/js/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: all demo test setup setup-browser fmt-check clippy test-native test-wasm test-js \
-        test-types test-e2e pkg size descriptor sim bench clean
+        test-types test-e2e pkg size descriptor sim bench check-deps clean
 
 all: pkg
 
@@ -26,7 +26,7 @@ demo: setup pkg sim
 	fi
 
 ## test: every check and test suite; prints the runners' own summaries
-test: setup-browser fmt-check clippy test-native pkg test-wasm test-js test-types test-e2e
+test: setup-browser fmt-check clippy check-deps test-native pkg test-wasm test-js test-types test-e2e
 	@echo "make test: all stages passed"
 
 setup:
@@ -43,6 +43,10 @@ clippy:
 	$(CARGO) clippy -p omni-wasm $(WASM) --all-targets -- -D warnings
 	$(CARGO) clippy -p omni-wasm $(WASM) --lib --no-default-features --features browser -- -D warnings
 	$(CARGO) clippy -p omni-wasm $(WASM) --lib --no-default-features --features templates -- -D warnings
+
+## the wasm build has no runtime, thread or OS dependency
+check-deps:
+	scripts/check-wasm-deps.sh
 
 test-native:
 	$(CARGO) test --workspace
