@@ -32,6 +32,10 @@ export declare class OmniClient {
   delete(kind: string, id: string, options?: DeleteOptions): Promise<DeleteResult[]>;
   delete(kind: string, options: DeleteOptions): Promise<DeleteResult[]>;
   teardown(kind: string, id: string, options?: CallOptions): Promise<boolean>;
+  /** Register a Signer's public key for `email` (unsigned): show `loginUrl` to the person. */
+  registerPublicKey(signer: Signer, email: string, options?: CallOptions): Promise<{ loginUrl: string; publicKeyId: string }>;
+  /** Resolves once the key is confirmed (the server gives up after 5 minutes). */
+  awaitConfirmation(publicKeyId: string, options?: CallOptions): Promise<void>;
   kubeconfig(cluster: string, options?: KubeconfigOptions): Promise<string>;
   talosconfig(cluster?: string, options?: CallOptions & { breakGlass?: boolean }): Promise<string>;
   omniconfig(options?: CallOptions): Promise<string>;

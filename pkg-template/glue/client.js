@@ -42,6 +42,9 @@ export class OmniClient {
     return this.#raw.delete(kind, id ?? undefined, options);
   }
   teardown(kind, id, options) { return this.#raw.teardown(kind, id, options); }
+  /** Register a Signer's public key for `email` (the interactive login); resolves to { loginUrl, publicKeyId }. */
+  registerPublicKey(signer, email, options) { return this.#raw.registerPublicKey(signer, email, options); }
+  awaitConfirmation(publicKeyId, options) { return this.#raw.awaitConfirmation(publicKeyId, options); }
   kubeconfig(cluster, options) { return this.#raw.kubeconfig(cluster, options); }
   talosconfig(cluster, options) { return this.#raw.talosconfig(cluster, options); }
   omniconfig(options) { return this.#raw.omniconfig(options); }

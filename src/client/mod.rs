@@ -15,11 +15,13 @@ use crate::transport::{
 };
 use crate::{Code, Error, Result};
 
+mod login;
 mod management;
 mod resources;
 mod templates;
 mod watch;
 
+pub use login::{Login, PublicKeyMaterial, Registration};
 pub use management::{KubeconfigParams, Management};
 pub use resources::{ApplyAction, ApplyOutcome, DeleteOutcome, ListParams, Resources};
 pub use templates::{SyncReport, Templates};

@@ -212,6 +212,14 @@ impl From<Error> for Failure {
     }
 }
 
+/// Retry bookkeeping of one call.
+struct Attempts {
+    started: f64,
+    retries: u32,
+    skew_retried: bool,
+    backoff: Backoff,
+}
+
 /// A cheap-to-clone handle that sends calls to one Omni endpoint.
 #[derive(Clone)]
 pub struct Transport {
@@ -319,6 +327,41 @@ impl Transport {
         (after - before).abs() >= 60 || after.abs() >= 240
     }
 
+    fn attempts(&self) -> Attempts {
+        Attempts {
+            started: runtime::now_millis(),
+            retries: 0,
+            skew_retried: false,
+            backoff: self.inner.config.backoff.clone(),
+        }
+    }
+
+    /// After a failed attempt: `Ok(())` to try again (once re-signed after a clock-skew
+    /// rejection; reads also after a backoff delay on `UNAVAILABLE`), or the error to give up
+    /// with (reported to the observer).
+    async fn after_failure(
+        &self,
+        method: &str,
+        kind: CallKind,
+        st: &mut Attempts,
+        failure: Failure,
+        opts: &CallOptions,
+    ) -> Result<()> {
+        if !st.skew_retried && self.learn_skew(&failure) {
+            st.skew_retried = true;
+            st.retries += 1;
+            return Ok(());
+        }
+        if kind == CallKind::Read && failure.error.is_retryable() {
+            if let Some(delay) = st.backoff.next_delay() {
+                st.retries += 1;
+                return runtime::sleep(delay, opts).await;
+            }
+        }
+        self.report(method, st.started, failure.error.code(), st.retries);
+        Err(failure.error)
+    }
+
     fn report(&self, method: &str, started: f64, outcome: Code, retries: u32) {
         if let Some(obs) = &self.inner.config.observer {
             let elapsed = (runtime::now_millis() - started).max(0.0);
@@ -360,10 +403,7 @@ impl Transport {
         signed: bool,
     ) -> Result<Resp> {
         self.inner.calls.set(self.inner.calls.get() + 1);
-        let started = runtime::now_millis();
-        let mut retries = 0u32;
-        let mut skew_retried = false;
-        let mut backoff = self.inner.config.backoff.clone();
+        let mut st = self.attempts();
         loop {
             let attempt = async {
                 let md = self.prepare(method, md.clone(), signed).await?;
@@ -373,24 +413,12 @@ impl Transport {
             let result: std::result::Result<Resp, Failure> = attempt.await;
             match result {
                 Ok(resp) => {
-                    self.report(method, started, Code::Ok, retries);
+                    self.report(method, st.started, Code::Ok, st.retries);
                     return Ok(resp);
                 }
                 Err(failure) => {
-                    if !skew_retried && self.learn_skew(&failure) {
-                        skew_retried = true;
-                        retries += 1;
-                        continue;
-                    }
-                    if kind == CallKind::Read && failure.error.is_retryable() {
-                        if let Some(delay) = backoff.next_delay() {
-                            retries += 1;
-                            runtime::sleep(delay, opts).await?;
-                            continue;
-                        }
-                    }
-                    self.report(method, started, failure.error.code(), retries);
-                    return Err(failure.error);
+                    self.after_failure(method, kind, &mut st, failure, opts)
+                        .await?
                 }
             }
         }
@@ -457,10 +485,7 @@ impl Transport {
         let method = method.to_string();
         let open = async move {
             this.inner.calls.set(this.inner.calls.get() + 1);
-            let started = runtime::now_millis();
-            let mut retries = 0u32;
-            let mut skew_retried = false;
-            let mut backoff = this.inner.config.backoff.clone();
+            let mut st = this.attempts();
             loop {
                 let attempt = async {
                     let md = this.prepare(&method, md.clone(), true).await?;
@@ -476,42 +501,19 @@ impl Transport {
                         // message (auth, arguments, UNAVAILABLE) are retried like unary ones.
                         match stream.next().await {
                             Some(Err(e)) if !matches!(e, Error::Cancelled(_)) => {
-                                let failure = Failure {
-                                    error: e,
-                                    server_date: None,
-                                };
-                                if kind == CallKind::Read && failure.error.is_retryable() {
-                                    if let Some(delay) = backoff.next_delay() {
-                                        retries += 1;
-                                        runtime::sleep(delay, &opts).await?;
-                                        continue;
-                                    }
-                                }
-                                this.report(&method, started, failure.error.code(), retries);
-                                return Err(failure.error);
+                                this.after_failure(&method, kind, &mut st, e.into(), &opts)
+                                    .await?;
                             }
                             first => {
-                                this.report(&method, started, Code::Ok, retries);
+                                this.report(&method, st.started, Code::Ok, st.retries);
                                 let head = futures::stream::iter(first);
                                 return Ok(head.chain(stream).boxed_local());
                             }
                         }
                     }
                     Err(failure) => {
-                        if !skew_retried && this.learn_skew(&failure) {
-                            skew_retried = true;
-                            retries += 1;
-                            continue;
-                        }
-                        if kind == CallKind::Read && failure.error.is_retryable() {
-                            if let Some(delay) = backoff.next_delay() {
-                                retries += 1;
-                                runtime::sleep(delay, &opts).await?;
-                                continue;
-                            }
-                        }
-                        this.report(&method, started, failure.error.code(), retries);
-                        return Err(failure.error);
+                        this.after_failure(&method, kind, &mut st, failure, &opts)
+                            .await?;
                     }
                 }
             }

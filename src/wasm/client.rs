@@ -555,6 +555,36 @@ impl JsOmniClient {
         js(crate::resource::to_table(&rs, def))
     }
 
+    /// Register `signer`'s public key for `email` (unsigned) — the interactive login: show
+    /// the returned `loginUrl` to the person, then `awaitConfirmation(publicKeyId)`.
+    #[wasm_bindgen(js_name = registerPublicKey, unchecked_return_type = "Promise<{ loginUrl: string; publicKeyId: string }>")]
+    pub async fn register_public_key(
+        &self,
+        signer: &JsSigner,
+        email: String,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let (_o, call): (CommonOptions, _) = parse_opts(&options, "register options")?;
+        let material = js(signer.public_key_material())?;
+        let r = js(self.inner.login().register(&material, &email, &call).await)?;
+        to_value(&serde_json::json!({"loginUrl": r.login_url, "publicKeyId": r.public_key_id}))
+    }
+
+    /// Wait until a registered key is confirmed (the server gives up after 5 minutes).
+    #[wasm_bindgen(js_name = awaitConfirmation)]
+    pub async fn await_confirmation(
+        &self,
+        public_key_id: String,
+        options: JsValue,
+    ) -> Result<(), JsValue> {
+        let (_o, call): (CommonOptions, _) = parse_opts(&options, "await options")?;
+        js(self
+            .inner
+            .login()
+            .await_confirmation(&public_key_id, &call)
+            .await)
+    }
+
     /// Open a watch; the glue's `watch()` wraps this into an `AsyncIterable`.
     #[wasm_bindgen(js_name = watchRaw)]
     pub async fn watch_raw(

@@ -41,6 +41,20 @@ impl JsSigner {
     pub(crate) fn shared(&self) -> SharedSigner {
         self.key.shared()
     }
+
+    /// The public half, as `RegisterPublicKey` takes it.
+    pub(crate) fn public_key_material(&self) -> crate::Result<crate::client::PublicKeyMaterial> {
+        use crate::client::PublicKeyMaterial;
+        Ok(match &self.key {
+            #[cfg(feature = "full")]
+            KeyHandle::Pgp(k) => PublicKeyMaterial::Pgp(k.armored_public_key()?),
+            KeyHandle::Ecdsa(k) => PublicKeyMaterial::Plain {
+                pem: k.public_key_pem().to_string(),
+                not_before: auth::Signer::not_before(k.as_ref()).unwrap_or_default(),
+                not_after: auth::Signer::not_after(k.as_ref()).unwrap_or_default(),
+            },
+        })
+    }
 }
 
 fn headers_object(pairs: impl IntoIterator<Item = (String, String)>) -> Result<JsValue, JsValue> {
