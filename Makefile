@@ -10,12 +10,12 @@ WASM := --target wasm32-unknown-unknown
 export PATH := $(CURDIR)/tests/js/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: all demo test setup setup-browser fmt-check clippy test-native test-wasm test-js \
-        test-types test-e2e pkg size descriptor sim bench check-deps clean
+        test-types test-e2e pkg pkg-console size descriptor sim bench check-deps clean
 
 all: pkg
 
 ## demo: build, start omni-sim with demo data and serve the console (or proxy OMNI_URL)
-demo: setup pkg sim
+demo: setup pkg-console sim
 	@mkdir -p target/demo
 	@if [ -n "$(OMNI_URL)" ]; then \
 	  echo "demo: serving the console on http://127.0.0.1:$(PORT)/ and proxying /api/ to $(OMNI_URL)"; \
@@ -78,6 +78,11 @@ bench: pkg
 	node tests/bench/sign.mjs
 	node tests/bench/template.mjs
 	cargo run -q --release --example template_bench
+
+## the console needs only the full build (faster than all three flavours)
+pkg-console: setup
+	@if [ -f pkg/omni_wasm_bg.wasm ] && [ -z "$$(find src pkg-template Cargo.toml Cargo.lock build.rs proto -newer pkg/omni_wasm_bg.wasm -print -quit)" ]; then \
+	  echo "pkg: up to date"; else PKG_FLAVOURS=full scripts/pkg.sh; fi
 
 ## pkg: the npm package in pkg/ (three flavours), with sizes
 pkg: setup
