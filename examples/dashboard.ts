@@ -39,3 +39,15 @@ export async function scaleWorkers(omni: OmniClient, machineSet: string, count: 
   const [result] = await omni.apply({ metadata: ms.metadata, spec }, { dryRun: true });
   return result.diff;
 }
+
+import type { ResourceOf, specs } from "omni-wasm";
+
+/** Typed specs: every built-in type's spec interface is generated from the .proto files. */
+export async function talosVersions(omni: OmniClient): Promise<string[]> {
+  const statuses = (await omni.list("clusterstatuses")) as ResourceOf<"ClusterStatuses.omni.sidero.dev">[];
+  return statuses.map((s) => `${s.metadata.id}: ${s.spec.talos_version ?? "?"} (${s.spec.phase ?? 0})`);
+}
+
+export function machineCount(ms: specs.MachineSetSpec): number {
+  return ms.machine_allocation?.machine_count ?? 0;
+}

@@ -56,6 +56,11 @@ if [ ! -f pkg.new/omni_wasm_bg.wasm ] && [ -f pkg/omni_wasm_bg.wasm ]; then
 fi
 rm -rf pkg && mv pkg.new pkg
 
+# TypeScript types of every spec message, generated from proto/ (same for full and lite)
+echo "pkg: generating specs.d.ts"
+cargo run -q --example gen_ts > pkg/specs.d.ts
+[ -d pkg/lite ] && cp pkg/specs.d.ts pkg/lite/specs.d.ts
+
 cp pkg-template/cli.js pkg-template/cli-main.js pkg/ && chmod +x pkg/cli.js
 cp pkg-template/README.md LICENSE pkg/
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-template/package.json > pkg/package.json

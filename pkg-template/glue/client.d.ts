@@ -1,5 +1,9 @@
 export * from "./omni_wasm.js";
 export { default as init, initSync } from "./omni_wasm.js";
+export type { auth, common, cosi, google, machine, management, oidc, omni, specs, SpecByType } from "./specs.js";
+import type { SpecByType } from "./specs.js";
+/** A resource of a built-in type with its typed spec: `ResourceOf<"Clusters.omni.sidero.dev">`. */
+export type ResourceOf<T extends keyof SpecByType> = Resource<SpecByType[T]>;
 import type {
   GrpcCodeName, Signer, Resource, CallOptions, ListOptions, WatchOptions, WatchEvent, ApplyOptions, ApplyResult,
   DeleteOptions, DeleteResult, KubeconfigOptions, TemplateCallOptions, SyncReport, ConnectOptions,
