@@ -9,6 +9,18 @@ import type {
   DeleteOptions, DeleteResult, KubeconfigOptions, TemplateCallOptions, SyncReport, ConnectOptions,
 } from "./omni_wasm.js";
 
+export interface PageOptions extends CallOptions {
+  offset?: number;
+  /** 0 = no limit. */
+  limit?: number;
+  /** `id`, `namespace`, `created`, `updated`, or a type-specific field. */
+  sortByField?: string;
+  sortDescending?: boolean;
+  /** Substring search on id, namespace and type-specific fields. */
+  search?: string | string[];
+  selector?: string | string[];
+}
+
 /** Every error the library throws. */
 export declare class OmniError extends Error {
   readonly code: GrpcCodeName;
@@ -29,6 +41,8 @@ export declare class OmniClient {
   resolveType(kind: string): Promise<{ type: string; namespace: string }>;
   get(kind: string, id: string, options?: CallOptions): Promise<Resource | null>;
   list(kind: string, options?: ListOptions): Promise<Resource[]>;
+  /** One page through Omni's ResourceService (paging, sorting, search). */
+  listPage(kind: string, options?: PageOptions): Promise<{ items: Resource[]; total: number }>;
   create(resource: Resource, options?: CallOptions): Promise<Resource>;
   update(resource: Resource, options?: CallOptions): Promise<Resource>;
   /** YAML text (omnictl format, one or many documents), a resource, or resources. */

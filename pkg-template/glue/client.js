@@ -34,6 +34,8 @@ export class OmniClient {
   resolveType(kind) { return this.#raw.resolveType(kind); }
   get(kind, id, options) { return this.#raw.get(kind, id, options); }
   list(kind, options) { return this.#raw.list(kind, options); }
+  /** One page via Omni's ResourceService: `{ offset, limit, sortByField, sortDescending, search, selector }`. */
+  listPage(kind, options) { return this.#raw.listPage(kind, options); }
   create(resource, options) { return this.#raw.create(resource, options); }
   update(resource, options) { return this.#raw.update(resource, options); }
   apply(input, options) { return this.#raw.apply(input, options); }

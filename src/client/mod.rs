@@ -17,12 +17,14 @@ use crate::{Code, Error, Result};
 
 mod login;
 mod management;
+mod paging;
 mod resources;
 mod templates;
 mod watch;
 
 pub use login::{Login, PublicKeyMaterial, Registration};
 pub use management::{KubeconfigParams, Management};
+pub use paging::{Page, PageParams};
 pub use resources::{ApplyAction, ApplyOutcome, DeleteOutcome, ListParams, Resources};
 pub use templates::{SyncReport, Templates};
 pub use watch::{WatchEvent, WatchEventKind, WatchParams};

@@ -336,6 +336,37 @@ impl JsOmniClient {
         to_value(&items)
     }
 
+    /// One page through Omni's ResourceService (what its web UI uses for long tables):
+    /// `{ offset, limit, sortByField, sortDescending, search, selector }` → `{ items, total }`.
+    #[wasm_bindgen(js_name = listPage, unchecked_return_type = "Promise<{ items: Resource[]; total: number }>")]
+    pub async fn list_page(&self, kind: String, options: JsValue) -> Result<JsValue, JsValue> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct O {
+            namespace: Option<String>,
+            timeout_ms: Option<f64>,
+            selector: Option<OneOrMany>,
+            offset: i32,
+            limit: i32,
+            sort_by_field: String,
+            sort_descending: bool,
+            search: Option<OneOrMany>,
+        }
+        let (o, call): (O, _) = parse_opts(&options, "listPage options")?;
+        let _ = o.timeout_ms;
+        let h = js(self.handle(&kind, o.namespace.as_deref()).await)?;
+        let p = crate::client::PageParams {
+            selectors: o.selector.map(OneOrMany::into_vec).unwrap_or_default(),
+            offset: o.offset,
+            limit: o.limit,
+            sort_by_field: o.sort_by_field,
+            sort_descending: o.sort_descending,
+            search_for: o.search.map(OneOrMany::into_vec).unwrap_or_default(),
+        };
+        let page = js(h.list_page(&p, &call).await)?;
+        to_value(&serde_json::json!({"items": page.items, "total": page.total}))
+    }
+
     /// Create a resource (`{ metadata: { type, id, namespace?, labels? }, spec }`).
     #[wasm_bindgen(unchecked_return_type = "Promise<Resource>")]
     pub async fn create(&self, resource: JsValue, options: JsValue) -> Result<JsValue, JsValue> {

@@ -51,6 +51,20 @@ for (const transport of ["gateway", "grpc-web"]) {
       assert.equal(await omni.get("clusters", uid("missing")), null);
     });
 
+    test("listPage pages, sorts and searches through the ResourceService", async () => {
+      const prefix = uid("pg");
+      for (const i of [3, 1, 2]) await omni.apply(clusterYaml(`${prefix}-${i}`, "1.32.0", { page: prefix }));
+      const all = await omni.listPage("clusters", { selector: `page=${prefix}`, sortByField: "id" });
+      assert.equal(all.total, 3);
+      assert.deepEqual(all.items.map((r) => r.metadata.id), [1, 2, 3].map((i) => `${prefix}-${i}`));
+      assert.equal(all.items[0].spec.kubernetes_version, "1.32.0");
+      const page = await omni.listPage("clusters", { selector: `page=${prefix}`, sortByField: "id", sortDescending: true, offset: 1, limit: 1 });
+      assert.equal(page.total, 3);
+      assert.deepEqual(page.items.map((r) => r.metadata.id), [`${prefix}-2`]);
+      const found = await omni.listPage("clusters", { search: `${prefix}-3` });
+      assert.deepEqual(found.items.map((r) => r.metadata.id), [`${prefix}-3`]);
+    });
+
     test("apply again updates; dry run writes nothing and shows the diff", async () => {
       const id = uid("c");
       await omni.apply(clusterYaml(id, "1.32.0"));
