@@ -166,11 +166,7 @@ fn main() {
     );
     let mut body = String::new();
     root.render(&mut body, 0);
-    out.push_str(
-        &body
-            .replace("export namespace", "export declare namespace")
-            .replacen("export declare namespace", "export declare namespace", 1),
-    );
+    out.push_str(&body.replace("export namespace", "export declare namespace"));
     // nested namespaces inside a `declare namespace` must not repeat `declare`
     let out = fix_nested_declare(&out);
     let mut by_type = String::from(

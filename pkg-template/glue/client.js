@@ -47,6 +47,11 @@ export class OmniClient {
   /** Register a Signer's public key for `email` (the interactive login); resolves to { loginUrl, publicKeyId }. */
   registerPublicKey(signer, email, options) { return this.#raw.registerPublicKey(signer, email, options); }
   awaitConfirmation(publicKeyId, options) { return this.#raw.awaitConfirmation(publicKeyId, options); }
+  /** Create a service account; resolves to its OMNI_SERVICE_ACCOUNT_KEY (show once). */
+  createServiceAccount(name, options) { return this.#raw.createServiceAccount(name, options); }
+  renewServiceAccount(name, options) { return this.#raw.renewServiceAccount(name, options); }
+  listServiceAccounts(options) { return this.#raw.listServiceAccounts(options); }
+  destroyServiceAccount(name, options) { return this.#raw.destroyServiceAccount(name, options); }
   kubeconfig(cluster, options) { return this.#raw.kubeconfig(cluster, options); }
   talosconfig(cluster, options) { return this.#raw.talosconfig(cluster, options); }
   omniconfig(options) { return this.#raw.omniconfig(options); }

@@ -43,7 +43,7 @@ impl KubeconfigParams {
 /// The management RPCs of one client.
 #[derive(Clone, Debug)]
 pub struct Management {
-    client: OmniClient,
+    pub(super) client: OmniClient,
 }
 
 fn cluster_md(cluster: &str) -> Metadata {

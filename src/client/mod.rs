@@ -19,6 +19,7 @@ mod login;
 mod management;
 mod paging;
 mod resources;
+mod service_accounts;
 mod templates;
 mod watch;
 
@@ -26,6 +27,7 @@ pub use login::{Login, PublicKeyMaterial, Registration};
 pub use management::{KubeconfigParams, Management};
 pub use paging::{Page, PageParams};
 pub use resources::{ApplyAction, ApplyOutcome, DeleteOutcome, ListParams, Resources};
+pub use service_accounts::{ServiceAccountInfo, ServiceAccountKeyInfo};
 pub use templates::{SyncReport, Templates};
 pub use watch::{WatchEvent, WatchEventKind, WatchParams};
 

@@ -280,6 +280,11 @@ impl Transport {
         self.inner.skew.borrow().offset_secs()
     }
 
+    /// The server's time as best known (local clock + learned offset), Unix seconds.
+    pub fn server_now(&self) -> i64 {
+        self.inner.skew.borrow().server_now(runtime::now_secs())
+    }
+
     /// How many calls were started (attempts not counted).
     pub fn call_count(&self) -> u64 {
         self.inner.calls.get()

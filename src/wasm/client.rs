@@ -524,6 +524,86 @@ impl JsOmniClient {
             .await)
     }
 
+    /// Create a service account (the key pair is generated here); resolves to its
+    /// `OMNI_SERVICE_ACCOUNT_KEY` — show it once, never log it. `{ role, useUserRole (default
+    /// true when no role), ttlSeconds (default 365 days) }`.
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(js_name = createServiceAccount)]
+    pub async fn create_service_account(
+        &self,
+        name: String,
+        options: JsValue,
+    ) -> Result<String, JsValue> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct O {
+            role: Option<String>,
+            use_user_role: Option<bool>,
+            ttl_seconds: Option<u32>,
+        }
+        let (o, call): (O, _) = parse_opts(&options, "service account options")?;
+        let key = js(self
+            .inner
+            .management()
+            .create_service_account(
+                &name,
+                o.role.as_deref(),
+                o.use_user_role.unwrap_or(true),
+                o.ttl_seconds,
+                &call,
+            )
+            .await)?;
+        Ok(key.to_string())
+    }
+
+    /// Add a new key to a service account; resolves to the new `OMNI_SERVICE_ACCOUNT_KEY`.
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(js_name = renewServiceAccount)]
+    pub async fn renew_service_account(
+        &self,
+        name: String,
+        options: JsValue,
+    ) -> Result<String, JsValue> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct O {
+            ttl_seconds: Option<u32>,
+        }
+        let (o, call): (O, _) = parse_opts(&options, "service account options")?;
+        let key = js(self
+            .inner
+            .management()
+            .renew_service_account(&name, o.ttl_seconds, &call)
+            .await)?;
+        Ok(key.to_string())
+    }
+
+    /// Every service account with its keys.
+    #[wasm_bindgen(js_name = listServiceAccounts, unchecked_return_type = "Promise<Array<{ name: string; role: string; lastActive: string; keys: Array<{ id: string; created?: string; expiration?: string; lastUsed?: string }> }>>")]
+    pub async fn list_service_accounts(&self, options: JsValue) -> Result<JsValue, JsValue> {
+        let (_o, call): (CommonOptions, _) = parse_opts(&options, "options")?;
+        to_value(&js(self
+            .inner
+            .management()
+            .list_service_accounts(&call)
+            .await)?)
+    }
+
+    /// Destroy a service account and all its keys.
+    #[wasm_bindgen(js_name = destroyServiceAccount)]
+    pub async fn destroy_service_account(
+        &self,
+        name: String,
+        options: JsValue,
+    ) -> Result<(), JsValue> {
+        let (_o, call): (CommonOptions, _) = parse_opts(&options, "options")?;
+        js(self
+            .inner
+            .management()
+            .destroy_service_account(&name, &call)
+            .await)
+    }
+
     /// The omniconfig (omnictl configuration) for the caller.
     pub async fn omniconfig(&self, options: JsValue) -> Result<String, JsValue> {
         let (_o, call): (CommonOptions, _) = parse_opts(&options, "omniconfig options")?;
