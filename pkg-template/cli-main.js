@@ -14,6 +14,7 @@ Usage:
   omni-wasm talosconfig [-c CLUSTER] [FILE]
   omni-wasm template validate|render|diff|sync|delete -f FILE [--dry-run]
   omni-wasm template export -c CLUSTER [-o FILE]
+  omni-wasm serviceaccount create NAME [-r ROLE] [-t TTL] | renew NAME [-t TTL] | list | destroy NAME
   omni-wasm --version
 
 Global flags:
@@ -162,6 +163,55 @@ async function cmdTalosconfig(argv) {
   return 0;
 }
 
+/** `--ttl 8760h` / `90m` / `3600s` / `30d` → seconds. */
+function ttlSeconds(v) {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)(s|m|h|d)?$/.exec(v);
+  if (!m) throw new UsageError(`bad --ttl ${JSON.stringify(v)} (use e.g. 8760h)`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] ?? "s"];
+}
+
+async function cmdServiceAccount(argv) {
+  const [sub, ...rest] = argv;
+  const o = parse(rest, { ...GLOBAL, role: { flags: ["-r", "--role"] }, useUserRole: { flags: ["-u", "--use-user-role"], bool: true }, ttl: { flags: ["-t", "--ttl"] } });
+  const c = await connect(o);
+  const name = o._[0];
+  const envLines = (key) => `OMNI_ENDPOINT=${o.endpoint ?? process.env.OMNI_ENDPOINT}\nOMNI_SERVICE_ACCOUNT_KEY=${key}`;
+  switch (sub) {
+    case "create": case "c": {
+      if (!name) throw new UsageError("serviceaccount create needs a NAME");
+      const key = await c.createServiceAccount(name, { role: o.role, useUserRole: o.role ? false : (o.useUserRole ?? true), ttlSeconds: ttlSeconds(o.ttl) });
+      print(`Created service account "${name}"\n\nSet the following environment variables to use the service account:\n${envLines(key)}\n\nNote: Store the service account key securely, it will not be displayed again`);
+      return 0;
+    }
+    case "renew": case "r": {
+      if (!name) throw new UsageError("serviceaccount renew needs a NAME");
+      const key = await c.renewServiceAccount(name, { ttlSeconds: ttlSeconds(o.ttl) });
+      print(`Renewed service account "${name}"\n\n${envLines(key)}`);
+      return 0;
+    }
+    case "list": case "l": {
+      const rows = [["NAME", "ROLE", "LAST ACTIVE", "PUBLIC KEY ID", "KEY CREATED", "KEY LAST ACTIVE", "EXPIRATION"]];
+      for (const s of await c.listServiceAccounts()) {
+        for (const [i, k] of (s.keys.length ? s.keys : [{}]).entries()) {
+          rows.push([i ? "" : s.name, i ? "" : s.role, i ? "" : s.lastActive, k.id ?? "", k.created ?? "", k.lastUsed ?? "", k.expiration ?? ""]);
+        }
+      }
+      const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+      print(rows.map((r) => r.map((v, j) => (j === r.length - 1 ? v : v.padEnd(widths[j] + 3))).join("").trimEnd()).join("\n"));
+      return 0;
+    }
+    case "destroy": case "d": {
+      if (!name) throw new UsageError("serviceaccount destroy needs a NAME");
+      await c.destroyServiceAccount(name);
+      print(`destroyed service account "${name}"`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown serviceaccount command ${JSON.stringify(sub)}`);
+  }
+}
+
 async function cmdTemplate(argv) {
   const [sub, ...rest] = argv;
   const o = parse(rest, { ...GLOBAL, file: { flags: ["-f", "--file"] }, dryRun: { flags: ["-d", "--dry-run"], bool: true }, cluster: { flags: ["-c", "--cluster"] }, output: { flags: ["-o", "--output"] }, verbose: { flags: ["-v", "--verbose"], bool: true } });
@@ -218,6 +268,7 @@ export async function main(argv) {
       case "kubeconfig": return await cmdKubeconfig(rest);
       case "talosconfig": return await cmdTalosconfig(rest);
       case "template": case "t": return await cmdTemplate(rest);
+      case "serviceaccount": case "sa": return await cmdServiceAccount(rest);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
     }

@@ -79,3 +79,15 @@ test("usage errors exit 2", async () => {
   assert.equal((await omni("frobnicate")).code, 2);
   assert.equal((await omni("get")).code, 2);
 });
+
+test("serviceaccount create prints the env lines; the key works; list and destroy", async () => {
+  const name = uid("cli-sa");
+  const created = await omni("serviceaccount", "create", name, "-r", "Reader", "-t", "24h");
+  assert.equal(created.code, 0, created.stderr);
+  const key = /OMNI_SERVICE_ACCOUNT_KEY=(\S+)/.exec(created.stdout)[1];
+  const asRobot = await run(process.execPath, [cli, "get", "clusters", "-o", "json"], { env: { ...env, OMNI_SERVICE_ACCOUNT_KEY: key } });
+  assert.ok(asRobot.stdout !== undefined);
+  const list = await omni("sa", "list");
+  assert.match(list.stdout, new RegExp(`${name}\\s+Reader`));
+  assert.equal((await omni("sa", "destroy", name)).code, 0);
+});
