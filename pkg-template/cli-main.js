@@ -13,6 +13,7 @@ Usage:
   omni-wasm kubeconfig -c CLUSTER [FILE]
   omni-wasm talosconfig [-c CLUSTER] [FILE]
   omni-wasm template validate|render|diff|sync|delete -f FILE [--dry-run]
+  omni-wasm template status -f FILE [-w 5m] [-q]   |   omni-wasm cluster status CLUSTER [-w 0]
   omni-wasm template export -c CLUSTER [-o FILE]
   omni-wasm serviceaccount create NAME [-r ROLE] [-t TTL] | renew NAME [-t TTL] | list | destroy NAME
   omni-wasm --version
@@ -212,9 +213,33 @@ async function cmdServiceAccount(argv) {
   }
 }
 
+/** Print the status tree until healthy or `--wait` runs out (0 = print once). */
+async function waitStatus(snapshot, o) {
+  const waitSecs = ttlSeconds(o.wait ?? "5m");
+  const deadline = Date.now() + waitSecs * 1000;
+  let last = "";
+  for (;;) {
+    const st = await snapshot();
+    if (st && st.tree !== last && !o.quiet) { print(st.tree); last = st.tree; }
+    if (st?.healthy) return 0;
+    if (st && waitSecs === 0) { process.stderr.write("error: cluster is not healthy\n"); return 1; }
+    if (Date.now() >= deadline) { process.stderr.write("error: context deadline exceeded\n"); return 1; }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function cmdCluster(argv) {
+  const [sub, ...rest] = argv;
+  const o = parse(rest, { ...GLOBAL, wait: { flags: ["-w", "--wait"] }, quiet: { flags: ["-q", "--quiet"], bool: true } });
+  if (sub !== "status") throw new UsageError(`unknown cluster command ${JSON.stringify(sub)}`);
+  if (!o._[0]) throw new UsageError("cluster status needs a CLUSTER");
+  const c = await connect(o);
+  return waitStatus(() => c.clusterStatus(o._[0]), o);
+}
+
 async function cmdTemplate(argv) {
   const [sub, ...rest] = argv;
-  const o = parse(rest, { ...GLOBAL, file: { flags: ["-f", "--file"] }, dryRun: { flags: ["-d", "--dry-run"], bool: true }, cluster: { flags: ["-c", "--cluster"] }, output: { flags: ["-o", "--output"] }, verbose: { flags: ["-v", "--verbose"], bool: true } });
+  const o = parse(rest, { ...GLOBAL, file: { flags: ["-f", "--file"] }, dryRun: { flags: ["-d", "--dry-run"], bool: true }, cluster: { flags: ["-c", "--cluster"] }, output: { flags: ["-o", "--output"] }, verbose: { flags: ["-v", "--verbose"], bool: true }, wait: { flags: ["-w", "--wait"] }, quiet: { flags: ["-q", "--quiet"], bool: true } });
   if (sub === "export") {
     if (!o.cluster) throw new UsageError("template export needs -c CLUSTER");
     const c = await connect(o);
@@ -238,6 +263,10 @@ async function cmdTemplate(argv) {
       const c = await connect(o);
       print(await c.templateDiff(text, { files }));
       return 0;
+    }
+    case "status": {
+      const c = await connect(o);
+      return waitStatus(() => c.templateStatus(text, { files }), o);
     }
     case "sync":
     case "delete": {
@@ -269,6 +298,7 @@ export async function main(argv) {
       case "talosconfig": return await cmdTalosconfig(rest);
       case "template": case "t": return await cmdTemplate(rest);
       case "serviceaccount": case "sa": return await cmdServiceAccount(rest);
+      case "cluster": case "c": return await cmdCluster(rest);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
     }

@@ -70,6 +70,10 @@ export declare class OmniClient {
   templateDiff(text: string, options?: TemplateCallOptions): Promise<string>;
   templateDelete(text: string, options?: TemplateCallOptions): Promise<SyncReport>;
   templateExport(cluster: string, options?: CallOptions): Promise<string>;
+  /** One snapshot of the status tree (omnictl cluster template status); null until a ClusterStatus exists. */
+  templateStatus(text: string, options?: TemplateCallOptions): Promise<{ tree: string; healthy: boolean } | null>;
+  /** One snapshot of omnictl cluster status. */
+  clusterStatus(cluster: string, options?: CallOptions): Promise<{ tree: string; healthy: boolean } | null>;
   watch(kind: string, options?: WatchOptions): Watch;
   free(): void;
 }

@@ -60,6 +60,8 @@ export class OmniClient {
   templateSync(text, options) { return this.#raw.templateSync(text, options); }
   templateDiff(text, options) { return this.#raw.templateDiff(text, options); }
   templateDelete(text, options) { return this.#raw.templateDelete(text, options); }
+  templateStatus(text, options) { return this.#raw.templateStatus(text, options); }
+  clusterStatus(cluster, options) { return this.#raw.clusterStatus(cluster, options); }
   templateExport(cluster, options) { return this.#raw.templateExport(cluster, options); }
 
   /**

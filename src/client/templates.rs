@@ -249,6 +249,51 @@ impl Templates {
         self.apply_plan(plan, dry_run, opts).await
     }
 
+    /// One snapshot of `omnictl cluster status`: the status tree of `cluster` and whether it
+    /// is healthy; `None` while the cluster has no ClusterStatus yet. Callers that wait
+    /// re-ask (omnictl re-renders at most once a second).
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn cluster_status(
+        &self,
+        cluster: &str,
+        opts: &CallOptions,
+    ) -> Result<Option<(String, bool)>> {
+        let mut all = Vec::new();
+        if let Some(c) = self
+            .get(template::CLUSTER_STATUS_TYPE, cluster, opts)
+            .await?
+        {
+            all.push(serde_json::to_value(&c).map_err(|e| Error::Decode(e.to_string()))?);
+        }
+        for ty in template::STATUS_TYPES {
+            let handle = self.client.resources_in(ty, "default").await?;
+            let params = ListParams::default().selector(format!("{LABEL_CLUSTER}={cluster}"));
+            for r in handle.list(&params, opts).await? {
+                all.push(serde_json::to_value(&r).map_err(|e| Error::Decode(e.to_string()))?);
+            }
+        }
+        Ok(template::status_tree(&all))
+    }
+
+    /// `omnictl cluster template status` (one snapshot; see [`cluster_status`](Self::cluster_status)).
+    ///
+    /// # Errors
+    /// Validation errors; server errors.
+    pub async fn status(
+        &self,
+        template: &Template,
+        opts: &CallOptions,
+    ) -> Result<Option<(String, bool)>> {
+        template.validate().map_err(template_error)?;
+        let cluster = template
+            .cluster_name()
+            .ok_or_else(|| Error::InvalidArgument("template has no Cluster document".into()))?
+            .to_string();
+        self.cluster_status(&cluster, opts).await
+    }
+
     /// `omnictl cluster template export`: the cluster's resources as a template.
     ///
     /// # Errors

@@ -27,6 +27,7 @@ pub(crate) mod node;
 mod resource;
 pub(crate) mod scalar;
 pub(crate) mod sort;
+mod status;
 mod talos;
 mod translate;
 mod validate;
@@ -38,6 +39,7 @@ pub use resource::{
     resources_to_yaml, types, ClusterFeatures, ClusterSpec, Duration, MachineAllocation,
     MachineSetSpec, Metadata, RenderedResource, Spec,
 };
+pub use status::{status_tree, CLUSTER_STATUS_TYPE, STATUS_TYPES};
 
 use model::{Dec, Model, ModelKind};
 use node::{NodeKind, STag};

@@ -641,6 +641,32 @@ impl JsOmniClient {
         to_value(&JsSyncReport::from(r))
     }
 
+    /// One snapshot of the cluster status tree (`omnictl cluster template status`):
+    /// `{ tree, healthy }`, or `null` while the cluster has no status yet.
+    #[wasm_bindgen(js_name = templateStatus, unchecked_return_type = "Promise<{ tree: string; healthy: boolean } | null>")]
+    pub async fn template_status(
+        &self,
+        text: String,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
+        let t = js(template_load(&text, &o.files))?;
+        let st = js(self.inner.templates().status(&t, &call).await)?;
+        to_value(&st.map(|(tree, healthy)| serde_json::json!({"tree": tree, "healthy": healthy})))
+    }
+
+    /// One snapshot of `omnictl cluster status <cluster>`: `{ tree, healthy }` or `null`.
+    #[wasm_bindgen(js_name = clusterStatus, unchecked_return_type = "Promise<{ tree: string; healthy: boolean } | null>")]
+    pub async fn cluster_status(
+        &self,
+        cluster: String,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let (_o, call): (CommonOptions, _) = parse_opts(&options, "options")?;
+        let st = js(self.inner.templates().cluster_status(&cluster, &call).await)?;
+        to_value(&st.map(|(tree, healthy)| serde_json::json!({"tree": tree, "healthy": healthy})))
+    }
+
     /// `omnictl cluster template export`: the cluster's resources as template text.
     #[wasm_bindgen(js_name = templateExport)]
     pub async fn template_export(

@@ -117,3 +117,25 @@ ${workers.map((w) => `  - 11111111-0000-4000-8000-${name.length.toString().padSt
     assert.equal(await omni.get("clusters", name), null);
   });
 });
+
+describe("cluster status tree against omni-sim", () => {
+  test("the tree shows the cluster, machine sets and machines, and healthy flips with the phases", async () => {
+    const omni = await lib.OmniClient.connect({ endpoint: SIM, serviceAccountKey: await serviceAccount(uid("sa-status")) });
+    const name = uid("st");
+    const c = { "omni.sidero.dev/cluster": name };
+    const put = (type, id, labels, spec) => fetch(`${SIM}/_sim/resource`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type, id, create: true, set_labels: labels, spec, owner: "StatusController" }) }).then((r) => r.json());
+    assert.equal(await omni.clusterStatus(name), null, "no ClusterStatus yet");
+    await put("ClusterStatuses.omni.sidero.dev", name, {}, { phase: 1, ready: false, machines: { healthy: 0, total: 1 } });
+    await put("MachineSetStatuses.omni.sidero.dev", `${name}-control-planes`, { ...c, "omni.sidero.dev/role-controlplane": "" }, { phase: 1, machines: { healthy: 0, total: 1 } });
+    await put("ClusterMachineStatuses.omni.sidero.dev", "m-1", { ...c, "omni.sidero.dev/machine-set": `${name}-control-planes` }, { stage: 2 });
+    const st = await omni.clusterStatus(name);
+    assert.equal(st.healthy, false);
+    assert.equal(st.tree, `Cluster "${name}" SCALING_UP Not Ready (0/1) (healthy/total)\n└── Control Plane "${name}-control-planes" ScalingUp Not Ready (0/1)\n    └── Machine "m-1" INSTALLING Unreachable Config Outdated\n`);
+    await put("ClusterStatuses.omni.sidero.dev", name, {}, { phase: 3, ready: true, machines: { healthy: 1, total: 1 } });
+    await put("MachineSetStatuses.omni.sidero.dev", `${name}-control-planes`, { ...c, "omni.sidero.dev/role-controlplane": "" }, { phase: 3, ready: true, machines: { healthy: 1, total: 1 } });
+    await put("ClusterMachineStatuses.omni.sidero.dev", "m-1", { ...c, "omni.sidero.dev/machine-set": `${name}-control-planes`, "omni.sidero.dev/connected": "" }, { stage: 4, ready: true, config_up_to_date: true });
+    const ok = await omni.clusterStatus(name);
+    assert.equal(ok.healthy, true, ok.tree);
+    assert.match(ok.tree, /Machine "m-1" RUNNING Ready\n$/);
+  });
+});

@@ -285,6 +285,12 @@ pub static TYPES: &[TypeInfo] = &[
         ro(R)
     ),
     t!(
+        "LoadBalancerStatuses.omni.sidero.dev",
+        "default",
+        "specs.LoadBalancerStatusSpec",
+        ro(R)
+    ),
+    t!(
         "MachineSetStatuses.omni.sidero.dev",
         "default",
         "specs.MachineSetStatusSpec",
