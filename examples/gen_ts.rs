@@ -35,8 +35,14 @@ impl Ns {
                 let _ = writeln!(out, "{pad}{line}");
             }
         }
+        // top-level namespaces are ambient declarations; nested ones must not repeat `declare`
+        let keyword = if depth == 0 {
+            "export declare namespace"
+        } else {
+            "export namespace"
+        };
         for (name, child) in &self.children {
-            let _ = writeln!(out, "{pad}export namespace {name} {{");
+            let _ = writeln!(out, "{pad}{keyword} {name} {{");
             child.render(out, depth + 1);
             let _ = writeln!(out, "{pad}}}");
         }
@@ -166,9 +172,7 @@ fn main() {
     );
     let mut body = String::new();
     root.render(&mut body, 0);
-    out.push_str(&body.replace("export namespace", "export declare namespace"));
-    // nested namespaces inside a `declare namespace` must not repeat `declare`
-    let out = fix_nested_declare(&out);
+    out.push_str(&body);
     let mut by_type = String::from(
         "\n/** The spec interface of every built-in resource type, by full type string. */\nexport interface SpecByType {\n",
     );
@@ -185,18 +189,4 @@ fn main() {
     }
     by_type.push_str("}\n");
     print!("{out}{by_type}");
-}
-
-fn fix_nested_declare(s: &str) -> String {
-    s.lines()
-        .map(|l| {
-            if l.starts_with("  ") && l.trim_start().starts_with("export declare namespace") {
-                l.replacen("export declare namespace", "export namespace", 1)
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
 }

@@ -9,9 +9,9 @@ use futures::StreamExt as _;
 use super::resources::ListParams;
 use super::watch::{WatchEventKind, WatchParams};
 use super::OmniClient;
-use crate::resource::{Resource, ResourceMetadata};
+use crate::resource::Resource;
 use crate::template::{
-    self, types, ExportOptions, RenderedResource, Spec, SyncPlan, Template, TemplateErrors,
+    self, types, ExportOptions, RenderedResource, SyncPlan, Template, TemplateErrors,
 };
 use crate::transport::CallOptions;
 use crate::{Code, Error, Result};
@@ -48,51 +48,14 @@ fn template_error(e: TemplateErrors) -> Error {
     Error::InvalidArgument(e.to_string())
 }
 
-/// A live resource in the template module's shape.
-pub(crate) fn to_rendered(r: &Resource) -> Option<RenderedResource> {
-    let spec = Spec::from_proto_json(&r.metadata.type_, &r.spec)?;
-    Some(RenderedResource {
-        metadata: template::Metadata {
-            namespace: r.metadata.namespace.clone(),
-            resource_type: r.metadata.type_.clone(),
-            id: r.metadata.id.clone(),
-            version: r.metadata.version.parse().ok(),
-            owner: r.metadata.owner.clone(),
-            phase: if r.metadata.phase.is_empty() {
-                "running".into()
-            } else {
-                r.metadata.phase.clone()
-            },
-            created: r.metadata.created.clone(),
-            updated: r.metadata.updated.clone(),
-            labels: r.metadata.labels.clone(),
-            annotations: r.metadata.annotations.clone(),
-            finalizers: r.metadata.finalizers.clone(),
-        },
-        spec,
-    })
+/// A live resource in the template module's shape; `None` for types templates do not manage.
+fn to_rendered(r: &Resource) -> Option<RenderedResource> {
+    RenderedResource::from_json(&serde_json::to_value(r).ok()?)
 }
 
 /// A template resource in the library's shape (spec as protojson).
-pub(crate) fn from_rendered(r: &RenderedResource) -> Resource {
-    let m = &r.metadata;
-    let mut meta = ResourceMetadata::new(&m.namespace, &m.resource_type, &m.id);
-    meta.version = m.version.map(|v| v.to_string()).unwrap_or_default();
-    meta.labels = m.labels.clone();
-    meta.annotations = m.annotations.clone();
-    Resource::new(meta, r.spec.to_proto_json())
-}
-
-/// `s` with RE2 metacharacters escaped.
-fn regex_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
+fn from_rendered(r: &RenderedResource) -> Result<Resource> {
+    serde_json::from_value(r.to_json()).map_err(|e| Error::Decode(format!("{}: {e}", label(r))))
 }
 
 /// `<Type>(<id>)` as omnictl's sync output names a resource (no namespace).
@@ -105,7 +68,7 @@ impl Templates {
     /// that "not there" is an empty answer and not an HTTP 404 (which browsers log as an
     /// error on every template diff).
     async fn get(&self, ty: &str, id: &str, opts: &CallOptions) -> Result<Option<Resource>> {
-        let params = ListParams::default().id_regexp(format!("^{}$", regex_escape(id)));
+        let params = ListParams::default().id_regexp(format!("^{}$", regex_lite::escape(id)));
         let mut found = self
             .client
             .resources_in(ty, "default")
@@ -348,7 +311,7 @@ impl Templates {
                     .client
                     .resources_in(&c.metadata.resource_type, &c.metadata.namespace)
                     .await?;
-                h.create(&from_rendered(c), opts).await?;
+                h.create(&from_rendered(c)?, opts).await?;
             }
         }
         for u in &plan.update {
@@ -360,7 +323,7 @@ impl Templates {
                     .client
                     .resources_in(&u.new.metadata.resource_type, &u.new.metadata.namespace)
                     .await?;
-                h.update(&from_rendered(&u.new), opts).await?;
+                h.update(&from_rendered(&u.new)?, opts).await?;
             }
         }
         for phase in &plan.destroy {

@@ -607,6 +607,73 @@ impl Spec {
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 impl RenderedResource {
+    /// `{ metadata, spec }` in the library's resource shape (spec as protojson with proto field
+    /// names) — what `OmniClient.apply` takes and `renderTemplateResources` returns.
+    pub fn to_json(&self) -> Value {
+        let m = &self.metadata;
+        let mut meta = json!({
+            "namespace": m.namespace,
+            "type": m.resource_type,
+            "id": m.id,
+            "labels": m.labels,
+            "annotations": m.annotations,
+        });
+        if let (Some(v), Some(obj)) = (m.version, meta.as_object_mut()) {
+            obj.insert("version".into(), Value::String(v.to_string()));
+        }
+        json!({ "metadata": meta, "spec": self.spec.to_proto_json() })
+    }
+
+    /// The inverse of [`to_json`](Self::to_json) for a live resource (`{ metadata, spec }`,
+    /// spec as protojson); `None` for types templates do not manage.
+    pub fn from_json(v: &Value) -> Option<RenderedResource> {
+        let m = v.get("metadata")?;
+        let s = |k: &str| {
+            m.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let opt = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+        let map = |k: &str| -> BTreeMap<String, String> {
+            m.get(k)
+                .and_then(Value::as_object)
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let or = |v: String, default: &str| if v.is_empty() { default.to_string() } else { v };
+        let resource_type = s("type");
+        let spec = Spec::from_proto_json(&resource_type, v.get("spec").unwrap_or(&Value::Null))?;
+        Some(RenderedResource {
+            metadata: Metadata {
+                namespace: or(s("namespace"), "default"),
+                resource_type,
+                id: s("id"),
+                version: s("version").parse().ok(),
+                owner: s("owner"),
+                phase: or(s("phase"), "running"),
+                created: opt("created"),
+                updated: opt("updated"),
+                labels: map("labels"),
+                annotations: map("annotations"),
+                finalizers: m
+                    .get("finalizers")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            },
+            spec,
+        })
+    }
+
     /// The `{metadata, spec}` document as a value for the emitter.
     pub(crate) fn to_y(&self) -> Y {
         let m = &self.metadata;

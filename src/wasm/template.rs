@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use super::error::{from_value, to_value};
-use crate::template::{Template, TemplateErrors};
+use crate::template::{RenderedResource, Template, TemplateErrors};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -106,23 +106,8 @@ pub fn render_template_resources(
     let opts = options(options_js)?;
     let t = load(text, &opts)?;
     let rs = t.render().map_err(|e| template_error(&e))?;
-    let out: Vec<serde_json::Value> = rs.iter().map(rendered_to_json).collect();
+    let out: Vec<serde_json::Value> = rs.iter().map(RenderedResource::to_json).collect();
     to_value(&out)
-}
-
-/// `{ metadata, spec }` of a rendered resource, in the library's resource shape.
-pub(crate) fn rendered_to_json(r: &crate::template::RenderedResource) -> serde_json::Value {
-    let m = &r.metadata;
-    serde_json::json!({
-        "metadata": {
-            "namespace": m.namespace,
-            "type": m.resource_type,
-            "id": m.id,
-            "labels": m.labels,
-            "annotations": m.annotations,
-        },
-        "spec": r.spec.to_proto_json(),
-    })
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -146,72 +131,6 @@ export interface TemplateIssue {
   column?: number;
 }
 "#;
-
-/// A resource object `{ metadata, spec }` (spec as protojson) in the template module's shape;
-/// `None` for types templates do not manage.
-fn rendered_from_json(v: &serde_json::Value) -> Option<crate::template::RenderedResource> {
-    let m = v.get("metadata")?;
-    let s = |k: &str| {
-        m.get(k)
-            .and_then(|x| x.as_str())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let map = |k: &str| -> BTreeMap<String, String> {
-        m.get(k)
-            .and_then(|x| x.as_object())
-            .map(|o| {
-                o.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let ty = s("type");
-    let spec = crate::template::Spec::from_proto_json(
-        &ty,
-        v.get("spec").unwrap_or(&serde_json::Value::Null),
-    )?;
-    let phase = s("phase");
-    Some(crate::template::RenderedResource {
-        metadata: crate::template::Metadata {
-            namespace: if s("namespace").is_empty() {
-                "default".into()
-            } else {
-                s("namespace")
-            },
-            resource_type: ty,
-            id: s("id"),
-            version: s("version").parse().ok(),
-            owner: s("owner"),
-            phase: if phase.is_empty() {
-                "running".into()
-            } else {
-                phase
-            },
-            created: m
-                .get("created")
-                .and_then(|x| x.as_str())
-                .map(str::to_string),
-            updated: m
-                .get("updated")
-                .and_then(|x| x.as_str())
-                .map(str::to_string),
-            labels: map("labels"),
-            annotations: map("annotations"),
-            finalizers: m
-                .get("finalizers")
-                .and_then(|x| x.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        },
-        spec,
-    })
-}
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -241,7 +160,11 @@ pub fn diff_template(
     let t = Template::load(text, &o.files).map_err(|e| template_error(&e))?;
     let desired = t.render().map_err(|e| template_error(&e))?;
     let cluster = t.cluster_name().unwrap_or_default().to_string();
-    let current: Vec<_> = o.current.iter().filter_map(rendered_from_json).collect();
+    let current: Vec<_> = o
+        .current
+        .iter()
+        .filter_map(RenderedResource::from_json)
+        .collect();
     let plan =
         crate::template::plan(&cluster, &desired, &current).map_err(|e| template_error(&e))?;
     Ok(crate::template::diff(&plan))
@@ -272,7 +195,7 @@ pub fn export_template(
 ) -> Result<String, JsValue> {
     let rs: Vec<serde_json::Value> = from_value(resources, "resources")?;
     let o: ExportOpts = from_value(options_js, "export options")?;
-    let current: Vec<_> = rs.iter().filter_map(rendered_from_json).collect();
+    let current: Vec<_> = rs.iter().filter_map(RenderedResource::from_json).collect();
     crate::template::export(
         &current,
         &crate::template::ExportOptions {
