@@ -200,26 +200,80 @@ impl BodyReader {
     }
 }
 
+/// Removes an `abort` listener when dropped, so a long-lived caller signal does not collect one
+/// listener per call, retry or stream.
+struct Listener {
+    signal: AbortSignal,
+    callback: Option<Function>,
+}
+
+impl Listener {
+    /// A promise that `arm` may settle (e.g. with a timer) and that `signal` settles too —
+    /// rejecting when `abort_rejects`, resolving otherwise. The listener lives as long as the
+    /// returned guard.
+    fn promise(
+        signal: &AbortSignal,
+        mut arm: impl FnMut(&Function, &Function),
+        abort_rejects: bool,
+    ) -> (Promise, Listener) {
+        let mut callback = None;
+        let promise = Promise::new(&mut |resolve, reject| {
+            arm(&resolve, &reject);
+            let on_abort = if abort_rejects { reject } else { resolve };
+            if signal
+                .add_event_listener_with_callback("abort", &on_abort)
+                .is_ok()
+            {
+                callback = Some(on_abort);
+            }
+        });
+        (
+            promise,
+            Listener {
+                signal: signal.clone(),
+                callback,
+            },
+        )
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Some(cb) = self.callback.take() {
+            let _ = self
+                .signal
+                .remove_event_listener_with_callback("abort", &cb);
+        }
+    }
+}
+
 /// Sleep `d` on a JS timer; rejects early with [`Error::Cancelled`] if `signal` fires.
 pub(crate) async fn sleep(d: Duration, signal: Option<&AbortSignal>) -> Result<()> {
     if signal.is_some_and(AbortSignal::aborted) {
         return Err(Error::Cancelled("aborted".into()));
     }
     let ms = i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
-    let signal = signal.cloned();
-    let promise = Promise::new(&mut |resolve, reject| {
-        let _ = set_timeout(&resolve, ms);
-        if let Some(s) = &signal {
-            let _ = s.add_event_listener_with_callback("abort", &reject);
+    let arm = |resolve: &Function, _reject: &Function| {
+        let _ = set_timeout(resolve, ms);
+    };
+    let (promise, _listener) = match signal {
+        Some(s) => {
+            let (p, l) = Listener::promise(s, arm, true);
+            (p, Some(l))
         }
-    });
+        None => (
+            Promise::new(&mut |resolve, reject| arm(&resolve, &reject)),
+            None,
+        ),
+    };
     JsFuture::from(promise)
         .await
         .map(|_| ())
         .map_err(|_| Error::Cancelled("aborted while waiting to retry".into()))
 }
 
-/// Resolves when `signal` fires (never, without a signal).
+/// Resolves when `signal` fires (never, without a signal). Dropping the future removes its
+/// listener.
 pub(crate) async fn aborted(signal: Option<AbortSignal>) -> Error {
     let Some(signal) = signal else {
         return futures::future::pending().await;
@@ -227,9 +281,7 @@ pub(crate) async fn aborted(signal: Option<AbortSignal>) -> Error {
     if signal.aborted() {
         return Error::Cancelled("aborted by the caller".into());
     }
-    let promise = Promise::new(&mut |resolve, _reject| {
-        let _ = signal.add_event_listener_with_callback("abort", &resolve);
-    });
+    let (promise, _listener) = Listener::promise(&signal, |_, _| {}, false);
     let _ = JsFuture::from(promise).await;
     Error::Cancelled("aborted by the caller".into())
 }

@@ -4,7 +4,7 @@
 //! guard, which aborts the fetch; the caller's `AbortSignal` is raced against the call.
 
 use futures::stream::LocalBoxStream;
-use futures::StreamExt as _;
+use futures::{FutureExt as _, StreamExt as _};
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 
 use super::fetch::aborted;
@@ -105,31 +105,34 @@ pub(super) async fn server_streaming<Req: Message + Clone, Resp: Message>(
             .map(tonic::Response::into_inner)
             .map_err(failure)
     };
+    // One abort listener for the whole stream (not one per message: a long watch would pile
+    // them up on the signal); every wait below races a clone of it.
+    let cancel = aborted(signal).map(|_| ()).boxed_local().shared();
     futures::pin_mut!(open);
-    let cancel = aborted(signal.clone());
-    futures::pin_mut!(cancel);
-    let streaming = match futures::future::select(open, cancel).await {
+    let streaming = match futures::future::select(open, cancel.clone()).await {
         futures::future::Either::Left((r, _)) => r?,
-        futures::future::Either::Right((e, _)) => return Err(e.into()),
+        futures::future::Either::Right(((), _)) => return Err(cancelled().into()),
     };
     // Race every message against the caller's signal; dropping `streaming` aborts the fetch.
-    let stream = futures::stream::unfold(Some((streaming, signal)), |state| async move {
-        let (mut s, signal) = state?;
+    let stream = futures::stream::unfold(Some((streaming, cancel)), |state| async move {
+        let (mut s, cancel) = state?;
         let out = {
             let next = s.message();
             futures::pin_mut!(next);
-            let cancel = aborted(signal.clone());
-            futures::pin_mut!(cancel);
-            match futures::future::select(next, cancel).await {
+            match futures::future::select(next, cancel.clone()).await {
                 futures::future::Either::Left((r, _)) => r,
-                futures::future::Either::Right((e, _)) => return Some((Err(e), None)),
+                futures::future::Either::Right(((), _)) => return Some((Err(cancelled()), None)),
             }
         };
         match out {
-            Ok(Some(m)) => Some((Ok(m), Some((s, signal)))),
+            Ok(Some(m)) => Some((Ok(m), Some((s, cancel)))),
             Ok(None) => None,
             Err(status) => Some((Err(failure(status).error), None)),
         }
     });
     Ok(stream.boxed_local())
+}
+
+fn cancelled() -> Error {
+    Error::Cancelled("aborted by the caller".into())
 }

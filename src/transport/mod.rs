@@ -332,6 +332,14 @@ impl Transport {
         (after - before).abs() >= 60 || after.abs() >= 240
     }
 
+    fn memory_handler(&self) -> Result<&MemoryHandler> {
+        self.inner
+            .config
+            .memory
+            .as_ref()
+            .ok_or_else(|| Error::Transport("no memory handler".into()))
+    }
+
     fn attempts(&self) -> Attempts {
         Attempts {
             started: runtime::now_millis(),
@@ -438,13 +446,7 @@ impl Transport {
     ) -> std::result::Result<Resp, Failure> {
         match self.inner.config.protocol {
             Protocol::Memory => {
-                let handler = self
-                    .inner
-                    .config
-                    .memory
-                    .as_ref()
-                    .ok_or_else(|| Error::Transport("no memory handler".into()))?;
-                let mut replies = memory::call(handler, method, &md, request)?;
+                let mut replies = memory::call(self.memory_handler()?, method, &md, request)?;
                 if replies.len() != 1 {
                     return Err(Error::Transport(format!(
                         "unary {method} answered with {} messages",
@@ -543,13 +545,7 @@ impl Transport {
     ) -> std::result::Result<LocalBoxStream<'static, Result<Resp>>, Failure> {
         match self.inner.config.protocol {
             Protocol::Memory => {
-                let handler = self
-                    .inner
-                    .config
-                    .memory
-                    .as_ref()
-                    .ok_or_else(|| Error::Transport("no memory handler".into()))?;
-                let replies = memory::call(handler, method, &md, request)?;
+                let replies = memory::call(self.memory_handler()?, method, &md, request)?;
                 let method = method.to_string();
                 Ok(futures::stream::iter(replies.into_iter().map(move |v| {
                     serde_json::from_value(v)
