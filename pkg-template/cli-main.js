@@ -16,6 +16,17 @@ Usage:
   omni-wasm template status -f FILE [-w 5m] [-q]   |   omni-wasm cluster status CLUSTER [-w 0]
   omni-wasm template export -c CLUSTER [-o FILE]
   omni-wasm serviceaccount create NAME [-r ROLE] [-t TTL] | renew NAME [-t TTL] | list | destroy NAME
+  omni-wasm user create EMAIL -r ROLE | list | set-role EMAIL -r ROLE | delete EMAIL...
+  omni-wasm cluster delete|lock|unlock CLUSTER | machine lock|unlock|delete MACHINE
+  omni-wasm cluster kubernetes manifest-sync CLUSTER [--dry-run=false] | upgrade-pre-checks CLUSTER --to V
+  omni-wasm cluster secret rotate talos-ca|kubernetes-ca|status -n CLUSTER [-w false]
+  omni-wasm machine-logs MACHINE [-f] [--tail N] [--log-format raw|omni|dmesg]
+  omni-wasm machine shutdown|power-on|install|upgrade MACHINE [--version V] [--disk D]
+  omni-wasm configure machine MACHINE... [--siderolink-connection udp|http-tunnel|auto] [--reset-node-unique-token]
+  omni-wasm support -c CLUSTER [-O FILE] [--no-encryption] | audit-log [START [END]] [-f] [filters]
+  omni-wasm jointoken create|list|revoke|unrevoke|renew|make-default|delete|machine-config|kernel-args|omni-endpoint
+  omni-wasm infraprovider create|renewkey|list|delete NAME
+  omni-wasm media preset create|list|delete NAME [flags] | media download PRESET [--format iso|raw|qcow2|pxe]
   omni-wasm --version
 
 Global flags:
@@ -80,6 +91,24 @@ function templateFiles(file, text) {
     if (fs.existsSync(abs)) files[rel] = fs.readFileSync(abs, "utf8");
   }
   return files;
+}
+
+/** Left-aligned columns, like Go's tabwriter with padding `pad`. */
+function table(rows, pad = 3) {
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => String(r[j] ?? "").length)));
+  return rows.map((r) => r.map((v, j) => (j === r.length - 1 ? String(v ?? "") : String(v ?? "").padEnd(widths[j] + pad))).join("").trimEnd()).join("\n");
+}
+
+/** Ask on the terminal; `true` only for y/Y. */
+async function confirm(question) {
+  const rl = (await import("node:readline/promises")).createInterface({ input: process.stdin, output: process.stdout });
+  try { return /^y$/i.test((await rl.question(question)).trim()); } finally { rl.close(); }
+}
+
+function abortOnSigint() {
+  const ac = new AbortController();
+  process.once("SIGINT", () => ac.abort());
+  return ac.signal;
 }
 
 function print(s) {
@@ -230,11 +259,342 @@ async function waitStatus(snapshot, o) {
 
 async function cmdCluster(argv) {
   const [sub, ...rest] = argv;
-  const o = parse(rest, { ...GLOBAL, wait: { flags: ["-w", "--wait"] }, quiet: { flags: ["-q", "--quiet"], bool: true } });
-  if (sub !== "status") throw new UsageError(`unknown cluster command ${JSON.stringify(sub)}`);
-  if (!o._[0]) throw new UsageError("cluster status needs a CLUSTER");
+  const o = parse(rest, { ...GLOBAL, wait: { flags: ["-w", "--wait"] }, quiet: { flags: ["-q", "--quiet"], bool: true },
+    dryRun: { flags: ["-d", "--dry-run"], bool: true }, verbose: { flags: ["-v", "--verbose"], bool: true },
+    destroyDisconnected: { flags: ["--destroy-disconnected-machines"], bool: true },
+    force: { flags: ["-f", "--force", "--force-etcd-leave"], bool: true }, yes: { flags: ["-y", "--yes-i-am-really-sure"], bool: true },
+    timeout: { flags: ["-t", "--timeout", "--wait-timeout"] }, to: { flags: ["--to"] }, name: { flags: ["-n", "--name"] } });
   const c = await connect(o);
-  return waitStatus(() => c.clusterStatus(o._[0]), o);
+  const arg = (what) => { if (!o._[0]) throw new UsageError(`cluster ${sub} needs ${what}`); return o._[0]; };
+  switch (sub) {
+    case "status": return waitStatus(() => c.clusterStatus(arg("a CLUSTER")), o);
+    case "delete": {
+      const r = await c.deleteCluster(arg("a CLUSTER"), { dryRun: o.dryRun, destroyDisconnectedMachines: o.destroyDisconnected });
+      if ((o.verbose || o.dryRun) && r.diff) print(r.diff);
+      for (const a of r.actions) print(a);
+      return 0;
+    }
+    case "lock": case "unlock": {
+      const id = arg("a CLUSTER");
+      await c.setClusterLocked(id, sub === "lock");
+      process.stderr.write(`cluster ${JSON.stringify(id)} lock status: ${sub === "lock"}\n`);
+      return 0;
+    }
+    case "machine": {
+      const [op, id] = o._;
+      if (!id) throw new UsageError(`cluster machine ${op ?? ""} needs a MACHINE`);
+      if (op === "lock" || op === "unlock") { await c.setMachineLocked(id, op === "lock"); return 0; }
+      if (op === "delete" || op === "rm" || op === "destroy") {
+        const lines = await c.deleteClusterMachine(id, { force: o.force, timeoutMs: (ttlSeconds(o.timeout ?? "5m")) * 1000 });
+        for (const l of lines) process.stderr.write(`${l}\n`);
+        return 0;
+      }
+      throw new UsageError(`unknown cluster machine command ${JSON.stringify(op)}`);
+    }
+    case "kubernetes": case "k": {
+      const [op, cluster] = o._;
+      if (!cluster) throw new UsageError(`cluster kubernetes ${op ?? ""} needs a CLUSTER`);
+      if (op === "upgrade-pre-checks") {
+        if (!o.to) throw new UsageError("upgrade-pre-checks needs --to VERSION");
+        await c.kubernetesUpgradePreChecks(cluster, o.to);
+        print("pre-checks passed");
+        return 0;
+      }
+      if (op === "manifest-sync") {
+        // omnictl's default is a dry run; --dry-run=false applies
+        const dryRun = !rest.some((a) => a === "--dry-run=false");
+        for await (const ev of c.syncManifests(cluster, { dryRun, signal: abortOnSigint() })) {
+          if (ev.type === "rollout") { print(` > waiting for ${ev.path}`); continue; }
+          print(` > processing manifest ${ev.path}`);
+          if (ev.skipped) { print(" < no changes"); continue; }
+          print(ev.diff);
+          print(dryRun ? " < dry run, change skipped" : " < applied successfully");
+        }
+        return 0;
+      }
+      throw new UsageError(`unknown cluster kubernetes command ${JSON.stringify(op)}`);
+    }
+    case "secret": {
+      const [rot, what] = o._;
+      if (rot !== "rotate" || !what) throw new UsageError("cluster secret rotate talos-ca|kubernetes-ca|status -n CLUSTER");
+      if (!o.name) throw new UsageError("cluster secret rotate needs -n CLUSTER");
+      const wait = o.wait === undefined || o.wait === "true";
+      if (what !== "status") {
+        const st = await c.rotateSecret(o.name, what);
+        if (st.phase === "OK") print(`starting to rotate ${what === "talos-ca" ? "Talos CA" : "Kubernetes CA"} for the cluster ${JSON.stringify(o.name)}`);
+      }
+      const deadline = Date.now() + ttlSeconds(o.timeout ?? "5m") * 1000;
+      let st = await c.secretRotationStatus(o.name);
+      if (st.phase === "OK" && what !== "status" && wait) {
+        // wait for the rotation to start, then for it to finish
+        while (st.phase === "OK" && Date.now() < deadline) { await new Promise((r) => setTimeout(r, 500)); st = await c.secretRotationStatus(o.name); }
+      }
+      if (st.phase === "OK") { print(`no ongoing secret rotation for the cluster ${JSON.stringify(o.name)}`); return 0; }
+      if (!wait) { print(`rotation for ${JSON.stringify(st.component)} is in progress(${JSON.stringify(st.phase)}) for the cluster ${JSON.stringify(o.name)}`); return 0; }
+      print(`rotation for ${st.component} is in progress ...`);
+      while (Date.now() < deadline) {
+        st = await c.secretRotationStatus(o.name);
+        if (st.phase === "OK") { print(`rotation is completed`); return 0; }
+        if (st.step || st.status) print(`${st.status}: ${st.step}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      process.stderr.write("error: timed out waiting for the rotation to complete\n");
+      return 1;
+    }
+    default:
+      throw new UsageError(`unknown cluster command ${JSON.stringify(sub)}`);
+  }
+}
+
+async function cmdUser(argv) {
+  const [sub, ...rest] = argv;
+  const o = parse(rest, { ...GLOBAL, role: { flags: ["-r", "--role"] } });
+  const c = await connect(o);
+  switch (sub) {
+    case "create":
+      if (!o._[0] || !o.role) throw new UsageError("user create EMAIL --role ROLE");
+      await c.createUser(o._[0], o.role);
+      return 0;
+    case "set-role":
+      if (!o._[0] || !o.role) throw new UsageError("user set-role EMAIL --role ROLE");
+      await c.setUserRole(o._[0], o.role);
+      return 0;
+    case "delete":
+      if (!o._.length) throw new UsageError("user delete EMAIL...");
+      for (const e of o._) { await c.deleteUser(e); print(`destroyed user ${e}`); }
+      return 0;
+    case "list": {
+      const rows = [["ID", "EMAIL", "ROLE", "LAST ACTIVE", "LABELS"]];
+      for (const u of await c.listUsers()) {
+        rows.push([u.id, u.email, u.role, u.lastActive || "Never", Object.entries(u.samlLabels).map(([k, v]) => `${k}=${v}`).sort().join(", ")]);
+      }
+      print(table(rows));
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown user command ${JSON.stringify(sub)}`);
+  }
+}
+
+async function cmdMachineLogs(argv) {
+  const o = parse(argv, { ...GLOBAL, follow: { flags: ["-f", "--follow"], bool: true }, tail: { flags: ["--tail"], default: "-1" }, format: { flags: ["--log-format"], default: "raw" } });
+  if (!o._[0]) throw new UsageError("machine-logs needs a MACHINE");
+  const c = await connect(o);
+  for await (const line of c.machineLogs(o._[0], { follow: o.follow, tailLines: Number(o.tail), format: o.format, signal: abortOnSigint() })) {
+    process.stdout.write(`${line}\n`);
+  }
+  return 0;
+}
+
+async function cmdMachine(argv) {
+  const [sub, ...rest] = argv;
+  const o = parse(rest, { ...GLOBAL, version: { flags: ["--version"] }, disk: { flags: ["--disk"] } });
+  const id = o._[0];
+  if (!id) throw new UsageError(`machine ${sub ?? ""} needs a MACHINE`);
+  const c = await connect(o);
+  switch (sub) {
+    case "shutdown": await c.machinePowerOff(id); process.stderr.write(`machine ${JSON.stringify(id)} is shutting down\n`); return 0;
+    case "power-on": await c.machinePowerOn(id); process.stderr.write(`machine ${JSON.stringify(id)} power on requested\n`); return 0;
+    case "install": case "upgrade": {
+      if (sub === "install" && !o.disk) throw new UsageError("--disk is required");
+      if (sub === "upgrade" && !o.version) throw new UsageError("--version is required");
+      for await (const m of c.maintenanceLifecycle(id, { operation: sub, version: o.version ?? "", disk: o.disk ?? "", signal: abortOnSigint() })) {
+        if (m) process.stderr.write(`${m}\n`);
+      }
+      process.stderr.write(sub === "install" ? `machine ${JSON.stringify(id)}: Talos installed to ${o.disk}\n` : `machine ${JSON.stringify(id)}: Talos upgraded\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown machine command ${JSON.stringify(sub)}`);
+  }
+}
+
+async function cmdConfigure(argv) {
+  const [sub, ...rest] = argv;
+  if (sub !== "machine" && sub !== "m") throw new UsageError(`unknown configure command ${JSON.stringify(sub)}`);
+  const o = parse(rest, { ...GLOBAL, conn: { flags: ["--siderolink-connection"] }, reset: { flags: ["--reset-node-unique-token"], bool: true } });
+  if (!o._.length) throw new UsageError("configure machine needs MACHINE ids");
+  const c = await connect(o);
+  for (const id of o._) {
+    if (o.conn) { const msg = await c.setSiderolinkConnection(id, o.conn); if (msg) print(msg); }
+    if (o.reset) { await c.resetNodeUniqueToken(id); print(`reset node unique token for machine ${id}`); }
+  }
+  return 0;
+}
+
+async function cmdSupport(argv) {
+  const o = parse(argv, { ...GLOBAL, cluster: { flags: ["-c", "--cluster"] }, output: { flags: ["-O", "--output"] }, verbose: { flags: ["-v", "--verbose"], bool: true },
+    noEnc: { flags: ["--no-encryption"], bool: true }, recipients: { flags: ["--encryption-recipients"], many: true }, noDefault: { flags: ["--encryption-no-default-recipients"], bool: true } });
+  if (!o.cluster) throw new UsageError("support needs -c CLUSTER");
+  if (o.noEnc && (o.recipients || o.noDefault)) throw new UsageError("encryption flags cannot be combined with --no-encryption");
+  const out = o._[0] ?? o.output ?? (o.noEnc ? "support.zip" : "support.zip.age");
+  const c = await connect(o);
+  const errors = [];
+  let recipients = [];
+  for await (const ev of c.supportBundle(o.cluster, { encrypt: !o.noEnc, encryptionRecipients: o.recipients ?? [], noDefaultRecipients: o.noDefault, signal: abortOnSigint() })) {
+    if (ev.type === "progress") {
+      if (ev.error) errors.push([ev.source, ev.error]);
+      if (o.verbose) process.stderr.write(`${ev.source}: ${ev.state} (${ev.value}/${ev.total})\n`);
+    } else if (ev.type === "recipients") recipients = ev.recipients;
+    else if (ev.type === "bundle") fs.writeFileSync(out, ev.data);
+  }
+  if (errors.length) process.stderr.write(`Processed with errors:\n${table([["", "SOURCE", "ERROR"], ...errors.map(([s, e]) => ["", s, e])], 1)}\n`);
+  if (recipients.length) process.stderr.write(`Support bundle encrypted to the following recipients:\n${recipients.map((r) => `  - ${r}`).join("\n")}\n`);
+  process.stderr.write(`wrote ${out}\n`);
+  return 0;
+}
+
+async function cmdAuditLog(argv) {
+  const o = parse(argv, { ...GLOBAL, search: { flags: ["--search"] }, eventType: { flags: ["--event-type"] }, field: { flags: ["--order-by-field"] }, dir: { flags: ["--order-by-dir"] },
+    resourceType: { flags: ["--resource-type"] }, resourceId: { flags: ["--resource-id"] }, clusterId: { flags: ["--cluster-id"] }, actor: { flags: ["--actor"] },
+    follow: { flags: ["-f", "--follow"], bool: true }, since: { flags: ["--since"] } });
+  const [start, end] = o._;
+  if (o.since && start) throw new UsageError("--since cannot be combined with the start argument");
+  const enumOf = (prefix, v) => v === undefined ? undefined : `${prefix}_${v.toUpperCase()}`;
+  const field = o.field === "event_ts_ms" ? "date" : o.field;
+  const c = await connect(o);
+  const req = {
+    start_time: start, end_time: end, search: o.search, event_type: enumOf("AUDIT_LOG_EVENT_TYPE", o.eventType),
+    order_by_field: enumOf("AUDIT_LOG_ORDER_BY_FIELD", field), order_by_dir: enumOf("AUDIT_LOG_ORDER_BY_DIR", o.dir),
+    resource_type: o.resourceType, resource_id: o.resourceId, cluster_id: o.clusterId, actor: o.actor, follow: o.follow,
+    start_ts_ms: o.since ? Date.now() - ttlSeconds(o.since) * 1000 : undefined, signal: abortOnSigint(),
+  };
+  for await (const chunk of c.auditLog(req)) process.stdout.write(chunk.data);
+  return 0;
+}
+
+async function cmdJoinToken(argv) {
+  const [sub, ...rest] = argv;
+  const o = parse(rest, { ...GLOBAL, ttl: { flags: ["-t", "--ttl"] }, force: { flags: ["-f", "--force"], bool: true }, tokenId: { flags: ["--token-id"] }, tokenName: { flags: ["--token-name"] }, tunnel: { flags: ["--use-grpc-tunnel"], bool: true } });
+  const c = await connect(o);
+  const id = o._[0];
+  const need = () => { if (!id) throw new UsageError(`jointoken ${sub} needs an ID`); return id; };
+  const warn = async (op) => {
+    const t = await c.getJoinToken(need());
+    if (!t.warnings.length || o.force) return;
+    process.stderr.write(`WARNING: ${t.warnings.length} of ${t.useCount} machine${t.useCount === 1 ? "" : "s"} won't be able to connect if the token is ${op}d\n`);
+    print(table([["MACHINE", "DETAILS"], ...t.warnings.map((w) => [w.machine, w.message])]));
+    if (!(await confirm(`Do you still want to ${op} the token? [y/N]: `))) throw new Error("operation was aborted");
+  };
+  switch (sub) {
+    case "create": case "c": print(await c.createJoinToken(need(), { ttlSeconds: ttlSeconds(o.ttl) })); return 0;
+    case "list": case "l": {
+      const rows = [["ID", "NAME", "STATE", "EXPIRATION", "USE COUNT", "DEFAULT"]];
+      for (const t of await c.listJoinTokens()) rows.push([t.id, t.name, t.state, t.expiration ?? "never", String(t.useCount), t.isDefault ? "*" : ""]);
+      print(table(rows));
+      return 0;
+    }
+    case "revoke": await warn("revoke"); await c.setJoinTokenRevoked(id, true); print(`token ${JSON.stringify(id)} was revoked`); return 0;
+    case "unrevoke": case "ur": await c.setJoinTokenRevoked(need(), false); print(`token ${JSON.stringify(id)} was unrevoked`); return 0;
+    case "renew": {
+      if (!o.ttl || !ttlSeconds(o.ttl)) throw new UsageError("ttl should be greater than 0");
+      await c.renewJoinToken(need(), ttlSeconds(o.ttl));
+      print(`token ${JSON.stringify(id)} was renewed, new ttl is ${o.ttl}`);
+      return 0;
+    }
+    case "make-default": case "md": await c.makeDefaultJoinToken(need()); print(`token ${JSON.stringify(id)} is now default`); return 0;
+    case "delete": case "d": await warn("delete"); await c.deleteJoinToken(id); print(`deleted join token: ${id}`); return 0;
+    case "machine-config": case "mc": case "kernel-args": case "ka": {
+      const token = await c.resolveJoinToken({ tokenId: o.tokenId, tokenName: o.tokenName });
+      const r = await c.getMachineJoinConfig({ joinToken: token, useGrpcTunnel: o.tunnel });
+      print(sub === "machine-config" || sub === "mc" ? r.config : r.kernel_args.join(" "));
+      return 0;
+    }
+    case "omni-endpoint": case "oe": {
+      const token = await c.resolveJoinToken({ tokenId: o.tokenId, tokenName: o.tokenName });
+      print(await c.joinEndpoint(token));
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown jointoken command ${JSON.stringify(sub)}`);
+  }
+}
+
+async function cmdInfraProvider(argv) {
+  const [sub, ...rest] = argv;
+  const o = parse(rest, { ...GLOBAL, ttl: { flags: ["-t", "--ttl"] } });
+  const c = await connect(o);
+  const name = o._[0];
+  const need = () => { if (!name) throw new UsageError(`infraprovider ${sub} needs a NAME`); return name; };
+  const env = (key) => `Set the following environment variables to use the service account:\nOMNI_ENDPOINT=${o.endpoint ?? process.env.OMNI_ENDPOINT}\nOMNI_SERVICE_ACCOUNT_KEY=${key}\n\nNote: Store the service account key securely, it will not be displayed again`;
+  switch (sub) {
+    case "create": case "c": {
+      const key = await c.createInfraProvider(need(), { ttlSeconds: ttlSeconds(o.ttl) });
+      print(`Your infra provider ${JSON.stringify(name)} is ready to use\nCreated infra provider service account "infra-provider:${name}"\n\n${env(key)}\nPlease use the endpoint and the service account key to set up the infra provider`);
+      return 0;
+    }
+    case "renewkey": case "r": {
+      const key = await c.renewInfraProviderKey(need(), { ttlSeconds: ttlSeconds(o.ttl) });
+      print(`Renewed service account "infra-provider:${name}"\n\n${env(key)}`);
+      return 0;
+    }
+    case "list": case "l": {
+      const rows = [["ID", "NAME", "VERSION", "DESCRIPTION", "CONNECTED", "ERROR"]];
+      for (const p of await c.listInfraProviders()) rows.push([p.id, p.name, p.version, p.description, String(p.connected), p.error]);
+      print(table(rows, 4));
+      return 0;
+    }
+    case "delete": case "d": await c.deleteInfraProvider(need()); print(`deleted infra provider: ${name}`); return 0;
+    default:
+      throw new UsageError(`unknown infraprovider command ${JSON.stringify(sub)}`);
+  }
+}
+
+async function cmdMedia(argv) {
+  const [sub, ...rest0] = argv;
+  const preset = sub === "preset";
+  const op = preset ? rest0[0] : sub;
+  const rest = preset ? rest0.slice(1) : rest0;
+  const o = parse(rest, { ...GLOBAL, arch: { flags: ["--arch"] }, talosVersion: { flags: ["--talos-version"] }, extensions: { flags: ["--extensions"], many: true },
+    kernelArgs: { flags: ["--extra-kernel-args"], many: true }, labels: { flags: ["--initial-labels"], many: true }, platform: { flags: ["--platform"] },
+    overlay: { flags: ["--overlay"] }, overlayOptions: { flags: ["--overlay-options"] }, secureboot: { flags: ["--secureboot"], bool: true },
+    joinToken: { flags: ["--join-token"] }, bootloader: { flags: ["--bootloader"] }, machineConfig: { flags: ["--embedded-machine-config-file"] },
+    tunnel: { flags: ["--use-siderolink-grpc-tunnel"] }, output: { flags: ["-o", "--output"] }, format: { flags: ["--format"] } });
+  const c = await connect(o);
+  const name = o._[0];
+  if (preset && op === "create") {
+    if (!name) throw new UsageError("media preset create needs a NAME");
+    const split = (xs) => xs?.flatMap((x) => x.split(",")).filter(Boolean);
+    await c.createMediaPreset(name, { arch: o.arch, talosVersion: o.talosVersion, extensions: split(o.extensions), extraKernelArgs: o.kernelArgs,
+      initialLabels: split(o.labels), platform: o.platform, overlay: o.overlay, overlayOptions: o.overlayOptions, secureBoot: o.secureboot,
+      joinToken: o.joinToken, bootloader: o.bootloader, embeddedMachineConfig: o.machineConfig ? fs.readFileSync(o.machineConfig === "-" ? 0 : o.machineConfig, "utf8") : undefined,
+      useSiderolinkGrpcTunnel: o.tunnel === undefined ? undefined : o.tunnel !== "false" });
+    print(`Created installation media preset ${JSON.stringify(name)}`);
+    return 0;
+  }
+  if (preset && (op === "list" || op === "ls")) {
+    const wide = o.output === "wide";
+    if (o.output && !wide) throw new UsageError(`invalid --output value ${JSON.stringify(o.output)}, only "wide" is supported`);
+    const head = ["NAME", "ARCH", "TALOS VERSION", "TYPE", "PLATFORM/OVERLAY"];
+    const rows = [wide ? [...head, "SECURE BOOT", "EXTENSIONS", "LABELS", "BOOTLOADER", "GRPC TUNNEL", "KERNEL ARGS", "EMBEDDED CONFIG"] : head];
+    for (const p of await c.listMediaPresets()) {
+      const base = [p.name, p.arch, p.talosVersion, p.kind, p.platformOrOverlay];
+      rows.push(wide ? [...base, String(p.secureBoot), p.extensions.join(" ") || "-", Object.entries(p.labels).map(([k, v]) => (v ? `${k}=${v}` : k)).join(" ") || "-",
+        p.bootloader, p.grpcTunnel, p.kernelArgs || "-", p.embeddedConfig ? "yes" : "-"] : base);
+    }
+    print(table(rows));
+    return 0;
+  }
+  if (preset && op === "delete") {
+    if (!name) throw new UsageError("media preset delete needs a NAME");
+    await c.deleteMediaPreset(name);
+    print(`Deleted installation media preset ${JSON.stringify(name)}`);
+    return 0;
+  }
+  if (!preset && op === "download") {
+    if (!name) throw new UsageError("media download needs a PRESET");
+    const d = await c.mediaDownloadUrl(name, { format: o.format });
+    if (d.pxe) { print(d.url); return 0; }
+    process.stderr.write("Generating the image...\n");
+    const out = o.output && path.extname(o.output) ? o.output : path.join(o.output ?? ".", `${name}-${d.talosVersion}-${d.schematicId.slice(0, 6)}${path.extname(d.fileName)}`);
+    const res = await fetch(d.url, { headers: d.authorization ? { authorization: d.authorization } : {} });
+    if (res.status >= 400) throw new Error(`failed to download the installation media, error code: ${res.status}, message: ${await res.text()}`);
+    process.stderr.write(`Downloading to ${out}\n`);
+    fs.writeFileSync(out, Buffer.from(await res.arrayBuffer()));
+    process.stderr.write(`Downloaded to ${out}\n`);
+    return 0;
+  }
+  throw new UsageError(`unknown media command ${JSON.stringify([sub, op].join(" "))}`);
 }
 
 async function cmdTemplate(argv) {
@@ -299,6 +659,15 @@ export async function main(argv) {
       case "template": case "t": return await cmdTemplate(rest);
       case "serviceaccount": case "sa": return await cmdServiceAccount(rest);
       case "cluster": case "c": return await cmdCluster(rest);
+      case "user": case "u": return await cmdUser(rest);
+      case "machine-logs": case "l": return await cmdMachineLogs(rest);
+      case "machine": return await cmdMachine(rest);
+      case "configure": return await cmdConfigure(rest);
+      case "support": return await cmdSupport(rest);
+      case "audit-log": return await cmdAuditLog(rest);
+      case "jointoken": case "jt": return await cmdJoinToken(rest);
+      case "infraprovider": case "ip": return await cmdInfraProvider(rest);
+      case "media": case "installation-media": case "im": return await cmdMedia(rest);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
     }

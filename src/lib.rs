@@ -20,6 +20,8 @@ pub mod auth;
 #[cfg(feature = "browser")]
 pub mod client;
 #[cfg(feature = "browser")]
+pub mod config;
+#[cfg(feature = "browser")]
 pub mod proto;
 #[cfg(feature = "browser")]
 pub mod resource;

@@ -7,7 +7,10 @@ export type ResourceOf<T extends keyof SpecByType> = Resource<SpecByType[T]>;
 import type {
   GrpcCodeName, Signer, Resource, CallOptions, ListOptions, WatchOptions, WatchEvent, ApplyOptions, ApplyResult,
   DeleteOptions, DeleteResult, KubeconfigOptions, TemplateCallOptions, SyncReport, ConnectOptions,
+  UserInfo, RotationStatus, ManifestSyncEvent, SupportBundleEvent, AuditLogChunk, JoinTokenInfo, InfraProviderInfo,
+  MediaPresetOptions, MediaPresetInfo, MediaDownload,
 } from "./omni_wasm.js";
+import type { management } from "./specs.js";
 
 export interface PageOptions extends CallOptions {
   offset?: number;
@@ -33,6 +36,28 @@ export interface Watch extends AsyncIterable<WatchEvent> {
   /** Stop the watch and abort its fetch. */
   close(): void;
 }
+
+/** A server stream: leave the loop, call close() or abort the signal to stop it. */
+export interface Stream<T> extends AsyncIterable<T> {
+  close(): void;
+}
+
+export interface MachineLogOptions extends CallOptions {
+  follow?: boolean;
+  /** Lines of history: -1 (default) = all, 0 = none. */
+  tailLines?: number;
+  /** omnictl --log-format (default "raw"). */
+  format?: "raw" | "omni" | "dmesg";
+}
+
+/** `management.ReadAuditLogRequest` fields (proto names); enums as numbers or their names. */
+export type AuditLogOptions = CallOptions & Omit<management.ReadAuditLogRequest, "event_type" | "order_by_field" | "order_by_dir"> & {
+  event_type?: management.AuditLogEventType | string;
+  order_by_field?: management.AuditLogOrderByField | string;
+  order_by_dir?: management.AuditLogOrderByDir | string;
+  /** Pause before a follow stream reconnects (default 500 ms). */
+  reconnectAfterMs?: number;
+};
 
 /** A client of one Omni instance. */
 export declare class OmniClient {
@@ -75,6 +100,65 @@ export declare class OmniClient {
   /** One snapshot of omnictl cluster status. */
   clusterStatus(cluster: string, options?: CallOptions): Promise<{ tree: string; healthy: boolean } | null>;
   watch(kind: string, options?: WatchOptions): Watch;
+
+  // users
+  createUser(email: string, role: string, options?: CallOptions): Promise<string>;
+  listUsers(options?: CallOptions): Promise<UserInfo[]>;
+  setUserRole(email: string, role: string, options?: CallOptions): Promise<void>;
+  deleteUser(email: string, options?: CallOptions): Promise<void>;
+
+  // streams
+  machineLogs(machine: string, options?: MachineLogOptions): Stream<string>;
+  supportBundle(cluster: string, options?: CallOptions & { encrypt?: boolean; encryptionRecipients?: string[]; noDefaultRecipients?: boolean }): Stream<SupportBundleEvent>;
+  auditLog(options?: AuditLogOptions): Stream<AuditLogChunk>;
+  /** dryRun defaults to true, as omnictl's. */
+  syncManifests(cluster: string, options?: CallOptions & { dryRun?: boolean; ssa?: management.KubernetesSSAOptions }): Stream<ManifestSyncEvent>;
+  maintenanceLifecycle(machine: string, options: CallOptions & { operation: "install" | "upgrade"; version?: string; disk?: string }): Stream<string>;
+
+  // validation and other management calls
+  validateConfig(config: string, options?: CallOptions): Promise<void>;
+  validateJsonSchema(data: string, schema: string, options?: CallOptions): Promise<management.ValidateJsonSchemaResponse_Error[]>;
+  kubernetesUpgradePreChecks(cluster: string, version: string, options?: CallOptions): Promise<void>;
+  createSchematic(request: management.CreateSchematicRequest, options?: CallOptions): Promise<management.CreateSchematicResponse>;
+  createSchematicFromRaw(rawSchematic: string, talosVersion: string, options?: CallOptions): Promise<management.CreateSchematicResponse>;
+  getBootAssetUrl(request: management.BootAssetURLRequest, options?: CallOptions): Promise<management.BootAssetURLResponse>;
+  getMachineJoinConfig(options?: CallOptions & { joinToken?: string; useGrpcTunnel?: boolean }): Promise<{ kernel_args: string[]; config: string }>;
+  createJoinToken(name: string, options?: CallOptions & { ttlSeconds?: number }): Promise<string>;
+  resetNodeUniqueToken(machine: string, options?: CallOptions): Promise<void>;
+  maintenanceUpgrade(machine: string, version: string, options?: CallOptions): Promise<void>;
+  machinePowerOff(machine: string, options?: CallOptions): Promise<void>;
+  machinePowerOn(machine: string, options?: CallOptions): Promise<void>;
+
+  // cluster and machine operations
+  setClusterLocked(cluster: string, locked: boolean, options?: CallOptions): Promise<Resource>;
+  setMachineLocked(machine: string, locked: boolean, options?: CallOptions): Promise<Resource>;
+  /** Resolves to omnictl's progress lines once the ClusterMachine is gone. */
+  deleteClusterMachine(machine: string, options?: CallOptions & { force?: boolean }): Promise<string[]>;
+  deleteCluster(cluster: string, options?: CallOptions & { dryRun?: boolean; destroyDisconnectedMachines?: boolean }): Promise<SyncReport>;
+  secretRotationStatus(cluster: string, options?: CallOptions): Promise<RotationStatus>;
+  rotateSecret(cluster: string, component: "talos-ca" | "kubernetes-ca", options?: CallOptions): Promise<RotationStatus>;
+
+  // join tokens, machine connection, infra providers
+  listJoinTokens(options?: CallOptions): Promise<JoinTokenInfo[]>;
+  getJoinToken(id: string, options?: CallOptions): Promise<JoinTokenInfo>;
+  resolveJoinToken(options?: CallOptions & { tokenId?: string; tokenName?: string }): Promise<string>;
+  setJoinTokenRevoked(id: string, revoked: boolean, options?: CallOptions): Promise<Resource>;
+  renewJoinToken(id: string, ttlSeconds: number, options?: CallOptions): Promise<Resource>;
+  makeDefaultJoinToken(id: string, options?: CallOptions): Promise<Resource>;
+  deleteJoinToken(id: string, options?: CallOptions): Promise<boolean>;
+  joinEndpoint(token: string, options?: CallOptions): Promise<string>;
+  setSiderolinkConnection(machine: string, mode: "udp" | "http-tunnel" | "auto", options?: CallOptions): Promise<string | undefined>;
+  /** Full build only: resolves to the provider's OMNI_SERVICE_ACCOUNT_KEY. */
+  createInfraProvider(name: string, options?: CallOptions & { ttlSeconds?: number }): Promise<string>;
+  renewInfraProviderKey(name: string, options?: CallOptions & { ttlSeconds?: number }): Promise<string>;
+  listInfraProviders(options?: CallOptions): Promise<InfraProviderInfo[]>;
+  deleteInfraProvider(name: string, options?: CallOptions): Promise<boolean>;
+
+  // installation media
+  createMediaPreset(name: string, options?: MediaPresetOptions): Promise<Resource>;
+  listMediaPresets(options?: CallOptions): Promise<MediaPresetInfo[]>;
+  deleteMediaPreset(name: string, options?: CallOptions): Promise<boolean>;
+  mediaDownloadUrl(preset: string, options?: CallOptions & { format?: "iso" | "raw" | "qcow2" | "pxe" }): Promise<MediaDownload>;
   free(): void;
 }
 

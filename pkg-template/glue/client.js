@@ -68,35 +68,70 @@ export class OmniClient {
    * Watch a resource type: an AsyncIterable of `{ type, resource, old, bookmark }`.
    * Stops when `options.signal` aborts or the loop is left; the fetch is aborted then.
    */
-  watch(kind, options = {}) {
-    const raw = this.#raw;
-    let it = null;
-    let closed = false;
-    const close = () => {
-      closed = true;
-      if (it) { it.return(); }
-    };
-    const iterable = {
-      async *[Symbol.asyncIterator]() {
-        it = await raw.watchRaw(kind, options);
-        if (closed) it.return();
-        try {
-          for (;;) {
-            const r = await it.next();
-            if (r.done) return;
-            yield r.value;
-          }
-        } finally {
-          it.return();
-          it.free();
-        }
-      },
-      close,
-      return: close,
-    };
-    return iterable;
+  watch(kind, options = {}) { return iterate(() => this.#raw.watchRaw(kind, options)); }
+  /** Machine logs, one line per item: `{ follow, tailLines (-1 = all), format: "raw" | "omni" | "dmesg" }`. */
+  machineLogs(machine, options = {}) { return iterate(() => this.#raw.machineLogsRaw(machine, options)); }
+  /** Support bundle: recipients, progress events, then `{ type: "bundle", data: Uint8Array }`. */
+  supportBundle(cluster, options = {}) { return iterate(() => this.#raw.supportBundleRaw(cluster, options)); }
+  /** Audit log chunks `{ id, data }`; with `follow: true` it reconnects until aborted. */
+  auditLog(options = {}) { return iterate(() => this.#raw.auditLogRaw(options)); }
+  /** Kubernetes manifest sync (dryRun defaults to true): one event per manifest, then rollouts. */
+  syncManifests(cluster, options = {}) { return iterate(() => this.#raw.syncManifestsRaw(cluster, options)); }
+  /** Install or upgrade Talos on a machine in maintenance mode: progress messages. */
+  maintenanceLifecycle(machine, options = {}) { return iterate(() => this.#raw.maintenanceLifecycleRaw(machine, options)); }
+
+  static {
+    // Calls that pass straight through to the wasm class.
+    for (const m of [
+      "createUser", "listUsers", "setUserRole", "deleteUser",
+      "validateConfig", "validateJsonSchema", "kubernetesUpgradePreChecks",
+      "createSchematic", "createSchematicFromRaw", "getBootAssetUrl", "getMachineJoinConfig",
+      "createJoinToken", "resetNodeUniqueToken", "maintenanceUpgrade", "machinePowerOff", "machinePowerOn",
+      "setClusterLocked", "setMachineLocked", "deleteClusterMachine", "deleteCluster",
+      "secretRotationStatus", "rotateSecret",
+      "listJoinTokens", "getJoinToken", "resolveJoinToken", "setJoinTokenRevoked", "renewJoinToken",
+      "makeDefaultJoinToken", "deleteJoinToken", "joinEndpoint", "setSiderolinkConnection",
+      "createInfraProvider", "renewInfraProviderKey", "listInfraProviders", "deleteInfraProvider",
+      "createMediaPreset", "listMediaPresets", "deleteMediaPreset", "mediaDownloadUrl",
+    ]) {
+      Object.defineProperty(this.prototype, m, {
+        value: function (...args) { return this.#raw[m](...args); },
+        writable: true, configurable: true,
+      });
+    }
   }
 
   /** Release the wasm memory of this client. */
   free() { this.#raw.free(); }
+}
+
+/**
+ * Wrap a wasm StreamIterator opener into an AsyncIterable with `close()`: leaving the loop,
+ * `close()` or the caller's AbortSignal stop the stream and abort its fetch.
+ */
+function iterate(open) {
+  let it = null;
+  let closed = false;
+  const close = () => {
+    closed = true;
+    if (it) { it.return(); }
+  };
+  return {
+    async *[Symbol.asyncIterator]() {
+      it = await open();
+      if (closed) it.return();
+      try {
+        for (;;) {
+          const r = await it.next();
+          if (r.done) return;
+          yield r.value;
+        }
+      } finally {
+        it.return();
+        it.free();
+      }
+    },
+    close,
+    return: close,
+  };
 }

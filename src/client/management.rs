@@ -46,7 +46,7 @@ pub struct Management {
     pub(super) client: OmniClient,
 }
 
-fn cluster_md(cluster: &str) -> Metadata {
+pub(super) fn cluster_md(cluster: &str) -> Metadata {
     let mut md = Metadata::new();
     if !cluster.is_empty() {
         md.set("cluster", cluster);

@@ -17,18 +17,30 @@ use crate::{Code, Error, Result};
 
 mod login;
 mod management;
+mod media;
+mod ops;
 mod paging;
 mod resources;
+mod rpc;
 mod service_accounts;
 mod templates;
+mod tokens;
+mod users;
 mod watch;
 
 pub use login::{Login, PublicKeyMaterial, Registration};
 pub use management::{KubeconfigParams, Management};
+pub use media::{Media, MediaDownload, PresetInfo, PresetParams};
+pub use ops::{Operations, RotationStatus, SecretComponent};
 pub use paging::{Page, PageParams};
 pub use resources::{ApplyAction, ApplyOutcome, DeleteOutcome, ListParams, Resources};
+pub use rpc::{AuditLogChunk, AuditLogParams, ManifestSyncEvent, SupportBundleEvent};
 pub use service_accounts::{ServiceAccountInfo, ServiceAccountKeyInfo};
 pub use templates::{SyncReport, Templates};
+pub use tokens::{
+    InfraProviderInfo, JoinTokenInfo, JoinTokenWarning, SiderolinkConnection, Tokens,
+};
+pub use users::UserInfo;
 pub use watch::{WatchEvent, WatchEventKind, WatchParams};
 
 /// The `cosi.resource.State` service path prefix.

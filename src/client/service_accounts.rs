@@ -5,12 +5,9 @@
 use serde::Serialize;
 
 use super::Management;
-use crate::auth::Metadata;
 use crate::proto::management as pb;
 use crate::transport::{CallKind, CallOptions};
 use crate::Result;
-
-const SVC: &str = "/management.ManagementService/";
 
 /// One public key of a service account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -46,19 +43,6 @@ fn rfc3339(t: Option<&pbjson_types::Timestamp>) -> Option<String> {
 }
 
 impl Management {
-    async fn call<Req: crate::transport::Message, Resp: crate::transport::Message>(
-        &self,
-        method: &str,
-        req: &Req,
-        kind: CallKind,
-        opts: &CallOptions,
-    ) -> Result<Resp> {
-        self.client
-            .transport()
-            .unary(&format!("{SVC}{method}"), Metadata::new(), req, kind, opts)
-            .await
-    }
-
     /// Create a service account; returns its `OMNI_SERVICE_ACCOUNT_KEY` (show it once).
     /// `role = None` with `use_user_role` gives it the caller's role (omnictl's default);
     /// `ttl_secs` defaults to 365 days.
@@ -83,7 +67,7 @@ impl Management {
             name: name.to_string(),
         };
         let _: pb::CreateServiceAccountResponse = self
-            .call("CreateServiceAccount", &req, CallKind::Write, opts)
+            .call("CreateServiceAccount", "", &req, CallKind::Write, opts)
             .await?;
         sa.encode()
     }
@@ -107,7 +91,7 @@ impl Management {
             armored_pgp_public_key: key.armored_public_key()?,
         };
         let _: pb::RenewServiceAccountResponse = self
-            .call("RenewServiceAccount", &req, CallKind::Write, opts)
+            .call("RenewServiceAccount", "", &req, CallKind::Write, opts)
             .await?;
         sa.encode()
     }
@@ -123,6 +107,7 @@ impl Management {
         let resp: pb::ListServiceAccountsResponse = self
             .call(
                 "ListServiceAccounts",
+                "",
                 &pbjson_types::Empty {},
                 CallKind::Read,
                 opts,
@@ -158,7 +143,7 @@ impl Management {
             name: name.to_string(),
         };
         let _: pbjson_types::Empty = self
-            .call("DestroyServiceAccount", &req, CallKind::Write, opts)
+            .call("DestroyServiceAccount", "", &req, CallKind::Write, opts)
             .await?;
         Ok(())
     }

@@ -212,6 +212,86 @@ impl Templates {
         self.apply_plan(plan, dry_run, opts).await
     }
 
+    /// `omnictl cluster delete <cluster>`: tear down and destroy everything the cluster's
+    /// template owns, as a template delete with only the cluster name. With
+    /// `destroy_disconnected_machines`, first the cluster's ExtensionsConfigurations, then the
+    /// Links of its disconnected machines, then those machines' ConfigPatches (omnictl's
+    /// `--destroy-disconnected-machines`).
+    ///
+    /// # Errors
+    /// Ownership conflicts, server errors.
+    pub async fn delete_cluster(
+        &self,
+        cluster: &str,
+        dry_run: bool,
+        destroy_disconnected_machines: bool,
+        opts: &CallOptions,
+    ) -> Result<SyncReport> {
+        if cluster.is_empty() {
+            return Err(Error::InvalidArgument("a cluster name is required".into()));
+        }
+        let actual = self.actual(cluster, &[], opts).await?;
+        let plan = template::delete_plan(cluster, &actual).map_err(template_error)?;
+        let mut extra: Vec<Vec<Target>> = Vec::new();
+        if destroy_disconnected_machines {
+            let by_label = |ty: &'static str, selector: String| async move {
+                let h = self.client.resources_in(ty, "default").await?;
+                let items = h
+                    .list(&ListParams::default().selector(selector), opts)
+                    .await?;
+                Ok::<_, Error>(items.iter().map(Target::of).collect::<Vec<_>>())
+            };
+            let exts = by_label(
+                types::EXTENSIONS_CONFIGURATION,
+                format!("{LABEL_CLUSTER}={cluster}"),
+            )
+            .await?;
+            let machines = by_label(
+                "MachineStatuses.omni.sidero.dev",
+                format!("omni.sidero.dev/disconnected,{LABEL_CLUSTER}={cluster}"),
+            )
+            .await?;
+            let mut patches = Vec::new();
+            for m in &machines {
+                patches.extend(
+                    by_label(
+                        types::CONFIG_PATCH,
+                        format!("omni.sidero.dev/machine={}", m.id),
+                    )
+                    .await?,
+                );
+            }
+            let links = machines
+                .iter()
+                .map(|m| Target {
+                    ty: "Links.omni.sidero.dev".into(),
+                    ns: "default".into(),
+                    id: m.id.clone(),
+                })
+                .collect();
+            extra = vec![exts, links, patches];
+        }
+        let mut report = SyncReport {
+            changed: !plan.is_empty() || extra.iter().any(|p| !p.is_empty()),
+            diff: template::diff(&plan),
+            actions: Vec::new(),
+        };
+        for phase in &extra {
+            if dry_run {
+                for t in phase {
+                    report
+                        .actions
+                        .push(format!("* tearing down (dry run) {}", t.label()));
+                }
+            } else {
+                self.destroy_phase(phase, &mut report, opts).await?;
+            }
+        }
+        let rest = self.apply_plan(plan, dry_run, opts).await?;
+        report.actions.extend(rest.actions);
+        Ok(report)
+    }
+
     /// One snapshot of `omnictl cluster status`: the status tree of `cluster` and whether it
     /// is healthy; `None` while the cluster has no ClusterStatus yet. Callers that wait
     /// re-ask (omnictl re-renders at most once a second).
@@ -330,6 +410,7 @@ impl Templates {
             if phase.is_empty() {
                 continue;
             }
+            let targets: Vec<Target> = phase.iter().map(Target::of_rendered).collect();
             if dry_run {
                 for r in phase {
                     report
@@ -338,7 +419,7 @@ impl Templates {
                 }
                 continue;
             }
-            self.destroy_phase(phase, &mut report, opts).await?;
+            self.destroy_phase(&targets, &mut report, opts).await?;
         }
         Ok(report)
     }
@@ -347,31 +428,25 @@ impl Templates {
     /// return when all are gone.
     async fn destroy_phase(
         &self,
-        phase: &[RenderedResource],
+        phase: &[Target],
         report: &mut SyncReport,
         opts: &CallOptions,
     ) -> Result<()> {
         for r in phase {
-            report.actions.push(format!("* tearing down {}", label(r)));
-            let h = self
-                .client
-                .resources_in(&r.metadata.resource_type, &r.metadata.namespace)
-                .await?;
-            match h.teardown(&r.metadata.id, opts).await {
+            report.actions.push(format!("* tearing down {}", r.label()));
+            let h = self.client.resources_in(&r.ty, &r.ns).await?;
+            match h.teardown(&r.id, opts).await {
                 Ok(_) => {}
                 Err(e) if e.code() == Code::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
         for r in phase {
-            let h = self
-                .client
-                .resources_in(&r.metadata.resource_type, &r.metadata.namespace)
-                .await?;
+            let h = self.client.resources_in(&r.ty, &r.ns).await?;
             // single-resource watch: the current state first, then changes
             let mut w = h.watch(
                 WatchParams {
-                    id: Some(r.metadata.id.clone()),
+                    id: Some(r.id.clone()),
                     ..WatchParams::default()
                 },
                 opts.clone(),
@@ -383,7 +458,7 @@ impl Templates {
                 let ev = ev?;
                 match ev.kind {
                     WatchEventKind::Destroyed => {
-                        report.actions.push(format!("* destroyed {}", label(r)));
+                        report.actions.push(format!("* destroyed {}", r.label()));
                         break;
                     }
                     WatchEventKind::Created | WatchEventKind::Updated => {
@@ -391,7 +466,7 @@ impl Templates {
                             x.metadata.phase == "tearingDown" && x.metadata.finalizers.is_empty()
                         });
                         if ready {
-                            match h.destroy(&r.metadata.id, opts).await {
+                            match h.destroy(&r.id, opts).await {
                                 Ok(()) => {}
                                 Err(e) if e.code() == Code::NotFound => {}
                                 // finalizers came back between event and destroy: keep waiting
@@ -405,5 +480,35 @@ impl Templates {
             }
         }
         Ok(())
+    }
+}
+
+/// A resource to destroy: type, namespace, id.
+struct Target {
+    ty: String,
+    ns: String,
+    id: String,
+}
+
+impl Target {
+    fn of(r: &Resource) -> Target {
+        Target {
+            ty: r.metadata.type_.clone(),
+            ns: r.metadata.namespace.clone(),
+            id: r.metadata.id.clone(),
+        }
+    }
+
+    fn of_rendered(r: &RenderedResource) -> Target {
+        Target {
+            ty: r.metadata.resource_type.clone(),
+            ns: r.metadata.namespace.clone(),
+            id: r.metadata.id.clone(),
+        }
+    }
+
+    /// `<Type>(<id>)` as omnictl names it.
+    fn label(&self) -> String {
+        format!("{}({})", self.ty, self.id)
     }
 }

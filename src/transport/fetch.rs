@@ -183,9 +183,21 @@ impl BodyReader {
 
     /// The next chunk, or `None` at the end.
     pub(crate) async fn next(&self, guard: &AbortGuard) -> Result<Option<Vec<u8>>> {
-        let v = JsFuture::from(self.reader.read())
-            .await
-            .map_err(|e| guard.error_for(e, "reading the response stream"))?;
+        // Race the read with the request's own signal: Node's fetch (undici, Node 20) leaves a
+        // read() pending for ever when the request is aborted after the body has fully
+        // arrived but before its end was read.
+        let read = JsFuture::from(self.reader.read());
+        let abort = aborted(Some(guard.signal()));
+        futures::pin_mut!(read, abort);
+        let v = match futures::future::select(read, abort).await {
+            futures::future::Either::Left((v, _)) => {
+                v.map_err(|e| guard.error_for(e, "reading the response stream"))?
+            }
+            futures::future::Either::Right(_) => {
+                // (the guard aborts the fetch when dropped; the pending read is left behind)
+                return Err(guard.error_for(JsValue::NULL, "reading the response stream"));
+            }
+        };
         let done = Reflect::get(&v, &"done".into())
             .map(|d| d.is_truthy())
             .unwrap_or(true);

@@ -14,9 +14,7 @@ use wasm_bindgen::prelude::*;
 
 use super::error::{from_value, invalid, js, to_js, to_value};
 use super::signer::JsSigner;
-use crate::client::{
-    ApplyAction, ListParams, OmniClient, Resources, WatchEvent, WatchEventKind, WatchParams,
-};
+use crate::client::{ApplyAction, ListParams, OmniClient, Resources, WatchEventKind, WatchParams};
 use crate::resource::Resource;
 use crate::transport::{Backoff, CallOptions, CallReport, Protocol};
 use crate::Result;
@@ -37,7 +35,7 @@ struct ConnectOptions {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct CommonOptions {
+pub(super) struct CommonOptions {
     #[serde(default)]
     namespace: Option<String>,
     #[serde(default)]
@@ -133,7 +131,7 @@ fn template_load(
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsSyncReport {
+pub(super) struct JsSyncReport {
     diff: String,
     actions: Vec<String>,
     changed: bool,
@@ -183,7 +181,7 @@ struct JsCallReport {
     retries: u32,
 }
 
-fn parse_opts<T: for<'de> Deserialize<'de> + Default>(
+pub(super) fn parse_opts<T: for<'de> Deserialize<'de> + Default>(
     v: &JsValue,
     what: &str,
 ) -> Result<(T, CallOptions), JsValue> {
@@ -203,7 +201,7 @@ fn parse_opts<T: for<'de> Deserialize<'de> + Default>(
     Ok((parsed, CallOptions { timeout, signal }))
 }
 
-fn b64(bytes: &[u8]) -> String {
+pub(super) fn b64(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -218,7 +216,7 @@ fn unb64(s: &str) -> Result<Vec<u8>, JsValue> {
 /// A client of one Omni instance.
 #[wasm_bindgen(js_name = OmniClient)]
 pub struct JsOmniClient {
-    inner: OmniClient,
+    pub(super) inner: OmniClient,
 }
 
 #[wasm_bindgen(js_class = OmniClient)]
@@ -728,20 +726,9 @@ impl JsOmniClient {
         &self,
         kind: String,
         options: JsValue,
-    ) -> Result<WatchIterator, JsValue> {
+    ) -> Result<StreamIterator, JsValue> {
         let (o, mut call): (WatchOptions, _) = parse_opts(&options, "watch options")?;
-        // One controller per watch: `return()` aborts it, and the caller's signal feeds it.
-        let ctrl = web_sys::AbortController::new().map_err(|_| invalid("no AbortController"))?;
-        if let Some(user) = call.signal.take() {
-            if user.aborted() {
-                ctrl.abort();
-            } else {
-                let c = ctrl.clone();
-                let cb = Closure::once_into_js(move || c.abort());
-                let _ = user.add_event_listener_with_callback("abort", cb.unchecked_ref());
-            }
-        }
-        call.signal = Some(ctrl.signal());
+        let ctrl = own_controller(&mut call)?;
         let h = js(self.handle(&kind, o.namespace.as_deref()).await)?;
         let params = WatchParams {
             id: o.id,
@@ -756,35 +743,9 @@ impl JsOmniClient {
         };
         // validate selectors now, so a bad one rejects here rather than on first next()
         js(params.list.label_queries())?;
-        Ok(WatchIterator {
-            stream: Rc::new(RefCell::new(Some(h.watch(params, call)))),
-            ctrl,
-        })
-    }
-}
-
-/// The Rust side of a watch: `next()` resolves to `{ done, value }`; `return()` stops it and
-/// aborts the underlying fetch.
-#[wasm_bindgen]
-pub struct WatchIterator {
-    stream: Rc<RefCell<Option<LocalBoxStream<'static, Result<WatchEvent>>>>>,
-    ctrl: web_sys::AbortController,
-}
-
-#[wasm_bindgen]
-impl WatchIterator {
-    /// The next event as `{ done: false, value: WatchEvent }`, or `{ done: true }`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<WatchEvent, undefined>>")]
-    pub async fn next(&self) -> Result<JsValue, JsValue> {
-        let taken = self.stream.borrow_mut().take();
-        let Some(mut stream) = taken else {
-            return to_value(&serde_json::json!({"done": true}));
-        };
-        let item = stream.next().await;
-        match item {
-            Some(Ok(ev)) => {
-                *self.stream.borrow_mut() = Some(stream);
-                let value = JsWatchEvent {
+        let stream = h.watch(params, call).map(|item| {
+            item.map_err(|e| to_js(&e)).and_then(|ev| {
+                to_value(&JsWatchEvent {
                     r#type: match ev.kind {
                         WatchEventKind::Created => "created",
                         WatchEventKind::Updated => "updated",
@@ -795,28 +756,85 @@ impl WatchIterator {
                     resource: ev.resource,
                     old: ev.old,
                     bookmark: ev.bookmark.as_deref().map(b64),
-                };
+                })
+            })
+        });
+        Ok(StreamIterator::new(stream.boxed_local(), ctrl))
+    }
+}
+
+/// One abort controller per stream: the iterator's `return()` aborts it, and the caller's
+/// signal (moved out of `call`) feeds it.
+pub(super) fn own_controller(call: &mut CallOptions) -> Result<web_sys::AbortController, JsValue> {
+    let ctrl = web_sys::AbortController::new().map_err(|_| invalid("no AbortController"))?;
+    if let Some(user) = call.signal.take() {
+        if user.aborted() {
+            ctrl.abort();
+        } else {
+            let c = ctrl.clone();
+            let cb = Closure::once_into_js(move || c.abort());
+            let _ = user.add_event_listener_with_callback("abort", cb.unchecked_ref());
+        }
+    }
+    call.signal = Some(ctrl.signal());
+    Ok(ctrl)
+}
+
+/// The Rust side of every stream (watches, logs, audit log, ...): `next()` resolves to
+/// `{ done, value }`; `return()` stops it and aborts the underlying fetch. The glue wraps it
+/// into an `AsyncIterable`.
+type JsItems = LocalBoxStream<'static, Result<JsValue, JsValue>>;
+
+#[wasm_bindgen]
+pub struct StreamIterator {
+    stream: Rc<RefCell<Option<JsItems>>>,
+    ctrl: web_sys::AbortController,
+}
+
+impl StreamIterator {
+    pub(super) fn new(stream: JsItems, ctrl: web_sys::AbortController) -> StreamIterator {
+        StreamIterator {
+            stream: Rc::new(RefCell::new(Some(stream))),
+            ctrl,
+        }
+    }
+}
+
+fn done() -> JsValue {
+    let obj = js_sys::Object::new();
+    let _ = Reflect::set(&obj, &"done".into(), &true.into());
+    obj.into()
+}
+
+#[wasm_bindgen]
+impl StreamIterator {
+    /// The next item as `{ done: false, value }`, or `{ done: true }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<any, undefined>>")]
+    pub async fn next(&self) -> Result<JsValue, JsValue> {
+        let taken = self.stream.borrow_mut().take();
+        let Some(mut stream) = taken else {
+            return Ok(done());
+        };
+        match stream.next().await {
+            Some(Ok(value)) => {
+                *self.stream.borrow_mut() = Some(stream);
                 let obj = js_sys::Object::new();
                 Reflect::set(&obj, &"done".into(), &false.into())?;
-                Reflect::set(&obj, &"value".into(), &to_value(&value)?)?;
+                Reflect::set(&obj, &"value".into(), &value)?;
                 Ok(obj.into())
             }
-            Some(Err(_)) if self.ctrl.signal().aborted() => {
-                to_value(&serde_json::json!({"done": true}))
-            }
-            Some(Err(e)) => Err(to_js(&e)),
-            None => to_value(&serde_json::json!({"done": true})),
+            Some(Err(_)) if self.ctrl.signal().aborted() => Ok(done()),
+            Some(Err(e)) => Err(e),
+            None => Ok(done()),
         }
     }
 
-    /// Stop the watch (aborts the fetch). Safe to call more than once.
+    /// Stop the stream (aborts the fetch). Safe to call more than once.
     #[wasm_bindgen(js_name = "return")]
     pub fn stop(&self) -> JsValue {
         self.ctrl.abort();
         self.stream.borrow_mut().take();
-        let obj = js_sys::Object::new();
-        let _ = Reflect::set(&obj, &"done".into(), &true.into());
-        obj.into()
+        done()
     }
 }
 

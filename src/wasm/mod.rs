@@ -25,7 +25,11 @@ pub fn build_flavor() -> String {
 
 #[cfg(feature = "browser")]
 mod client;
+#[cfg(feature = "browser")]
+mod config;
 mod error;
+#[cfg(feature = "browser")]
+mod management;
 #[cfg(feature = "browser")]
 mod signer;
 mod template;

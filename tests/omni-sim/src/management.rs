@@ -303,7 +303,7 @@ fn log_line(machine: &str, i: u64) -> Vec<u8> {
         "talos-time": format!("2026-01-01T00:{:02}:{:02}.000000Z", (i / 60) % 60, i % 60),
         "facility": "daemon",
         "msg": format!("[talos] {svc}: service event {i} on {machine}"),
-        "priority": 6,
+        "priority": "info",
         "talos-level": "info",
         "clock": 1_000_000 * i,
         "seq": i,
@@ -1010,8 +1010,27 @@ impl ManagementService for ManagementSvc {
         {
             spec["expiration_time"] = json!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         }
-        crate::simapi::put(&self.core, "JoinTokens.omni.sidero.dev", &id, "", &[], spec)
-            .map_err(Status::internal)?;
+        crate::simapi::put(
+            &self.core,
+            "JoinTokens.omni.sidero.dev",
+            &id,
+            "",
+            &[],
+            spec.clone(),
+        )
+        .map_err(Status::internal)?;
+        // what Omni's JoinTokenStatus controller derives from it
+        let mut status = spec;
+        status["state"] = json!(1);
+        crate::simapi::put(
+            &self.core,
+            "JoinTokenStatuses.omni.sidero.dev",
+            &id,
+            "",
+            &[],
+            status,
+        )
+        .map_err(Status::internal)?;
         Ok(Response::new(CreateJoinTokenResponse { id }))
     }
 

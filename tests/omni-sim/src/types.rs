@@ -210,6 +210,30 @@ pub static TYPES: &[TypeInfo] = &[
         "specs.InfraProviderSpec",
         rw(A, A)
     ),
+    t!(
+        "InfraProviderCombinedStatuses.omni.sidero.dev",
+        "ephemeral",
+        "specs.InfraProviderCombinedStatusSpec",
+        ro(R)
+    ),
+    t!(
+        "ClusterSecretsRotationStatuses.omni.sidero.dev",
+        "default",
+        "specs.ClusterSecretsRotationStatusSpec",
+        ro(R)
+    ),
+    t!(
+        "SiderolinkAPIConfigs.omni.sidero.dev",
+        "default",
+        "specs.SiderolinkAPIConfigSpec",
+        ro(R)
+    ),
+    t!(
+        "TalosExtensions.omni.sidero.dev",
+        "default",
+        "specs.TalosExtensionsSpec",
+        ro(R)
+    ),
     // special
     t!(
         "JoinTokens.omni.sidero.dev",

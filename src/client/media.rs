@@ -1,0 +1,600 @@
+//! Installation media presets (`omnictl media preset create|list|delete`) and where to
+//! download a preset's image (`omnictl media download`): the schematic is created through
+//! Omni, the image itself comes from the image factory (fetch it with the URL and, when the
+//! factory needs credentials, the `authorization` header returned here).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::OmniClient;
+use crate::proto::management as pb;
+use crate::resource::{Resource, ResourceMetadata};
+use crate::transport::CallOptions;
+use crate::{Code, Error, Result};
+
+const PRESET: &str = "InstallationMediaConfigs.omni.sidero.dev";
+const FEATURES: &str = "FeaturesConfigs.omni.sidero.dev";
+const FACTORY_AUTH: &str = "ImageFactoryAuths.omni.sidero.dev";
+const EXTENSIONS: &str = "TalosExtensions.omni.sidero.dev";
+const JOIN_TOKEN_STATUS: &str = "JoinTokenStatuses.omni.sidero.dev";
+const DEFAULT_FACTORY: &str = "https://factory.talos.dev";
+
+/// `omnictl media preset create` flags.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PresetParams {
+    /// `amd64` (default) or `arm64`.
+    pub arch: Option<String>,
+    /// Talos version (a leading `v` is dropped); empty = the server's default.
+    pub talos_version: String,
+    /// Extension names, matched as substrings against the version's TalosExtensions.
+    pub extensions: Vec<String>,
+    /// Extra kernel arguments.
+    pub extra_kernel_args: Vec<String>,
+    /// `k=v` or `k` labels machines booted from the media get.
+    pub initial_labels: Vec<String>,
+    /// A cloud platform (`aws`, ...); exclusive with `overlay`.
+    pub platform: String,
+    /// An SBC overlay (`rpi_generic`, ...).
+    pub overlay: String,
+    /// Overlay options (YAML).
+    pub overlay_options: String,
+    /// Secure boot.
+    pub secure_boot: bool,
+    /// Join token id (must be active); `None` = the default token at boot.
+    pub join_token: Option<String>,
+    /// `auto` (default), `uefi`, `bios`, `dual`.
+    pub bootloader: Option<String>,
+    /// A machine config embedded into the media.
+    pub embedded_machine_config: String,
+    /// SideroLink over gRPC tunnel; `None` = the server's setting.
+    pub use_siderolink_grpc_tunnel: Option<bool>,
+}
+
+/// One preset as `omnictl media preset list -o wide` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresetInfo {
+    /// The preset name.
+    pub name: String,
+    /// `amd64`, `arm64` or `unknown`.
+    pub arch: String,
+    /// Talos version (empty = server default).
+    pub talos_version: String,
+    /// `metal`, `cloud` or `sbc`.
+    pub kind: String,
+    /// Platform or overlay, `-` for metal.
+    pub platform_or_overlay: String,
+    /// Secure boot.
+    pub secure_boot: bool,
+    /// Extensions.
+    pub extensions: Vec<String>,
+    /// Machine labels.
+    pub labels: BTreeMap<String, String>,
+    /// `auto`, `uefi`, `bios`, `dual`.
+    pub bootloader: String,
+    /// `auto`, `enabled`, `disabled`.
+    pub grpc_tunnel: String,
+    /// Kernel arguments.
+    pub kernel_args: String,
+    /// A machine config is embedded.
+    pub embedded_config: bool,
+}
+
+/// Where to get a preset's image.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaDownload {
+    /// The image URL (for PXE: the boot script URL; nothing to download).
+    pub url: String,
+    /// The image file name.
+    pub file_name: String,
+    /// The schematic Omni created for it.
+    pub schematic_id: String,
+    /// The Talos version.
+    pub talos_version: String,
+    /// `url` is a PXE URL.
+    pub pxe: bool,
+    /// `Basic ...` for factories that need credentials (a secret: do not log it).
+    pub authorization: Option<String>,
+}
+
+impl fmt::Debug for MediaDownload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MediaDownload")
+            .field("url", &self.url)
+            .field("file_name", &self.file_name)
+            .field("schematic_id", &self.schematic_id)
+            .field("pxe", &self.pxe)
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::InvalidArgument(msg.into())
+}
+
+fn text(v: &Value, k: &str) -> String {
+    v.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn num(v: &Value, k: &str) -> i64 {
+    v.get(k).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn bootloader_number(s: &str) -> Result<i32> {
+    Ok(match s {
+        "" | "auto" => pb::SchematicBootloader::BootAuto as i32,
+        "uefi" => pb::SchematicBootloader::BootSd as i32,
+        "bios" => pb::SchematicBootloader::BootGrub as i32,
+        "dual" => pb::SchematicBootloader::BootDual as i32,
+        other => {
+            return Err(invalid(format!(
+                "unknown bootloader {other:?} (auto, uefi, bios or dual)"
+            )))
+        }
+    })
+}
+
+fn bootloader_name(n: i64) -> &'static str {
+    match n {
+        1 => "dual",
+        2 => "uefi",
+        3 => "bios",
+        _ => "auto",
+    }
+}
+
+fn parse_labels(labels: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for l in labels {
+        let mut parts = l.splitn(3, '=');
+        let k = parts.next().unwrap_or_default();
+        let v = parts.next().unwrap_or_default();
+        if parts.next().is_some() || k.is_empty() {
+            return Err(invalid(format!("invalid label {l:?} (k=v or k)")));
+        }
+        out.insert(k.to_string(), v.to_string());
+    }
+    Ok(out)
+}
+
+impl PresetInfo {
+    fn from_resource(r: &Resource) -> PresetInfo {
+        let s = &r.spec;
+        let platform = s
+            .get("cloud")
+            .map(|c| text(c, "platform"))
+            .unwrap_or_default();
+        let overlay = s.get("sbc").map(|c| text(c, "overlay")).unwrap_or_default();
+        let (kind, po) = if !platform.is_empty() {
+            ("cloud", platform)
+        } else if !overlay.is_empty() {
+            ("sbc", overlay)
+        } else {
+            ("metal", "-".to_string())
+        };
+        PresetInfo {
+            name: r.metadata.id.clone(),
+            arch: match num(s, "architecture") {
+                1 => "amd64",
+                2 => "arm64",
+                _ => "unknown",
+            }
+            .to_string(),
+            talos_version: text(s, "talos_version"),
+            kind: kind.to_string(),
+            platform_or_overlay: po,
+            secure_boot: s
+                .get("secure_boot")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            extensions: s
+                .get("install_extensions")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            labels: s
+                .get("machine_labels")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            bootloader: bootloader_name(num(s, "bootloader")).to_string(),
+            grpc_tunnel: match num(s, "grpc_tunnel") {
+                1 => "enabled",
+                2 => "disabled",
+                _ => "auto",
+            }
+            .to_string(),
+            kernel_args: text(s, "kernel_args"),
+            embedded_config: !text(s, "embedded_machine_config").is_empty(),
+        }
+    }
+}
+
+/// Installation media of one client.
+#[derive(Clone, Debug)]
+pub struct Media {
+    client: OmniClient,
+}
+
+impl OmniClient {
+    /// Installation media presets and downloads.
+    pub fn media(&self) -> Media {
+        Media {
+            client: self.clone(),
+        }
+    }
+}
+
+impl Media {
+    /// The features config (factory URLs), if readable.
+    async fn features(&self, opts: &CallOptions) -> Result<Value> {
+        let h = self.client.resources_in(FEATURES, "default").await?;
+        Ok(h.get_opt("features-config", opts)
+            .await?
+            .map(|r| r.spec)
+            .unwrap_or(Value::Null))
+    }
+
+    /// Resolve extension names (substrings) against the version's TalosExtensions.
+    async fn extensions(
+        &self,
+        names: &[String],
+        version: &str,
+        opts: &CallOptions,
+    ) -> Result<Vec<String>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        if version.is_empty() {
+            return Err(invalid("extensions need a Talos version"));
+        }
+        let h = self.client.resources_in(EXTENSIONS, "default").await?;
+        let available: Vec<String> = match h.get_opt(version, opts).await? {
+            Some(r) => r
+                .spec
+                .get("items")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(|i| text(i, "name")).collect())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let mut out = Vec::new();
+        for n in names {
+            let found: Vec<&String> = available
+                .iter()
+                .filter(|a| a.contains(n.as_str()))
+                .collect();
+            if found.is_empty() {
+                return Err(invalid(format!(
+                    "failed to find extension with name {n:?} for talos version {version:?}"
+                )));
+            }
+            out.extend(found.into_iter().cloned());
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// A join token must exist and be active.
+    async fn check_token(&self, id: &str, opts: &CallOptions) -> Result<String> {
+        let id = if id.is_empty() {
+            self.client
+                .tokens()
+                .resolve_join_token("", "", opts)
+                .await?
+        } else {
+            id.to_string()
+        };
+        let h = self
+            .client
+            .resources_in(JOIN_TOKEN_STATUS, "default")
+            .await?;
+        let st = h.get(&id, opts).await?;
+        match num(&st.spec, "state") {
+            1 => Ok(id),
+            2 => Err(invalid(format!("join token {id:?} has been revoked"))),
+            3 => Err(invalid(format!("join token {id:?} has expired"))),
+            _ => Err(invalid(format!("join token {id:?} is not active"))),
+        }
+    }
+
+    /// Create a preset (`omnictl media preset create <name>`). Everything is checked before
+    /// anything is written.
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` with omnictl's messages; `ALREADY_EXISTS`.
+    pub async fn create_preset(
+        &self,
+        name: &str,
+        p: &PresetParams,
+        opts: &CallOptions,
+    ) -> Result<Resource> {
+        if name.is_empty() {
+            return Err(invalid("a preset name is required"));
+        }
+        if !p.platform.is_empty() && !p.overlay.is_empty() {
+            return Err(invalid("--platform and --overlay cannot be used together; a preset can be for a cloud platform, an SBC overlay or Bare-metal"));
+        }
+        if !p.overlay_options.is_empty() && p.overlay.is_empty() {
+            return Err(invalid("--overlay-options requires --overlay to be set"));
+        }
+        let arch = match p.arch.as_deref().unwrap_or("amd64") {
+            "amd64" => 1,
+            "arm64" => 2,
+            other => {
+                return Err(invalid(format!(
+                    "unsupported architecture {other:?}, must be amd64 or arm64"
+                )))
+            }
+        };
+        let version = p.talos_version.trim_start_matches('v').to_string();
+        let bootloader = bootloader_number(p.bootloader.as_deref().unwrap_or("auto"))?;
+        let labels = parse_labels(&p.initial_labels)?;
+        let extensions = self.extensions(&p.extensions, &version, opts).await?;
+        let join_token = match &p.join_token {
+            Some(t) => Some(self.check_token(t, opts).await?),
+            None => None,
+        };
+        let features = self.features(opts).await?;
+        let factory = Some(text(&features, "image_factory_base_url"))
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| DEFAULT_FACTORY.to_string());
+        let mut spec = json!({
+            "architecture": arch,
+            "secure_boot": p.secure_boot,
+            "bootloader": bootloader,
+            "image_factory_url": factory,
+            "grpc_tunnel": match p.use_siderolink_grpc_tunnel { None => 0, Some(true) => 1, Some(false) => 2 },
+        });
+        let m = spec.as_object_mut().ok_or_else(|| invalid("spec"))?;
+        let mut put = |k: &str, v: Value| {
+            m.insert(k.to_string(), v);
+        };
+        if !version.is_empty() {
+            put("talos_version", json!(version));
+        }
+        if !extensions.is_empty() {
+            put("install_extensions", json!(extensions));
+        }
+        if !p.extra_kernel_args.is_empty() {
+            put("kernel_args", json!(p.extra_kernel_args.join(" ")));
+        }
+        if !p.platform.is_empty() {
+            put("cloud", json!({ "platform": p.platform }));
+        }
+        if !p.overlay.is_empty() {
+            put(
+                "sbc",
+                json!({ "overlay": p.overlay, "overlay_options": p.overlay_options }),
+            );
+        }
+        if let Some(t) = join_token {
+            put("join_token", json!(t));
+        }
+        if !labels.is_empty() {
+            put("machine_labels", json!(labels));
+        }
+        if !p.embedded_machine_config.is_empty() {
+            put("embedded_machine_config", json!(p.embedded_machine_config));
+        }
+        let h = self.client.resources_in(PRESET, "default").await?;
+        let md = ResourceMetadata::new("default", PRESET, name);
+        h.create(&Resource::new(md, spec), opts).await
+    }
+
+    /// Every preset (`omnictl media preset list`), sorted by name.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn list_presets(&self, opts: &CallOptions) -> Result<Vec<PresetInfo>> {
+        let h = self.client.resources_in(PRESET, "default").await?;
+        let mut out: Vec<PresetInfo> = h
+            .list(&Default::default(), opts)
+            .await?
+            .iter()
+            .map(PresetInfo::from_resource)
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Delete a preset (`omnictl media preset delete`); `false` when it did not exist.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn delete_preset(&self, name: &str, opts: &CallOptions) -> Result<bool> {
+        let h = self.client.resources_in(PRESET, "default").await?;
+        Ok(h.delete(name, opts).await?.destroyed)
+    }
+
+    /// Create the preset's schematic and say where its image is (`omnictl media download
+    /// <preset> --format iso|raw|qcow2|pxe`; `format` only for bare-metal presets).
+    ///
+    /// # Errors
+    /// `NOT_FOUND` for an unknown preset, `INVALID_ARGUMENT` for a format the preset cannot
+    /// have, schematic errors.
+    pub async fn download_url(
+        &self,
+        preset: &str,
+        format: Option<&str>,
+        opts: &CallOptions,
+    ) -> Result<MediaDownload> {
+        let h = self.client.resources_in(PRESET, "default").await?;
+        let r = match h.get(preset, opts).await {
+            Ok(r) => r,
+            Err(Error::Status {
+                code: Code::NotFound,
+                ..
+            }) => {
+                return Err(Error::Status {
+                    code: Code::NotFound,
+                    message: format!("failed to get installation media preset {preset:?}"),
+                    current_version: None,
+                })
+            }
+            Err(e) => return Err(e),
+        };
+        let s = &r.spec;
+        let info = PresetInfo::from_resource(&r);
+        if format.is_some() && info.kind != "metal" {
+            return Err(invalid(format!(
+                "--format is only valid for bare-metal presets, {preset:?} is {}",
+                info.kind
+            )));
+        }
+        let features = self.features(opts).await?;
+        let factory = Some(text(s, "image_factory_url"))
+            .filter(|u| !u.is_empty())
+            .or_else(|| Some(text(&features, "image_factory_base_url")).filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| DEFAULT_FACTORY.to_string());
+        let version = Some(info.talos_version.clone())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| invalid("the preset has no Talos version"))?;
+        let (profile, ext, pxe) = match info.kind.as_str() {
+            "cloud" => (
+                info.platform_or_overlay.clone(),
+                "raw.xz".to_string(),
+                false,
+            ),
+            "sbc" => ("metal".to_string(), "raw.xz".to_string(), false),
+            _ => match format.unwrap_or("iso") {
+                "iso" => ("metal".to_string(), "iso".to_string(), false),
+                "raw" => ("metal".to_string(), "raw.xz".to_string(), false),
+                "qcow2" => ("metal".to_string(), "qcow2".to_string(), false),
+                "pxe" => ("metal".to_string(), String::new(), true),
+                other => {
+                    return Err(invalid(format!(
+                        "unknown format {other:?} (iso, raw, qcow2 or pxe)"
+                    )))
+                }
+            },
+        };
+        let mut meta_values = std::collections::HashMap::new();
+        if !info.labels.is_empty() {
+            let mut y = String::from("machineLabels:\n");
+            for (k, v) in &info.labels {
+                y.push_str(&format!(
+                    "    {k}: {}\n",
+                    serde_json::to_string(v).unwrap_or_default()
+                ));
+            }
+            meta_values.insert(12u32, y);
+        }
+        let tunnel = match num(s, "grpc_tunnel") {
+            1 => pb::create_schematic_request::SiderolinkGrpcTunnelMode::Enabled,
+            2 => pb::create_schematic_request::SiderolinkGrpcTunnelMode::Disabled,
+            _ => pb::create_schematic_request::SiderolinkGrpcTunnelMode::Auto,
+        };
+        let overlay = (info.kind == "sbc").then(|| pb::create_schematic_request::Overlay {
+            image: String::new(),
+            name: info.platform_or_overlay.clone(),
+            options: s
+                .get("sbc")
+                .map(|c| text(c, "overlay_options"))
+                .unwrap_or_default(),
+        });
+        let req = pb::CreateSchematicRequest {
+            extensions: info.extensions.clone(),
+            extra_kernel_args: info
+                .kernel_args
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+            meta_values: meta_values.into_iter().collect(),
+            talos_version: version.clone(),
+            siderolink_grpc_tunnel_mode: tunnel as i32,
+            join_token: text(s, "join_token"),
+            overlay,
+            bootloader: num(s, "bootloader") as i32,
+            embedded_machine_config: text(s, "embedded_machine_config"),
+            image_factory_url: factory.clone(),
+            ..Default::default()
+        };
+        let schematic = self
+            .client
+            .management()
+            .create_schematic(&req, opts)
+            .await?;
+        let sb = if info.secure_boot { "-secureboot" } else { "" };
+        let base_name = format!("{profile}-{}{sb}", info.arch);
+        let auth = self
+            .client
+            .resources_in(FACTORY_AUTH, "default")
+            .await?
+            .get_opt(factory.trim_end_matches('/'), opts)
+            .await
+            .unwrap_or(None)
+            .map(|a| {
+                use base64::Engine as _;
+                let pair = format!(
+                    "{}:{}",
+                    text(&a.spec, "username"),
+                    text(&a.spec, "password")
+                );
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                )
+            });
+        if pxe {
+            let base = Some(text(&features, "image_factory_pxe_base_url"))
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "https://pxe.factory.talos.dev".to_string());
+            return Ok(MediaDownload {
+                url: format!(
+                    "{}/pxe/{}/{version}/{base_name}",
+                    base.trim_end_matches('/'),
+                    schematic.schematic_id
+                ),
+                file_name: base_name,
+                schematic_id: schematic.schematic_id,
+                talos_version: version,
+                pxe: true,
+                authorization: auth,
+            });
+        }
+        let host = factory
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/');
+        let file_name = format!("{base_name}.{ext}");
+        let query = if info.secure_boot {
+            "?secureboot=true"
+        } else {
+            ""
+        };
+        Ok(MediaDownload {
+            url: format!(
+                "https://{host}/image/{}/{version}/{file_name}{query}",
+                schematic.schematic_id
+            ),
+            file_name,
+            schematic_id: schematic.schematic_id,
+            talos_version: version,
+            pxe: false,
+            authorization: auth,
+        })
+    }
+}
