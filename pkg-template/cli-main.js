@@ -10,8 +10,9 @@ Usage:
   omni-wasm get TYPE [ID] [-n NS] [-l SELECTOR] [--id-match-regexp RE] [-o table|yaml|json] [-w]
   omni-wasm apply -f FILE [--dry-run]
   omni-wasm delete TYPE [ID] [-n NS] [--all] [-l SELECTOR]
-  omni-wasm kubeconfig -c CLUSTER [FILE]
-  omni-wasm talosconfig [-c CLUSTER] [FILE]
+  omni-wasm kubeconfig -c CLUSTER [FILE|-] [--merge=false] [-f] [--force-context-name N] [--service-account --user U [--groups G] [--ttl 8760h]] [--break-glass] [--grant-type T]
+  omni-wasm talosconfig [-c CLUSTER] [FILE|-] [--merge=false] [-f] [--break-glass]
+  omni-wasm config url|identity|context|add|new|merge|contexts|info
   omni-wasm template validate|render|diff|sync|delete -f FILE [--dry-run]
   omni-wasm template status -f FILE [-w 5m] [-q]   |   omni-wasm cluster status CLUSTER [-w 0]
   omni-wasm template export -c CLUSTER [-o FILE]
@@ -30,11 +31,15 @@ Usage:
   omni-wasm --version
 
 Global flags:
-  --endpoint URL            Omni endpoint (default: $OMNI_ENDPOINT)
+  --endpoint URL            Omni endpoint (default: $OMNI_ENDPOINT, else the omniconfig context)
+  --omniconfig FILE         (default: $OMNICONFIG, ~/.talos/omni/config)   --context NAME
+  --siderov1-keys-dir DIR   where login keys are kept (default: $SIDEROV1_KEYS_DIR, ~/.talos/keys)
   --transport gateway|grpc-web   (default: gateway)
   --insecure-http           allow http:// to a non-loopback host
 
-Environment: OMNI_ENDPOINT, OMNI_SERVICE_ACCOUNT_KEY (or SIDERO_SERVICE_ACCOUNT_KEY), as omnictl.
+Environment: OMNI_ENDPOINT, OMNI_SERVICE_ACCOUNT_KEY (or SIDERO_SERVICE_ACCOUNT_KEY), OMNICONFIG,
+SIDEROV1_KEYS_DIR, KUBECONFIG, TALOSCONFIG, as omnictl. Without a service-account key the
+omniconfig identity logs in interactively (the login URL is printed) and its key is stored.
 `;
 
 /** Minimal flag parser: `--name value`, `--name=value`, `-x value`, booleans, positionals. */
@@ -68,14 +73,78 @@ const GLOBAL = {
   endpoint: { flags: ["--endpoint"] },
   transport: { flags: ["--transport"], default: "gateway" },
   insecure: { flags: ["--insecure-http"], bool: true },
+  omniconfig: { flags: ["--omniconfig"] },
+  context: { flags: ["--context"] },
+  keysDir: { flags: ["--siderov1-keys-dir"] },
 };
 
+let connectedTo = ""; // the endpoint of the last connect(), for the OMNI_ENDPOINT lines
+
+const home = () => process.env.HOME ?? process.env.USERPROFILE ?? ".";
+
+/** omnictl's omniconfig location: $OMNICONFIG, else ~/.talos/omni/config (legacy: $XDG_CONFIG_HOME/omni/config). */
+function omniconfigPath(o) {
+  if (o.omniconfig) return o.omniconfig;
+  if (process.env.OMNICONFIG) return process.env.OMNICONFIG;
+  const main = path.join(home(), ".talos", "omni", "config");
+  const legacy = path.join(process.env.XDG_CONFIG_HOME || path.join(home(), ".config"), "omni", "config");
+  return !fs.existsSync(main) && fs.existsSync(legacy) ? legacy : main;
+}
+
+function readOmniconfig(o) {
+  const p = omniconfigPath(o);
+  return fs.existsSync(p) ? fs.readFileSync(p, "utf8") : undefined;
+}
+
+/** omnictl's key store: --siderov1-keys-dir, $SIDEROV1_KEYS_DIR, ~/.talos/keys (read-only fallback: $XDG_DATA_HOME/omni/keys). */
+function keyPath(o, context, identity) {
+  const name = `${context}-${identity}.pgp`;
+  const dir = o.keysDir || process.env.SIDEROV1_KEYS_DIR || path.join(home(), ".talos", "keys");
+  const main = path.join(dir, name);
+  const legacy = path.join(process.env.XDG_DATA_HOME || path.join(home(), ".local", "share"), "omni", "keys", name);
+  return { read: !fs.existsSync(main) && fs.existsSync(legacy) ? legacy : main, write: main };
+}
+
+/** `grpc://host:port` (omnictl's scheme for plain connections) → http. */
+function httpUrl(url) {
+  return url.replace(/^grpc:\/\//, "http://").replace(/^grpcs:\/\//, "https://");
+}
+
+/**
+ * Resolve the endpoint and credentials as omnictl does: a service-account key from the
+ * environment wins; otherwise the omniconfig context's identity signs with its stored key, and
+ * without one the interactive login runs (register, print the URL, await the confirmation,
+ * store the key as omnictl does).
+ */
 async function connect(o) {
-  const endpoint = o.endpoint ?? process.env.OMNI_ENDPOINT;
-  const key = process.env.SIDERO_SERVICE_ACCOUNT_KEY ?? process.env.OMNI_SERVICE_ACCOUNT_KEY;
-  if (!endpoint) throw new UsageError("no endpoint: set OMNI_ENDPOINT or pass --endpoint");
-  if (!key) throw new UsageError("no credentials: set OMNI_SERVICE_ACCOUNT_KEY");
-  return omni.OmniClient.connect({ endpoint, serviceAccountKey: key, transport: o.transport, allowInsecureHttp: o.insecure });
+  const env = { ...process.env };
+  if (o.endpoint) env.OMNI_ENDPOINT = o.endpoint;
+  const text = readOmniconfig(o);
+  const r = omni.resolveOmniconfig(text, { context: o.context, env });
+  const endpoint = httpUrl(o.endpoint ?? r.url);
+  connectedTo = endpoint;
+  const common = { endpoint, transport: o.transport, allowInsecureHttp: o.insecure };
+  if (r.serviceAccountKey) return omni.OmniClient.connect({ ...common, serviceAccountKey: r.serviceAccountKey });
+  if (!r.identity) throw new UsageError("no credentials: set OMNI_SERVICE_ACCOUNT_KEY, or an identity in the omniconfig context");
+  const kp = keyPath(o, r.context, r.identity);
+  if (fs.existsSync(kp.read)) {
+    try {
+      const signer = omni.Signer.fromArmoredKey(fs.readFileSync(kp.read, "utf8"), r.identity);
+      return omni.OmniClient.connect({ ...common, signer });
+    } catch {
+      fs.rmSync(kp.read, { force: true }); // expired or unreadable: log in again
+    }
+  }
+  const signer = omni.Signer.generatePgp(r.identity);
+  const c = await omni.OmniClient.connect({ ...common, signer });
+  const { loginUrl, publicKeyId } = await c.registerPublicKey(signer, r.identity);
+  process.stderr.write(`Please visit the page below to log in to Omni as ${r.identity}:\n${loginUrl}\n`);
+  for (;;) {
+    try { await c.awaitConfirmation(publicKeyId); break; } catch (e) { if (e?.code !== "DEADLINE_EXCEEDED") throw e; }
+  }
+  fs.mkdirSync(path.dirname(kp.write), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(kp.write, signer.exportArmoredPrivateKey(), { mode: 0o600 });
+  return c;
 }
 
 /** The files a template references, read relative to it; paths may not escape its folder. */
@@ -178,19 +247,83 @@ function writeOrPrint(file, text) {
   if (file) { fs.writeFileSync(file, text); process.stderr.write(`wrote ${file}\n`); } else print(text);
 }
 
+/** The default kubeconfig: the first entry of $KUBECONFIG, else ~/.kube/config. */
+function defaultKubeconfig() {
+  const first = (process.env.KUBECONFIG ?? "").split(path.delimiter).find(Boolean);
+  return first ?? path.join(home(), ".kube", "config");
+}
+
+/** Write a downloaded config: merged into an existing file (default), or replacing it with --force / --merge=false. */
+function writeConfig(file, text, o, merge) {
+  if (file === "-") { print(text); return; }
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (fs.existsSync(file) && o.merge !== false) {
+    const r = merge(fs.readFileSync(file, "utf8"), text);
+    for (const x of r.renamed) process.stderr.write(`${x.message}\n`);
+    fs.writeFileSync(file, r.text, { mode: 0o600 });
+  } else {
+    if (fs.existsSync(file) && !o.force && o.merge === false) throw new UsageError(`${file} exists: use --force to overwrite or --merge`);
+    fs.writeFileSync(file, o.forceContextName ? merge("", text).text : text, { mode: 0o600 });
+  }
+  process.stderr.write(`wrote ${file}\n`);
+}
+
 async function cmdKubeconfig(argv) {
-  const o = parse(argv, { ...GLOBAL, cluster: { flags: ["-c", "--cluster"] }, breakGlass: { flags: ["--break-glass"], bool: true } });
+  const o = parse(argv, { ...GLOBAL, cluster: { flags: ["-c", "--cluster"] }, breakGlass: { flags: ["--break-glass"], bool: true },
+    force: { flags: ["-f", "--force"], bool: true }, forceContextName: { flags: ["--force-context-name"] }, merge: { flags: ["-m", "--merge"], bool: true, default: true },
+    serviceAccount: { flags: ["--service-account"], bool: true }, user: { flags: ["--user"] }, groups: { flags: ["--groups"], many: true },
+    ttl: { flags: ["--ttl"] }, grantType: { flags: ["--grant-type"] }, oidcDir: { flags: ["--oidc-cache-base-dir"] }, oidcIsolation: { flags: ["--oidc-cache-isolation"], bool: true } });
   if (!o.cluster) throw new UsageError("kubeconfig needs -c CLUSTER");
+  if (o.serviceAccount && !o.user) throw new UsageError("--user is required with --service-account");
   const c = await connect(o);
-  writeOrPrint(o._[0], await c.kubeconfig(o.cluster, { breakGlass: o.breakGlass }));
+  const text = await c.kubeconfig(o.cluster, {
+    breakGlass: o.breakGlass, serviceAccount: o.serviceAccount, serviceAccountUser: o.user,
+    serviceAccountGroups: o.serviceAccount ? (o.groups ?? ["system:masters"]) : undefined,
+    serviceAccountTtlSeconds: o.serviceAccount ? ttlSeconds(o.ttl ?? "8760h") : undefined, grantType: o.grantType,
+  });
+  writeConfig(o._[0] ?? defaultKubeconfig(), text, o, (existing, incoming) => omni.mergeKubeconfig(existing, incoming, { force: o.force, forceContextName: o.forceContextName }));
   return 0;
 }
 
 async function cmdTalosconfig(argv) {
-  const o = parse(argv, { ...GLOBAL, cluster: { flags: ["-c", "--cluster"] }, breakGlass: { flags: ["--break-glass"], bool: true } });
+  const o = parse(argv, { ...GLOBAL, cluster: { flags: ["-c", "--cluster"] }, breakGlass: { flags: ["--break-glass"], bool: true },
+    force: { flags: ["-f", "--force"], bool: true }, merge: { flags: ["-m", "--merge"], bool: true, default: true } });
   const c = await connect(o);
-  writeOrPrint(o._[0], await c.talosconfig(o.cluster, { breakGlass: o.breakGlass }));
+  const text = await c.talosconfig(o.cluster, { breakGlass: o.breakGlass });
+  const file = o._[0] ?? (process.env.TALOSCONFIG || path.join(home(), ".talos", "config"));
+  writeConfig(file, text, o, (existing, incoming) => omni.mergeTalosconfig(existing, incoming));
   return 0;
+}
+
+/** `omnictl config ...`: local omniconfig editing (no server calls). */
+async function cmdConfig(argv) {
+  const [sub, ...rest] = argv;
+  const o = parse(rest, { ...GLOBAL, url: { flags: ["--url"] }, identity: { flags: ["--identity"] } });
+  const file = omniconfigPath(o);
+  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+  const save = (r) => { fs.mkdirSync(path.dirname(file), { recursive: true }); fs.writeFileSync(file, r.text, { mode: 0o600 }); for (const x of r.renamed ?? []) print(x.message); };
+  const cfg = () => omni.parseOmniconfig(text ?? omni.editOmniconfig(undefined, { op: "new" }).text);
+  switch (sub) {
+    case "url": save(omni.editOmniconfig(text, { op: "setUrl", url: o._[0], context: o.context })); return 0;
+    case "identity": save(omni.editOmniconfig(text, { op: "setIdentity", identity: o._[0], context: o.context })); return 0;
+    case "context": case "use-context": save(omni.editOmniconfig(text, { op: "useContext", name: o._[0] })); return 0;
+    case "add": save(omni.editOmniconfig(text, { op: "add", name: o._[0], url: o.url, identity: o.identity })); return 0;
+    case "new": save(omni.editOmniconfig(undefined, { op: "new", url: o.url, identity: o.identity })); return 0;
+    case "merge": save(omni.editOmniconfig(text, { op: "merge", from: fs.readFileSync(o._[0], "utf8") })); return 0;
+    case "contexts": case "get-contexts": {
+      const c = cfg();
+      print(table([["CURRENT", "NAME", "URL"], ...Object.entries(c.contexts).map(([n, x]) => [n === c.context ? "*" : "", n, x.url])]));
+      return 0;
+    }
+    case "info": {
+      const c = cfg();
+      const cur = c.contexts[o.context ?? c.context] ?? {};
+      print(`Current context:     ${o.context ?? c.context}\nURL:                 ${cur.url ?? ""}\nIdentity:            ${cur.identity ?? ""}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown config command ${JSON.stringify(sub)}`);
+  }
 }
 
 /** `--ttl 8760h` / `90m` / `3600s` / `30d` → seconds. */
@@ -206,7 +339,7 @@ async function cmdServiceAccount(argv) {
   const o = parse(rest, { ...GLOBAL, role: { flags: ["-r", "--role"] }, useUserRole: { flags: ["-u", "--use-user-role"], bool: true }, ttl: { flags: ["-t", "--ttl"] } });
   const c = await connect(o);
   const name = o._[0];
-  const envLines = (key) => `OMNI_ENDPOINT=${o.endpoint ?? process.env.OMNI_ENDPOINT}\nOMNI_SERVICE_ACCOUNT_KEY=${key}`;
+  const envLines = (key) => `OMNI_ENDPOINT=${connectedTo}\nOMNI_SERVICE_ACCOUNT_KEY=${key}`;
   switch (sub) {
     case "create": case "c": {
       if (!name) throw new UsageError("serviceaccount create needs a NAME");
@@ -516,7 +649,7 @@ async function cmdInfraProvider(argv) {
   const c = await connect(o);
   const name = o._[0];
   const need = () => { if (!name) throw new UsageError(`infraprovider ${sub} needs a NAME`); return name; };
-  const env = (key) => `Set the following environment variables to use the service account:\nOMNI_ENDPOINT=${o.endpoint ?? process.env.OMNI_ENDPOINT}\nOMNI_SERVICE_ACCOUNT_KEY=${key}\n\nNote: Store the service account key securely, it will not be displayed again`;
+  const env = (key) => `Set the following environment variables to use the service account:\nOMNI_ENDPOINT=${connectedTo}\nOMNI_SERVICE_ACCOUNT_KEY=${key}\n\nNote: Store the service account key securely, it will not be displayed again`;
   switch (sub) {
     case "create": case "c": {
       const key = await c.createInfraProvider(need(), { ttlSeconds: ttlSeconds(o.ttl) });
@@ -665,6 +798,7 @@ export async function main(argv) {
       case "configure": return await cmdConfigure(rest);
       case "support": return await cmdSupport(rest);
       case "audit-log": return await cmdAuditLog(rest);
+      case "config": return await cmdConfig(rest);
       case "jointoken": case "jt": return await cmdJoinToken(rest);
       case "infraprovider": case "ip": return await cmdInfraProvider(rest);
       case "media": case "installation-media": case "im": return await cmdMedia(rest);
@@ -680,7 +814,8 @@ export async function main(argv) {
       process.stderr.write(`error: ${e.message.trimEnd()}\n`);
       return 1;
     }
-    process.stderr.write(`error: ${e?.code ? `${e.code}: ` : ""}${e?.message ?? e}\n`);
+    const msg = String(e?.message ?? e);
+    process.stderr.write(`error: ${e?.code && !msg.startsWith(e.code) ? `${e.code}: ` : ""}${msg}\n`);
     return 1;
   }
 }

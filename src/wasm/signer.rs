@@ -266,6 +266,19 @@ impl JsSigner {
         self.service_account_key.as_ref().map(|s| s.to_string())
     }
 
+    /// For OpenPGP keys: the ASCII-armored private key (unencrypted), to store it where the
+    /// caller decides, as omnictl keeps `~/.talos/keys/<context>-<identity>.pgp`. An explicit
+    /// export: nothing else ever hands the private key out. `undefined` for ECDSA keys (use
+    /// `cryptoKeyPair()`).
+    #[wasm_bindgen(js_name = exportArmoredPrivateKey)]
+    pub fn export_armored_private_key(&self) -> Result<Option<String>, JsValue> {
+        match &self.key {
+            #[cfg(feature = "full")]
+            KeyHandle::Pgp(k) => Ok(Some(js(k.armored_private_key())?.to_string())),
+            KeyHandle::Ecdsa(_) => Ok(None),
+        }
+    }
+
     /// For ECDSA keys: the WebCrypto `CryptoKeyPair` (to store it in IndexedDB).
     #[wasm_bindgen(js_name = cryptoKeyPair)]
     pub fn crypto_key_pair(&self) -> Option<web_sys::CryptoKeyPair> {

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { SIM, serviceAccount, uid } from "./helpers.mjs";
+import { SIM, serviceAccount, uid, mutate } from "./helpers.mjs";
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../..");
@@ -90,4 +90,137 @@ test("serviceaccount create prints the env lines; the key works; list and destro
   const list = await omni("sa", "list");
   assert.match(list.stdout, new RegExp(`${name}\\s+Reader`));
   assert.equal((await omni("sa", "destroy", name)).code, 0);
+});
+
+/** The CLI with its own HOME (omniconfig, keys, kubeconfig land there). */
+function isolated(extra = {}) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "omni-home-"));
+  const e = { ...env, HOME: home, KUBECONFIG: "", TALOSCONFIG: "", OMNICONFIG: "", SIDEROV1_KEYS_DIR: "", ...extra };
+  const runIn = async (...args) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env: e });
+      return { code: 0, stdout, stderr };
+    } catch (x) {
+      return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+    }
+  };
+  return { home, env: e, run: runIn };
+}
+
+test("kubeconfig merges into the existing file (renaming conflicts); talosconfig too", async () => {
+  const t = isolated();
+  const cluster = uid("kc");
+  assert.equal((await omni("apply", "-f", writeTmp(`metadata:\n    namespace: default\n    type: Clusters.omni.sidero.dev\n    id: ${cluster}\nspec:\n    kubernetesversion: 1.32.0\n    talosversion: 1.9.1\n`))).code, 0);
+  const kc = path.join(t.home, ".kube", "config");
+  fs.mkdirSync(path.dirname(kc), { recursive: true });
+  fs.writeFileSync(kc, "apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster:\n    server: https://other.example.org\ncontexts:\n- name: other\n  context:\n    cluster: other\n    user: other\nusers:\n- name: other\n  user:\n    token: abc\ncurrent-context: other\n");
+  const r = await t.run("kubeconfig", "-c", cluster);
+  assert.equal(r.code, 0, r.stderr);
+  const merged = fs.readFileSync(kc, "utf8");
+  assert.match(merged, /name: other\n/); // kept
+  assert.match(merged, new RegExp(`current-context: .*${cluster}`)); // switched to the new one
+  const again = await t.run("kubeconfig", "-c", cluster, "--force-context-name", "mine");
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(fs.readFileSync(kc, "utf8"), /current-context: mine\n/);
+  const stdout = await t.run("kubeconfig", "-c", cluster, "-");
+  assert.match(stdout.stdout, /^apiVersion: v1/m);
+  const tc = await t.run("talosconfig", "-c", cluster);
+  assert.equal(tc.code, 0, tc.stderr);
+  const tc2 = await t.run("talosconfig", "-c", cluster);
+  assert.match(tc2.stderr, /renamed talosconfig context/);
+  assert.ok(fs.existsSync(path.join(t.home, ".talos", "config")));
+});
+
+function writeTmp(text) {
+  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "omni-cli-")), "r.yaml");
+  fs.writeFileSync(f, text);
+  return f;
+}
+
+test("omniconfig identity: interactive login prints the URL, stores the key, later runs reuse it", async () => {
+  const email = `${uid("person")}@example.org`;
+  assert.equal((await omni("user", "create", email, "--role", "Reader")).code, 0);
+  const t = isolated({ OMNI_SERVICE_ACCOUNT_KEY: "", SIDERO_SERVICE_ACCOUNT_KEY: "", OMNI_ENDPOINT: "" });
+  delete t.env.OMNI_SERVICE_ACCOUNT_KEY;
+  delete t.env.SIDERO_SERVICE_ACCOUNT_KEY;
+  delete t.env.OMNI_ENDPOINT;
+  assert.equal((await t.run("config", "new", "--url", SIM, "--identity", email)).code, 0);
+  assert.match((await t.run("config", "info")).stdout, new RegExp(`Identity:\\s+${email.replace(".", "\\.")}`));
+  // first run: the CLI waits for the confirmation; confirm it the way the browser login would
+  const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, [cli, "get", "clusters", "-o", "json"], { env: t.env });
+  let stderr = "";
+  let stdout = "";
+  child.stdout.on("data", (d) => { stdout += d; });
+  const confirmed = new Promise((resolve, reject) => {
+    child.stderr.on("data", async (d) => {
+      stderr += d;
+      const m = /public-key-id=([0-9a-fA-F]+)/.exec(stderr);
+      if (m && !confirmed.done) {
+        confirmed.done = true;
+        const r = await fetch(`${SIM}/_sim/confirm?public_key_id=${m[1]}`, { method: "POST" });
+        r.ok ? resolve() : reject(new Error(await r.text()));
+      }
+    });
+  });
+  const code = await new Promise((resolve) => child.on("exit", resolve));
+  await confirmed;
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /log in to Omni as /);
+  const keyFile = path.join(t.home, ".talos", "keys", `default-${email}.pgp`);
+  assert.ok(fs.existsSync(keyFile));
+  assert.equal(fs.statSync(keyFile).mode & 0o077, 0, "key file readable by others");
+  assert.match(fs.readFileSync(keyFile, "utf8"), /BEGIN PGP PRIVATE KEY BLOCK/);
+  // second run: no login
+  const second = await t.run("get", "clusters", "-o", "json");
+  assert.equal(second.code, 0, second.stderr);
+  assert.doesNotMatch(second.stderr, /log in/);
+});
+
+test("config: add, contexts, use-context, merge", async () => {
+  const t = isolated();
+  assert.equal((await t.run("config", "new", "--url", "https://a.example.org")).code, 0);
+  assert.equal((await t.run("config", "add", "b", "--url", "https://b.example.org", "--identity", "me@example.org")).code, 0);
+  assert.equal((await t.run("config", "context", "b")).code, 0);
+  const list = await t.run("config", "contexts");
+  assert.match(list.stdout, /\*\s+b\s+https:\/\/b\.example\.org/);
+  const other = writeTmp("context: b\ncontexts:\n  b:\n    url: https://c.example.org\n");
+  const m = await t.run("config", "merge", other);
+  assert.match(m.stdout, /renamed omniconfig context b -> b-1/);
+});
+
+test("user, jointoken, machine-logs, audit-log, support, cluster lock and delete through the CLI", async () => {
+  const email = `${uid("cli-user")}@example.org`;
+  assert.equal((await omni("user", "create", email, "-r", "Reader")).code, 0);
+  assert.match((await omni("user", "list")).stdout, new RegExp(`${email.replace(".", "\\.")}\\s+Reader\\s+Never`));
+  assert.equal((await omni("user", "set-role", email, "-r", "Operator")).code, 0);
+  assert.match((await omni("user", "delete", email)).stdout, new RegExp(`destroyed user ${email}`));
+
+  const tok = (await omni("jointoken", "create", "cli-tok", "-t", "1h")).stdout.trim();
+  assert.match(tok, /^[0-9a-f]{32}$/);
+  assert.match((await omni("jt", "list")).stdout, new RegExp(`${tok}\\s+cli-tok\\s+ACTIVE`));
+  assert.match((await omni("jt", "revoke", tok, "--force")).stdout, /was revoked/);
+  assert.match((await omni("jt", "kernel-args", "--token-id", tok)).stdout, new RegExp(`jointoken=${tok}`));
+  assert.match((await omni("jt", "delete", tok, "--force")).stdout, new RegExp(`deleted join token: ${tok}`));
+
+  const machine = uid("cli-m");
+  await mutate({ type: "MachineStatuses.omni.sidero.dev", id: machine, create: true });
+  const logs = await omni("machine-logs", machine, "--tail", "3", "--log-format", "dmesg");
+  assert.equal(logs.code, 0, logs.stderr);
+  assert.deepEqual(logs.stdout.trimEnd().split("\n").map((l) => /^\[\s*(\d+)\./.exec(l)[1]), ["47", "48", "49"]);
+
+  const cluster = uid("cli-c");
+  assert.equal((await omni("apply", "-f", writeTmp(`metadata:\n    namespace: default\n    type: Clusters.omni.sidero.dev\n    id: ${cluster}\nspec:\n    kubernetesversion: 1.32.0\n    talosversion: 1.9.1\n`))).code, 0);
+  const audit = await omni("audit-log", "--search", cluster);
+  assert.match(audit.stdout, new RegExp(cluster));
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "omni-cli-")), "bundle.zip");
+  const support = await omni("support", "-c", cluster, "--no-encryption", "-O", out);
+  assert.equal(support.code, 0, support.stderr);
+  assert.equal(fs.readFileSync(out).subarray(0, 2).toString(), "PK");
+  assert.match((await omni("cluster", "lock", cluster)).stderr, /lock status: true/);
+  assert.match((await omni("cluster", "kubernetes", "manifest-sync", cluster)).stdout, / < dry run, change skipped| < no changes/);
+  const del = await omni("cluster", "delete", cluster);
+  assert.equal(del.code, 0, del.stderr);
+  assert.match(del.stdout, /destroyed/);
+  assert.equal((await omni("get", "cluster", cluster)).code, 1);
 });
