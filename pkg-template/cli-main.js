@@ -10,6 +10,7 @@ Usage:
   omni-wasm get TYPE [ID] [-n NS] [-l SELECTOR] [--id-match-regexp RE] [-o table|yaml|json] [-w]
   omni-wasm apply -f FILE [--dry-run]
   omni-wasm delete TYPE [ID] [-n NS] [--all] [-l SELECTOR]
+  omni-wasm edit TYPE [ID] [-n NS] [-l SELECTOR] [--dry-run]   (editor: $OMNI_EDITOR, $TALOS_EDITOR, $EDITOR)
   omni-wasm kubeconfig -c CLUSTER [FILE|-] [--merge=false] [-f] [--force-context-name N] [--service-account --user U [--groups G] [--ttl 8760h]] [--break-glass] [--grant-type T]
   omni-wasm talosconfig [-c CLUSTER] [FILE|-] [--merge=false] [-f] [--break-glass]
   omni-wasm config url|identity|context|add|new|merge|contexts|info
@@ -18,7 +19,7 @@ Usage:
   omni-wasm template export -c CLUSTER [-o FILE]
   omni-wasm serviceaccount create NAME [-r ROLE] [-t TTL] | renew NAME [-t TTL] | list | destroy NAME
   omni-wasm user create EMAIL -r ROLE | list | set-role EMAIL -r ROLE | delete EMAIL...
-  omni-wasm cluster delete|lock|unlock CLUSTER | machine lock|unlock|delete MACHINE
+  omni-wasm cluster delete|lock|unlock CLUSTER | machine lock|unlock|delete MACHINE | import abort CLUSTER
   omni-wasm cluster kubernetes manifest-sync CLUSTER [--dry-run=false] | upgrade-pre-checks CLUSTER --to V
   omni-wasm cluster secret rotate talos-ca|kubernetes-ca|status -n CLUSTER [-w false]
   omni-wasm machine-logs MACHINE [-f] [--tail N] [--log-format raw|omni|dmesg]
@@ -228,6 +229,42 @@ async function cmdApply(argv) {
     const m = r.resource.metadata;
     if (o.dryRun && r.diff) print(r.diff);
     print(`${r.action === "create" ? "Created" : r.action === "update" ? "Updated" : "Unchanged"} ${m.type}(${m.namespace}/${m.id})${o.dryRun ? " (dry run)" : ""}`);
+  }
+  return 0;
+}
+
+/** `omnictl edit`: the resources as YAML in $OMNI_EDITOR/$TALOS_EDITOR/$EDITOR, then an update of every changed one with the version it had. */
+async function cmdEdit(argv) {
+  const o = parse(argv, { ...GLOBAL, namespace: { flags: ["-n", "--namespace"] }, selector: { flags: ["-l", "--selector"], many: true },
+    idRe: { flags: ["--id-match-regexp"] }, dryRun: { flags: ["-d", "--dry-run"], bool: true }, verbose: { flags: ["-v", "--verbose"], bool: true } });
+  const [kind, id] = o._;
+  if (!kind) throw new UsageError("edit needs a resource TYPE");
+  const c = await connect(o);
+  const items = id ? [await c.get(kind, id, { namespace: o.namespace })].filter(Boolean)
+    : await c.list(kind, { namespace: o.namespace, selector: o.selector, idMatchRegexp: o.idRe });
+  if (!items.length) { process.stderr.write(`no ${kind} resources found\n`); return 1; }
+  const before = omni.resourcesToYaml(items);
+  const dir = fs.mkdtempSync(path.join((await import("node:os")).tmpdir(), "omni-edit-"));
+  const file = path.join(dir, "edit.yaml");
+  fs.writeFileSync(file, before, { mode: 0o600 });
+  const editor = process.env.OMNI_EDITOR || process.env.TALOS_EDITOR || process.env.EDITOR || "vi";
+  const { spawnSync } = await import("node:child_process");
+  const [bin, ...args] = editor.split(/\s+/).filter(Boolean);
+  const r = spawnSync(bin, [...args, file], { stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`editor ${JSON.stringify(editor)} failed`);
+  const after = fs.readFileSync(file, "utf8");
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (after === before) { process.stderr.write("Edit cancelled, no changes made.\n"); return 0; }
+  const edited = omni.resourcesFromYaml(after); // an invalid edit fails here, before any write
+  for (const e of edited) {
+    const orig = items.find((x) => x.metadata.type === e.metadata.type && x.metadata.id === e.metadata.id && x.metadata.namespace === e.metadata.namespace);
+    if (!orig) throw new Error(`${e.metadata.type}(${e.metadata.id}) was not being edited`);
+    if (omni.resourcesToYaml([e]) === omni.resourcesToYaml([orig])) continue;
+    e.metadata.version = orig.metadata.version;
+    const label = `${e.metadata.type}(${e.metadata.namespace}/${e.metadata.id})`;
+    if (o.dryRun) { print(`would update ${label}`); continue; }
+    await c.update(e);
+    print(`updated ${label}`);
   }
   return 0;
 }
@@ -446,6 +483,13 @@ async function cmdCluster(argv) {
         return 0;
       }
       throw new UsageError(`unknown cluster kubernetes command ${JSON.stringify(op)}`);
+    }
+    case "import": {
+      if (o._[0] !== "abort" || !o._[1]) {
+        throw new UsageError("cluster import needs direct Talos API access to the nodes, which omni-wasm does not have; only `cluster import abort CLUSTER` is available");
+      }
+      for (const l of await c.abortClusterImport(o._[1])) process.stderr.write(`${l}\n`);
+      return 0;
     }
     case "secret": {
       const [rot, what] = o._;
@@ -786,7 +830,8 @@ export async function main(argv) {
         return 0;
       case "get": return await cmdGet(rest);
       case "apply": return await cmdApply(rest);
-      case "delete": return await cmdDelete(rest);
+      case "delete": case "d": return await cmdDelete(rest);
+      case "edit": return await cmdEdit(rest);
       case "kubeconfig": return await cmdKubeconfig(rest);
       case "talosconfig": return await cmdTalosconfig(rest);
       case "template": case "t": return await cmdTemplate(rest);

@@ -135,6 +135,8 @@ export declare class OmniClient {
   /** Resolves to omnictl's progress lines once the ClusterMachine is gone. */
   deleteClusterMachine(machine: string, options?: CallOptions & { force?: boolean }): Promise<string[]>;
   deleteCluster(cluster: string, options?: CallOptions & { dryRun?: boolean; destroyDisconnectedMachines?: boolean }): Promise<SyncReport>;
+  /** omnictl cluster import abort: only for a locked cluster tainted as importing. */
+  abortClusterImport(cluster: string, options?: CallOptions): Promise<string[]>;
   secretRotationStatus(cluster: string, options?: CallOptions): Promise<RotationStatus>;
   rotateSecret(cluster: string, component: "talos-ca" | "kubernetes-ca", options?: CallOptions): Promise<RotationStatus>;
 

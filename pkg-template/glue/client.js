@@ -87,7 +87,7 @@ export class OmniClient {
       "validateConfig", "validateJsonSchema", "kubernetesUpgradePreChecks",
       "createSchematic", "createSchematicFromRaw", "getBootAssetUrl", "getMachineJoinConfig",
       "createJoinToken", "resetNodeUniqueToken", "maintenanceUpgrade", "machinePowerOff", "machinePowerOn",
-      "setClusterLocked", "setMachineLocked", "deleteClusterMachine", "deleteCluster",
+      "setClusterLocked", "setMachineLocked", "deleteClusterMachine", "deleteCluster", "abortClusterImport",
       "secretRotationStatus", "rotateSecret",
       "listJoinTokens", "getJoinToken", "resolveJoinToken", "setJoinTokenRevoked", "renewJoinToken",
       "makeDefaultJoinToken", "deleteJoinToken", "joinEndpoint", "setSiderolinkConnection",

@@ -19,6 +19,9 @@ const ANN_CLUSTER_LOCKED: &str = "omni.sidero.dev/cluster-locked";
 const ANN_IMPORT_IN_PROGRESS: &str = "omni.sidero.dev/cluster-import-is-in-progress";
 const ANN_MACHINE_LOCKED: &str = "omni.sidero.dev/locked";
 const LABEL_CLUSTER: &str = "omni.sidero.dev/cluster";
+const LABEL_TAINTED_BY_IMPORTING: &str = "omni.sidero.dev/tainted-by-importing";
+const CLUSTER_STATUS: &str = "ClusterStatuses.omni.sidero.dev";
+const LINK: &str = "Links.omni.sidero.dev";
 
 /// Which cluster secret to rotate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -340,5 +343,91 @@ impl Operations {
             }
         }
         Ok(status)
+    }
+
+    /// `omnictl cluster import abort <cluster>`: undo an unfinished import — only for a
+    /// cluster that is locked and whose status is tainted as importing. Tears the cluster
+    /// down, waits until it is gone, then tears down the Links of its machines. Returns
+    /// omnictl's progress lines. (The import itself needs direct Talos API access to the
+    /// nodes, which a browser or Worker does not have; see the README.)
+    ///
+    /// # Errors
+    /// `FAILED_PRECONDITION` when the cluster is not locked or not importing; server errors.
+    pub async fn abort_cluster_import(
+        &self,
+        cluster: &str,
+        opts: &CallOptions,
+    ) -> Result<Vec<String>> {
+        let clusters = self.client.resources_in(CLUSTER, "default").await?;
+        let c = clusters.get(cluster, opts).await?;
+        let status = self
+            .client
+            .resources_in(CLUSTER_STATUS, "default")
+            .await?
+            .get(cluster, opts)
+            .await?;
+        let precondition = |message: String| Error::Status {
+            code: Code::FailedPrecondition,
+            message,
+            current_version: None,
+        };
+        if !status
+            .metadata
+            .labels
+            .contains_key(LABEL_TAINTED_BY_IMPORTING)
+        {
+            return Err(precondition(format!(
+                "cluster {cluster:?} is not tainted as importing"
+            )));
+        }
+        if !c.metadata.annotations.contains_key(ANN_CLUSTER_LOCKED) {
+            return Err(precondition(format!("cluster {cluster:?} is not locked")));
+        }
+        let nodes = self
+            .client
+            .resources_in(MACHINE_SET_NODE, "default")
+            .await?
+            .list(
+                &super::ListParams::default().selector(format!("{LABEL_CLUSTER}={cluster}")),
+                opts,
+            )
+            .await?;
+        clusters.teardown(cluster, opts).await?;
+        let mut w = clusters.watch(
+            WatchParams {
+                id: Some(cluster.to_string()),
+                ..WatchParams::default()
+            },
+            opts.clone(),
+        );
+        loop {
+            match w.next().await {
+                Some(Ok(ev)) if ev.kind == WatchEventKind::Destroyed => break,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e),
+                None => {
+                    return Err(Error::Transport(
+                        "watch ended before the cluster was destroyed".into(),
+                    ))
+                }
+            }
+        }
+        let links = self.client.resources_in(LINK, "default").await?;
+        let mut out = Vec::new();
+        for n in nodes {
+            out.push(format!(
+                "removing link for machine {:?} from Omni",
+                n.metadata.id
+            ));
+            match links.teardown(&n.metadata.id, opts).await {
+                Ok(_) => {}
+                Err(e) if e.code() == Code::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.push(format!(
+            "import operation was aborted successfully for cluster {cluster:?}"
+        ));
+        Ok(out)
     }
 }

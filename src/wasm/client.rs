@@ -847,6 +847,13 @@ pub fn resources_to_yaml(
     js(crate::resource::to_omnictl_yaml(&rs))
 }
 
+/// Resources from omnictl YAML (one or many documents), as `apply` reads them; errors name the
+/// document and line:column.
+#[wasm_bindgen(js_name = resourcesFromYaml, unchecked_return_type = "Resource[]")]
+pub fn resources_from_yaml(text: &str) -> Result<JsValue, JsValue> {
+    to_value(&js(crate::resource::parse_yaml_documents(text))?)
+}
+
 /// Resources as `omnictl get -o json` prints them.
 #[wasm_bindgen(js_name = resourcesToJson)]
 pub fn resources_to_json(

@@ -571,6 +571,21 @@ impl JsOmniClient {
         to_value(&JsSyncReport::from(r))
     }
 
+    /// `omnictl cluster import abort <cluster>`: resolves to omnictl's progress lines.
+    #[wasm_bindgen(js_name = abortClusterImport)]
+    pub async fn abort_cluster_import(
+        &self,
+        cluster: String,
+        options: JsValue,
+    ) -> Result<Vec<String>, JsValue> {
+        let call = common(&options)?;
+        js(self
+            .inner
+            .operations()
+            .abort_cluster_import(&cluster, &call)
+            .await)
+    }
+
     /// `omnictl cluster secret rotate status`.
     #[wasm_bindgen(js_name = secretRotationStatus, unchecked_return_type = "Promise<RotationStatus>")]
     pub async fn secret_rotation_status(

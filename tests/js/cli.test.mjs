@@ -224,3 +224,26 @@ test("user, jointoken, machine-logs, audit-log, support, cluster lock and delete
   assert.match(del.stdout, /destroyed/);
   assert.equal((await omni("get", "cluster", cluster)).code, 1);
 });
+
+test("edit: the editor's change is written with the original version; an invalid edit writes nothing", async () => {
+  const id = uid("edit");
+  assert.equal((await omni("apply", "-f", writeTmp(`metadata:\n    namespace: default\n    type: Clusters.omni.sidero.dev\n    id: ${id}\nspec:\n    kubernetesversion: 1.32.0\n    talosversion: 1.9.1\n`))).code, 0);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "omni-editor-"));
+  const editor = path.join(dir, "ed.mjs");
+  fs.writeFileSync(editor, `import fs from "node:fs"; const f = process.argv[2]; fs.writeFileSync(f, fs.readFileSync(f, "utf8").replace(process.env.FROM, process.env.TO));\n`);
+  const edit = async (from, to) => {
+    try {
+      const r = await run(process.execPath, [cli, "edit", "cluster", id], { env: { ...env, OMNI_EDITOR: `${process.execPath} ${editor}`, FROM: from, TO: to } });
+      return { code: 0, ...r };
+    } catch (e) { return { code: e.code, stdout: e.stdout, stderr: e.stderr }; }
+  };
+  const ok = await edit("kubernetesversion: 1.32.0", "kubernetesversion: 1.33.0");
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, new RegExp(`updated Clusters.omni.sidero.dev\\(default/${id}\\)`));
+  assert.match((await omni("get", "cluster", id, "-o", "yaml")).stdout, /kubernetesversion: 1\.33\.0/);
+  const bad = await edit("talosversion: 1.9.1", "talosversion: [1.9.1");
+  assert.equal(bad.code, 1);
+  assert.match((await omni("get", "cluster", id, "-o", "yaml")).stdout, /talosversion: 1\.9\.1/);
+  const none = await edit("nothing-to-replace", "x");
+  assert.match(none.stderr, /no changes made/);
+});

@@ -311,3 +311,40 @@ test("installation media presets and download URLs", async () => {
   assert.equal(await admin.deleteMediaPreset(name), true);
   await rejects(admin.mediaDownloadUrl(name), "NOT_FOUND");
 });
+
+test("cluster import abort: refused unless locked and importing; then tears the cluster and links down", async () => {
+  const c = await cluster();
+  await mutate({ type: "ClusterStatuses.omni.sidero.dev", id: c, create: true, spec: {} });
+  await rejects(admin.abortClusterImport(c), "FAILED_PRECONDITION"); // not importing
+  await mutate({ type: "ClusterStatuses.omni.sidero.dev", id: c, set_labels: { "omni.sidero.dev/tainted-by-importing": "" } });
+  await rejects(admin.abortClusterImport(c), "FAILED_PRECONDITION"); // not locked
+  await admin.setClusterLocked(c, true);
+  const m = uid("imp");
+  await admin.create({ metadata: { type: "MachineSetNodes.omni.sidero.dev", namespace: "default", id: m, labels: { "omni.sidero.dev/cluster": c } }, spec: {} });
+  await mutate({ type: "Links.omni.sidero.dev", id: m, create: true, add_finalizers: ["link-controller"] });
+  const done = admin.abortClusterImport(c);
+  // Omni's controllers destroy the torn-down cluster once its finalizers are gone; the sim has none
+  for (let i = 0; i < 50 && (await admin.get("clusters", c))?.metadata.phase !== "tearingDown"; i++) await sleep(100);
+  assert.equal(await admin.get("Links.omni.sidero.dev", m).then((l) => l.metadata.phase ?? "running"), "running", "links wait for the cluster");
+  await mutate({ type: "Clusters.omni.sidero.dev", id: c, destroy: true });
+  const lines = await done;
+  assert.deepEqual(lines, [`removing link for machine "${m}" from Omni`, `import operation was aborted successfully for cluster "${c}"`]);
+  assert.equal(await admin.get("clusters", c), null);
+  assert.equal((await admin.get("Links.omni.sidero.dev", m)).metadata.phase, "tearingDown");
+});
+
+test("streams over gRPC-web: machine logs in order, abort ends the follow", async () => {
+  const web = await OmniClient.connect({ endpoint: SIM, serviceAccountKey: await serviceAccount(uid("web"), "Admin"), transport: "grpc-web" });
+  const m = await machine();
+  const seqs = (await collect(web.machineLogs(m, { tailLines: 10 }))).map((l) => JSON.parse(l).seq);
+  assert.deepEqual(seqs, [40, 41, 42, 43, 44, 45, 46, 47, 48, 49]);
+  const ac = new AbortController();
+  const got = [];
+  for await (const line of web.machineLogs(m, { follow: true, tailLines: 1, signal: ac.signal })) {
+    got.push(JSON.parse(line).seq);
+    if (got.length === 2) ac.abort();
+  }
+  assert.deepEqual(got, [49, 50]);
+  const events = await collect(web.supportBundle(await cluster()));
+  assert.equal(events.at(-1).type, "bundle");
+});
