@@ -3,7 +3,7 @@
 // One test per row of the README's coverage table (the row names its test here).
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { OmniClient, OmniError } from "../../pkg/node.js";
+import { OmniClient, OmniError, parseOmniconfig, resolveOmniconfig, mergeKubeconfig } from "../../pkg/node.js";
 import { SIM, serviceAccount, mutate, uid, sleep } from "./helpers.mjs";
 
 let admin; // OmniClient of an Admin service account
@@ -39,6 +39,32 @@ async function cluster() {
   await admin.create({ metadata: { type: "Clusters.omni.sidero.dev", namespace: "default", id }, spec: { kubernetes_version: "1.31.1", talos_version: "1.9.1" } });
   return id;
 }
+
+test("configs: kubeconfig (user, service account, break-glass), talosconfig, omniconfig parsed and resolved", async () => {
+  const c = await cluster();
+  const kc = await admin.kubeconfig(c);
+  assert.match(kc, /^apiVersion: v1/m);
+  assert.ok(kc.includes(c));
+  const sa = await admin.kubeconfig(c, { serviceAccount: true, serviceAccountUser: "ci", serviceAccountTtlSeconds: 3600, serviceAccountGroups: ["system:masters"] });
+  assert.ok(sa.includes("ci"));
+  await rejects(admin.kubeconfig(c, { serviceAccount: true, serviceAccountTtlSeconds: 3600 }), "INVALID_ARGUMENT");
+  await rejects(admin.kubeconfig(""), "INVALID_ARGUMENT");
+  const reader = await OmniClient.connect({ endpoint: SIM, serviceAccountKey: await serviceAccount(uid("rd"), "Reader") });
+  await rejects(reader.kubeconfig(c, { breakGlass: true }), "PERMISSION_DENIED");
+  assert.ok((await admin.kubeconfig(c, { breakGlass: true })).includes(c));
+  // merged client-side into an existing kubeconfig's text
+  const merged = mergeKubeconfig(kc, await admin.kubeconfig(c), {});
+  assert.equal(merged.renamed.length, 0, "identical entries merge without renames");
+  assert.match(await admin.talosconfig(c), /context: /);
+  assert.match(await admin.talosconfig(), /contexts:/);
+  const oc = await admin.omniconfig();
+  const parsed = parseOmniconfig(oc);
+  assert.equal(parsed.context, "default");
+  const r = resolveOmniconfig(oc, { env: {} });
+  assert.equal(r.context, "default");
+  assert.ok(r.identity.endsWith("@serviceaccount.omni.sidero.dev"), r.identity);
+  assert.equal(new URL(r.url).host, new URL(SIM).host);
+});
 
 test("users: create, list, set-role, delete (Admin only)", async () => {
   const email = `${uid("u")}@example.org`;
