@@ -17,7 +17,7 @@ Usage:
   omni-wasm template validate|render|diff|sync|delete -f FILE [--dry-run]
   omni-wasm template status -f FILE [-w 5m] [-q]   |   omni-wasm cluster status CLUSTER [-w 0]
   omni-wasm template export -c CLUSTER [-o FILE]
-  omni-wasm serviceaccount create NAME [-r ROLE] [-t TTL] | renew NAME [-t TTL] | list | destroy NAME
+  omni-wasm serviceaccount create NAME [-r ROLE] [-t TTL] | renew NAME [-t TTL] [--replace-key-file F] | list | destroy NAME
   omni-wasm user create EMAIL -r ROLE | list | set-role EMAIL -r ROLE | delete EMAIL...
   omni-wasm cluster delete|lock|unlock CLUSTER | machine lock|unlock|delete MACHINE | import abort CLUSTER
   omni-wasm cluster kubernetes manifest-sync CLUSTER [--dry-run=false] | upgrade-pre-checks CLUSTER --to V
@@ -373,7 +373,7 @@ function ttlSeconds(v) {
 
 async function cmdServiceAccount(argv) {
   const [sub, ...rest] = argv;
-  const o = parse(rest, { ...GLOBAL, role: { flags: ["-r", "--role"] }, useUserRole: { flags: ["-u", "--use-user-role"], bool: true }, ttl: { flags: ["-t", "--ttl"] } });
+  const o = parse(rest, { ...GLOBAL, role: { flags: ["-r", "--role"] }, useUserRole: { flags: ["-u", "--use-user-role"], bool: true }, ttl: { flags: ["-t", "--ttl"] }, replaceKeyFile: { flags: ["--replace-key-file"] } });
   const c = await connect(o);
   const name = o._[0];
   const envLines = (key) => `OMNI_ENDPOINT=${connectedTo}\nOMNI_SERVICE_ACCOUNT_KEY=${key}`;
@@ -386,7 +386,9 @@ async function cmdServiceAccount(argv) {
     }
     case "renew": case "r": {
       if (!name) throw new UsageError("serviceaccount renew needs a NAME");
-      const key = await c.renewServiceAccount(name, { ttlSeconds: ttlSeconds(o.ttl) });
+      // --replace-key-file FILE: the account's old key string, revoked once the new key exists
+      const old = o.replaceKeyFile ? fs.readFileSync(o.replaceKeyFile, "utf8").trim() : undefined;
+      const key = await c.renewServiceAccount(name, { ttlSeconds: ttlSeconds(o.ttl), replaceKey: old });
       print(`Renewed service account "${name}"\n\n${envLines(key)}`);
       return 0;
     }

@@ -81,8 +81,11 @@ export declare class OmniClient {
   awaitConfirmation(publicKeyId: string, options?: CallOptions): Promise<void>;
   /** Create a service account (key pair generated in the library); resolves to its OMNI_SERVICE_ACCOUNT_KEY. Full build only. */
   createServiceAccount(name: string, options?: CallOptions & { role?: string; useUserRole?: boolean; ttlSeconds?: number }): Promise<string>;
-  /** Add a key to a service account; resolves to the new OMNI_SERVICE_ACCOUNT_KEY. Full build only. */
-  renewServiceAccount(name: string, options?: CallOptions & { ttlSeconds?: number }): Promise<string>;
+  /**
+   * Add a key to a service account; resolves to the new OMNI_SERVICE_ACCOUNT_KEY. Omni keeps older
+   * keys valid until they expire; pass `replaceKey` (the old key string) to revoke it. Full build only.
+   */
+  renewServiceAccount(name: string, options?: CallOptions & { ttlSeconds?: number; replaceKey?: string }): Promise<string>;
   listServiceAccounts(options?: CallOptions): Promise<Array<{ name: string; role: string; lastActive: string; keys: Array<{ id: string; created?: string; expiration?: string; lastUsed?: string }> }>>;
   destroyServiceAccount(name: string, options?: CallOptions): Promise<void>;
   kubeconfig(cluster: string, options?: KubeconfigOptions): Promise<string>;

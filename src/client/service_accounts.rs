@@ -96,6 +96,51 @@ impl Management {
         sa.encode()
     }
 
+    /// Renew a service account so that the new key **replaces** `old_key` (its
+    /// `OMNI_SERVICE_ACCOUNT_KEY`): Omni's `RenewServiceAccount` only adds a key, so the old key
+    /// then revokes itself (`RevokePublicKey`, signed with the old key — the only way Omni lets
+    /// a key be removed before it expires). Returns the new `OMNI_SERVICE_ACCOUNT_KEY`.
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` when `old_key` is not a key of `name`; renew errors (nothing revoked
+    /// then); a revoke error (the new key is valid then, and so is the old one).
+    #[cfg(feature = "full")]
+    pub async fn replace_service_account_key(
+        &self,
+        name: &str,
+        old_key: &str,
+        ttl_secs: Option<u32>,
+        opts: &CallOptions,
+    ) -> Result<zeroize::Zeroizing<String>> {
+        let old = crate::auth::ServiceAccountKey::parse(old_key)?;
+        if old.name() != name {
+            return Err(crate::Error::InvalidArgument(format!(
+                "the old key belongs to service account {:?}, not {name:?}",
+                old.name()
+            )));
+        }
+        let old_signer = old.signer()?;
+        let old_id = crate::auth::Signer::key_id(&old_signer).to_string();
+        let new_key = self.renew_service_account(name, ttl_secs, opts).await?;
+        let as_old = self
+            .client
+            .transport()
+            .with_signer(std::rc::Rc::new(old_signer));
+        let req = crate::proto::auth::RevokePublicKeyRequest {
+            public_key_id: old_id,
+        };
+        let _: pbjson_types::Empty = as_old
+            .unary(
+                "/auth.AuthService/RevokePublicKey",
+                crate::auth::Metadata::new(),
+                &req,
+                CallKind::Write,
+                opts,
+            )
+            .await?;
+        Ok(new_key)
+    }
+
     /// Every service account with its keys.
     ///
     /// # Errors

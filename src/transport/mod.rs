@@ -260,6 +260,20 @@ impl Transport {
         })
     }
 
+    /// The same endpoint and settings, signing with `signer` instead (its own clock-skew
+    /// state starts from this one's).
+    pub fn with_signer(&self, signer: SharedSigner) -> Transport {
+        let mut config = self.inner.config.clone();
+        config.signer = Some(signer);
+        Transport {
+            inner: Rc::new(Inner {
+                config,
+                skew: RefCell::new(*self.inner.skew.borrow()),
+                calls: Cell::new(0),
+            }),
+        }
+    }
+
     /// The protocol this transport speaks.
     pub fn protocol(&self) -> Protocol {
         self.inner.config.protocol

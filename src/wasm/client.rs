@@ -555,6 +555,8 @@ impl JsOmniClient {
     }
 
     /// Add a new key to a service account; resolves to the new `OMNI_SERVICE_ACCOUNT_KEY`.
+    /// With `{ replaceKey: <the old OMNI_SERVICE_ACCOUNT_KEY> }` the old key is revoked once the
+    /// new one exists (Omni itself keeps older keys valid until they expire).
     #[cfg(feature = "full")]
     #[wasm_bindgen(js_name = renewServiceAccount)]
     pub async fn renew_service_account(
@@ -566,13 +568,16 @@ impl JsOmniClient {
         #[serde(rename_all = "camelCase", default)]
         struct O {
             ttl_seconds: Option<u32>,
+            replace_key: Option<String>,
         }
         let (o, call): (O, _) = parse_opts(&options, "service account options")?;
-        let key = js(self
-            .inner
-            .management()
-            .renew_service_account(&name, o.ttl_seconds, &call)
-            .await)?;
+        let m = self.inner.management();
+        let key = match o.replace_key.as_deref() {
+            Some(old) => js(m
+                .replace_service_account_key(&name, old, o.ttl_seconds, &call)
+                .await)?,
+            None => js(m.renew_service_account(&name, o.ttl_seconds, &call).await)?,
+        };
         Ok(key.to_string())
     }
 
