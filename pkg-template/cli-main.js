@@ -316,7 +316,7 @@ async function cmdKubeconfig(argv) {
   const text = await c.kubeconfig(o.cluster, {
     breakGlass: o.breakGlass, serviceAccount: o.serviceAccount, serviceAccountUser: o.user,
     serviceAccountGroups: o.serviceAccount ? (o.groups ?? ["system:masters"]) : undefined,
-    serviceAccountTtlSeconds: o.serviceAccount ? ttlSeconds(o.ttl ?? "8760h") : undefined, grantType: o.grantType,
+    serviceAccountTtlSeconds: o.serviceAccount ? ttlSeconds(o.ttl ?? "8760h") : undefined, grantType: o.grantType, oidcCacheBaseDir: o.oidcDir, oidcCacheIsolation: o.oidcIsolation,
   });
   writeConfig(o._[0] ?? defaultKubeconfig(), text, o, (existing, incoming) => omni.mergeKubeconfig(existing, incoming, { force: o.force, forceContextName: o.forceContextName }));
   return 0;

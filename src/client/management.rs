@@ -28,6 +28,10 @@ pub struct KubeconfigParams {
     pub grant_type: String,
     /// Break-glass (admin-only) kubeconfig.
     pub break_glass: bool,
+    /// `--oidc-cache-base-dir` written into the kubeconfig's oidc-login exec arguments.
+    pub oidc_cache_base_dir: String,
+    /// `--oidc-cache-isolation`: a token cache per Omni instance.
+    pub oidc_cache_isolation: bool,
 }
 
 impl KubeconfigParams {
@@ -86,7 +90,8 @@ impl Management {
             service_account_groups: p.service_account_groups.clone(),
             grant_type: p.grant_type.clone(),
             break_glass: p.break_glass,
-            ..pb::KubeconfigRequest::default()
+            oidc_cache_base_dir: p.oidc_cache_base_dir.clone(),
+            oidc_cache_isolation: p.oidc_cache_isolation,
         };
         let resp: pb::KubeconfigResponse = self
             .client

@@ -489,6 +489,8 @@ impl JsOmniClient {
             service_account_groups: Vec<String>,
             grant_type: String,
             break_glass: bool,
+            oidc_cache_base_dir: String,
+            oidc_cache_isolation: bool,
         }
         let (o, call): (O, _) = parse_opts(&options, "kubeconfig options")?;
         let p = crate::client::KubeconfigParams {
@@ -499,6 +501,8 @@ impl JsOmniClient {
             service_account_groups: o.service_account_groups,
             grant_type: o.grant_type,
             break_glass: o.break_glass,
+            oidc_cache_base_dir: o.oidc_cache_base_dir,
+            oidc_cache_isolation: o.oidc_cache_isolation,
         };
         js(self.inner.management().kubeconfig(&p, &call).await)
     }
@@ -967,6 +971,9 @@ export interface KubeconfigOptions extends CallOptions {
   serviceAccountGroups?: string[];
   grantType?: "" | "auto" | "authcode" | "authcode-keyboard";
   breakGlass?: boolean;
+  /** Written into the kubeconfig's oidc-login arguments. */
+  oidcCacheBaseDir?: string;
+  oidcCacheIsolation?: boolean;
 }
 
 export interface TemplateCallOptions extends CallOptions {
