@@ -11,7 +11,7 @@ use futures::StreamExt as _;
 use serde::Deserialize;
 
 use super::fetch::{post, text, AbortGuard, BodyReader};
-use super::{CallOptions, Failure, Message};
+use super::{CallOptions, Failure};
 use crate::auth::Metadata;
 use crate::{Code, Error, Result};
 
@@ -32,10 +32,10 @@ struct ErrorEnvelope {
     message: Option<String>,
 }
 
+/// One stream line; the message is kept as text and decoded by the caller.
 #[derive(Deserialize)]
-#[serde(bound = "T: serde::de::DeserializeOwned")]
-struct Line<T> {
-    result: Option<T>,
+struct Line {
+    result: Option<Box<serde_json::value::RawValue>>,
     error: Option<StatusJson>,
 }
 
@@ -76,17 +76,16 @@ fn url(base: &str, method: &str) -> String {
     format!("{base}/api{method}")
 }
 
-pub(super) async fn unary<Req: Message, Resp: Message>(
+/// A unary call: the response message as protojson text.
+pub(super) async fn unary(
     base: &str,
     method: &str,
     md: &Metadata,
-    request: &Req,
+    body: &str,
     opts: &CallOptions,
-) -> std::result::Result<Resp, Failure> {
-    let body = serde_json::to_string(request)
-        .map_err(|e| Error::InvalidArgument(format!("{method} request: {e}")))?;
+) -> std::result::Result<String, Failure> {
     let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
-    let resp = post(&url(base, method), &headers(md), &body, &guard).await?;
+    let resp = post(&url(base, method), &headers(md), body, &guard).await?;
     let date = resp.headers().get("date").ok().flatten();
     let status = resp.status();
     let text = text(&resp, &guard).await?;
@@ -96,7 +95,7 @@ pub(super) async fn unary<Req: Message, Resp: Message>(
             server_date: date,
         });
     }
-    serde_json::from_str(&text).map_err(|e| Error::Decode(format!("{method} response: {e}")).into())
+    Ok(text)
 }
 
 struct LineStream {
@@ -137,17 +136,16 @@ impl LineStream {
     }
 }
 
-pub(super) async fn server_streaming<Req: Message, Resp: Message>(
+/// A server stream: each message as protojson text.
+pub(super) async fn server_streaming(
     base: &str,
     method: &str,
     md: &Metadata,
-    request: &Req,
+    body: &str,
     opts: &CallOptions,
-) -> std::result::Result<LocalBoxStream<'static, Result<Resp>>, Failure> {
-    let body = serde_json::to_string(request)
-        .map_err(|e| Error::InvalidArgument(format!("{method} request: {e}")))?;
+) -> std::result::Result<LocalBoxStream<'static, Result<String>>, Failure> {
     let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
-    let resp = post(&url(base, method), &headers(md), &body, &guard).await?;
+    let resp = post(&url(base, method), &headers(md), body, &guard).await?;
     let status = resp.status();
     if status != 200 {
         let date = resp.headers().get("date").ok().flatten();
@@ -172,11 +170,11 @@ pub(super) async fn server_streaming<Req: Message, Resp: Message>(
             match state.next_line().await {
                 Ok(None) => None,
                 Err(e) => Some((Err(e), None)),
-                Ok(Some(line)) => match serde_json::from_slice::<Line<Resp>>(&line) {
+                Ok(Some(line)) => match serde_json::from_slice::<Line>(&line) {
                     Ok(Line { error: Some(s), .. }) => Some((Err(status_error(s)), None)),
                     Ok(Line {
                         result: Some(r), ..
-                    }) => Some((Ok(r), Some(state))),
+                    }) => Some((Ok(r.get().to_string()), Some(state))),
                     Ok(_) => Some((
                         Err(Error::Decode(format!(
                             "{method}: stream line has neither result nor error"

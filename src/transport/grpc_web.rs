@@ -8,7 +8,7 @@ use futures::{FutureExt as _, StreamExt as _};
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 
 use super::fetch::aborted;
-use super::{CallOptions, Failure, Message};
+use super::{CallOptions, Failure};
 use crate::auth::Metadata;
 use crate::{Code, Error, Result};
 
@@ -23,8 +23,8 @@ fn client(base: &str, opts: &CallOptions) -> tonic::client::Grpc<tonic_web_wasm_
     ))
 }
 
-fn request<Req: Message + Clone>(md: &Metadata, req: &Req) -> Result<tonic::Request<Req>> {
-    let mut r = tonic::Request::new(req.clone());
+fn request(md: &Metadata, body: &[u8]) -> Result<tonic::Request<Vec<u8>>> {
+    let mut r = tonic::Request::new(body.to_vec());
     for (k, v) in md.pairs() {
         let key = AsciiMetadataKey::from_bytes(k.as_bytes())
             .map_err(|_| Error::InvalidArgument(format!("bad metadata key {k:?}")))?;
@@ -55,13 +55,14 @@ fn path(method: &str) -> Result<http::uri::PathAndQuery> {
         .map_err(|e| Error::InvalidArgument(format!("bad method path {method:?}: {e}")))
 }
 
-pub(super) async fn unary<Req: Message + Clone, Resp: Message>(
+/// A unary call: the response message as protobuf bytes.
+pub(super) async fn unary(
     base: &str,
     method: &str,
     md: &Metadata,
-    req: &Req,
+    req: &[u8],
     opts: &CallOptions,
-) -> std::result::Result<Resp, Failure> {
+) -> std::result::Result<Vec<u8>, Failure> {
     let mut grpc = client(base, opts);
     let request = request(md, req)?;
     let path = path(method)?;
@@ -69,7 +70,7 @@ pub(super) async fn unary<Req: Message + Clone, Resp: Message>(
         grpc.ready()
             .await
             .map_err(|e| Failure::from(Error::Transport(e.to_string())))?;
-        let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+        let codec = BytesCodec;
         grpc.unary(request, path, codec)
             .await
             .map(tonic::Response::into_inner)
@@ -84,13 +85,14 @@ pub(super) async fn unary<Req: Message + Clone, Resp: Message>(
     }
 }
 
-pub(super) async fn server_streaming<Req: Message + Clone, Resp: Message>(
+/// A server stream: each message as protobuf bytes.
+pub(super) async fn server_streaming(
     base: &str,
     method: &str,
     md: &Metadata,
-    req: &Req,
+    req: &[u8],
     opts: &CallOptions,
-) -> std::result::Result<LocalBoxStream<'static, Result<Resp>>, Failure> {
+) -> std::result::Result<LocalBoxStream<'static, Result<Vec<u8>>>, Failure> {
     let mut grpc = client(base, opts);
     let request = request(md, req)?;
     let path = path(method)?;
@@ -99,7 +101,7 @@ pub(super) async fn server_streaming<Req: Message + Clone, Resp: Message>(
         grpc.ready()
             .await
             .map_err(|e| Failure::from(Error::Transport(e.to_string())))?;
-        let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+        let codec = BytesCodec;
         grpc.server_streaming(request, path, codec)
             .await
             .map(tonic::Response::into_inner)
@@ -135,4 +137,58 @@ pub(super) async fn server_streaming<Req: Message + Clone, Resp: Message>(
 
 fn cancelled() -> Error {
     Error::Cancelled("aborted by the caller".into())
+}
+
+/// Passes protobuf bytes through unchanged: messages are encoded and decoded by the caller, so
+/// the gRPC-web machinery is compiled once rather than once per message type.
+#[derive(Clone, Copy, Default)]
+struct BytesCodec;
+
+struct BytesEncoder;
+
+struct BytesDecoder;
+
+impl tonic::codec::Codec for BytesCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = BytesEncoder;
+    type Decoder = BytesDecoder;
+
+    fn encoder(&mut self) -> BytesEncoder {
+        BytesEncoder
+    }
+
+    fn decoder(&mut self) -> BytesDecoder {
+        BytesDecoder
+    }
+}
+
+impl tonic::codec::Encoder for BytesEncoder {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> std::result::Result<(), tonic::Status> {
+        use bytes::BufMut as _;
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for BytesDecoder {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> std::result::Result<Option<Vec<u8>>, tonic::Status> {
+        use bytes::Buf as _;
+        let mut out = vec![0; src.remaining()];
+        src.copy_to_slice(&mut out);
+        Ok(Some(out))
+    }
 }

@@ -5,10 +5,8 @@
 
 use std::rc::Rc;
 
-use serde::Serialize;
-
 use crate::auth::Metadata;
-use crate::{Error, Result};
+use crate::Result;
 
 /// What a memory handler answers: the response messages as protojson values (one for unary
 /// calls, any number for streams), or an error.
@@ -17,13 +15,11 @@ pub type MemoryReply = Result<Vec<serde_json::Value>>;
 /// The handler behind [`super::Protocol::Memory`]: `(method, metadata, request JSON)`.
 pub type MemoryHandler = Rc<dyn Fn(&str, &Metadata, serde_json::Value) -> MemoryReply>;
 
-pub(super) fn call<Req: Serialize>(
+pub(super) fn call(
     handler: &MemoryHandler,
     method: &str,
     md: &Metadata,
-    request: &Req,
+    request: serde_json::Value,
 ) -> Result<Vec<serde_json::Value>> {
-    let body = serde_json::to_value(request)
-        .map_err(|e| Error::InvalidArgument(format!("{method} request: {e}")))?;
-    handler(method, md, body)
+    handler(method, md, request)
 }

@@ -429,15 +429,42 @@ impl Transport {
         opts: &CallOptions,
         signed: bool,
     ) -> Result<Resp> {
+        // Only encoding and decoding are generic: the call itself (retries, signing, fetch)
+        // is compiled once, not once per message type.
+        let body = self.encode(method, request)?;
+        let raw = self
+            .unary_raw(method, md, &body, kind, opts, signed)
+            .await?;
+        decode(method, raw)
+    }
+
+    /// The request in the encoding the protocol sends.
+    fn encode<Req: Message>(&self, method: &str, request: &Req) -> Result<Encoded> {
+        let bad = |e: serde_json::Error| Error::InvalidArgument(format!("{method} request: {e}"));
+        Ok(match self.inner.config.protocol {
+            Protocol::GrpcWeb => Encoded::Proto(request.encode_to_vec()),
+            Protocol::Gateway => Encoded::Json(serde_json::to_string(request).map_err(bad)?),
+            Protocol::Memory => Encoded::Value(serde_json::to_value(request).map_err(bad)?),
+        })
+    }
+
+    async fn unary_raw(
+        &self,
+        method: &str,
+        md: Metadata,
+        body: &Encoded,
+        kind: CallKind,
+        opts: &CallOptions,
+        signed: bool,
+    ) -> Result<Raw> {
         self.inner.calls.set(self.inner.calls.get() + 1);
         let mut st = self.attempts();
         loop {
             let attempt = async {
                 let md = self.prepare(method, md.clone(), signed).await?;
-                self.attempt_unary::<Req, Resp>(method, md, request, opts)
-                    .await
+                self.attempt_unary(method, md, body, opts).await
             };
-            let result: std::result::Result<Resp, Failure> = attempt.await;
+            let result: std::result::Result<Raw, Failure> = attempt.await;
             match result {
                 Ok(resp) => {
                     self.report(method, st.started, Code::Ok, st.retries);
@@ -451,16 +478,16 @@ impl Transport {
         }
     }
 
-    async fn attempt_unary<Req: Message, Resp: Message>(
+    async fn attempt_unary(
         &self,
         method: &str,
         md: Metadata,
-        request: &Req,
+        body: &Encoded,
         opts: &CallOptions,
-    ) -> std::result::Result<Resp, Failure> {
-        match self.inner.config.protocol {
-            Protocol::Memory => {
-                let mut replies = memory::call(self.memory_handler()?, method, &md, request)?;
+    ) -> std::result::Result<Raw, Failure> {
+        match (self.inner.config.protocol, body) {
+            (Protocol::Memory, Encoded::Value(v)) => {
+                let mut replies = memory::call(self.memory_handler()?, method, &md, v.clone())?;
                 if replies.len() != 1 {
                     return Err(Error::Transport(format!(
                         "unary {method} answered with {} messages",
@@ -468,26 +495,29 @@ impl Transport {
                     ))
                     .into());
                 }
-                let reply = replies.remove(0);
-                serde_json::from_value(reply)
-                    .map_err(|e| Error::Decode(format!("{method} response: {e}")).into())
+                Ok(Raw::Value(replies.remove(0)))
             }
             #[cfg(target_arch = "wasm32")]
-            Protocol::Gateway => {
-                gateway::unary(&self.inner.config.base_url, method, &md, request, opts).await
+            (Protocol::Gateway, Encoded::Json(b)) => {
+                gateway::unary(&self.inner.config.base_url, method, &md, b, opts)
+                    .await
+                    .map(Raw::Json)
             }
             #[cfg(target_arch = "wasm32")]
-            Protocol::GrpcWeb => {
-                grpc_web::unary(&self.inner.config.base_url, method, &md, request, opts).await
+            (Protocol::GrpcWeb, Encoded::Proto(b)) => {
+                grpc_web::unary(&self.inner.config.base_url, method, &md, b, opts)
+                    .await
+                    .map(Raw::Proto)
             }
             #[cfg(not(target_arch = "wasm32"))]
-            Protocol::Gateway | Protocol::GrpcWeb => {
+            (Protocol::Gateway | Protocol::GrpcWeb, _) => {
                 let _ = opts;
                 Err(Error::Transport(
                     "the fetch-based transports exist only in the wasm build".into(),
                 )
                 .into())
             }
+            _ => Err(Error::Transport("request encoded for another protocol".into()).into()),
         }
     }
 
@@ -502,6 +532,24 @@ impl Transport {
         kind: CallKind,
         opts: CallOptions,
     ) -> LocalBoxStream<'static, Result<Resp>> {
+        let body = match self.encode(method, &request) {
+            Ok(b) => b,
+            Err(e) => return futures::stream::iter([Err(e)]).boxed_local(),
+        };
+        let m = method.to_string();
+        self.server_streaming_raw(method, md, body, kind, opts)
+            .map(move |item| item.and_then(|raw| decode(&m, raw)))
+            .boxed_local()
+    }
+
+    fn server_streaming_raw(
+        &self,
+        method: &str,
+        md: Metadata,
+        body: Encoded,
+        kind: CallKind,
+        opts: CallOptions,
+    ) -> LocalBoxStream<'static, Result<Raw>> {
         let this = self.clone();
         let method = method.to_string();
         let open = async move {
@@ -510,8 +558,7 @@ impl Transport {
             loop {
                 let attempt = async {
                     let md = this.prepare(&method, md.clone(), true).await?;
-                    this.attempt_stream::<Req, Resp>(&method, md, &request, &opts)
-                        .await
+                    this.attempt_stream(&method, md, &body, &opts).await
                 };
                 match attempt.await {
                     Ok(stream) => {
@@ -541,7 +588,7 @@ impl Transport {
         };
         futures::stream::once(open)
             .map(
-                |opened: Result<LocalBoxStream<'static, Result<Resp>>>| match opened {
+                |opened: Result<LocalBoxStream<'static, Result<Raw>>>| match opened {
                     Ok(s) => s,
                     Err(e) => futures::stream::iter([Err(e)]).boxed_local(),
                 },
@@ -550,42 +597,78 @@ impl Transport {
             .boxed_local()
     }
 
-    async fn attempt_stream<Req: Message, Resp: Message>(
+    async fn attempt_stream(
         &self,
         method: &str,
         md: Metadata,
-        request: &Req,
+        body: &Encoded,
         opts: &CallOptions,
-    ) -> std::result::Result<LocalBoxStream<'static, Result<Resp>>, Failure> {
-        match self.inner.config.protocol {
-            Protocol::Memory => {
-                let replies = memory::call(self.memory_handler()?, method, &md, request)?;
-                let method = method.to_string();
-                Ok(futures::stream::iter(replies.into_iter().map(move |v| {
-                    serde_json::from_value(v)
-                        .map_err(|e| Error::Decode(format!("{method} stream message: {e}")))
-                }))
-                .boxed_local())
+    ) -> std::result::Result<LocalBoxStream<'static, Result<Raw>>, Failure> {
+        match (self.inner.config.protocol, body) {
+            (Protocol::Memory, Encoded::Value(v)) => {
+                let replies = memory::call(self.memory_handler()?, method, &md, v.clone())?;
+                Ok(
+                    futures::stream::iter(replies.into_iter().map(|v| Ok(Raw::Value(v))))
+                        .boxed_local(),
+                )
             }
             #[cfg(target_arch = "wasm32")]
-            Protocol::Gateway => {
-                gateway::server_streaming(&self.inner.config.base_url, method, &md, request, opts)
-                    .await
+            (Protocol::Gateway, Encoded::Json(b)) => {
+                Ok(
+                    gateway::server_streaming(&self.inner.config.base_url, method, &md, b, opts)
+                        .await?
+                        .map(|r| r.map(Raw::Json))
+                        .boxed_local(),
+                )
             }
             #[cfg(target_arch = "wasm32")]
-            Protocol::GrpcWeb => {
-                grpc_web::server_streaming(&self.inner.config.base_url, method, &md, request, opts)
-                    .await
+            (Protocol::GrpcWeb, Encoded::Proto(b)) => {
+                Ok(
+                    grpc_web::server_streaming(&self.inner.config.base_url, method, &md, b, opts)
+                        .await?
+                        .map(|r| r.map(Raw::Proto))
+                        .boxed_local(),
+                )
             }
             #[cfg(not(target_arch = "wasm32"))]
-            Protocol::Gateway | Protocol::GrpcWeb => {
+            (Protocol::Gateway | Protocol::GrpcWeb, _) => {
                 let _ = opts;
                 Err(Error::Transport(
                     "the fetch-based transports exist only in the wasm build".into(),
                 )
                 .into())
             }
+            _ => Err(Error::Transport("request encoded for another protocol".into()).into()),
         }
+    }
+}
+
+/// A request encoded for one protocol.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+enum Encoded {
+    /// protojson text (gateway).
+    Json(String),
+    /// protobuf bytes (gRPC-web).
+    Proto(Vec<u8>),
+    /// protojson value (memory).
+    Value(serde_json::Value),
+}
+
+/// One response message as it arrived, not yet decoded.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+enum Raw {
+    Json(String),
+    Proto(Vec<u8>),
+    Value(serde_json::Value),
+}
+
+/// Decode one response message (the only generic step on the way back).
+fn decode<Resp: Message>(method: &str, raw: Raw) -> Result<Resp> {
+    let bad = |e: String| Error::Decode(format!("{method} response: {e}"));
+    match raw {
+        Raw::Json(t) => serde_json::from_str(&t).map_err(|e| bad(e.to_string())),
+        Raw::Proto(b) => Resp::decode(b.as_slice()).map_err(|e| bad(e.to_string())),
+        Raw::Value(v) => serde_json::from_value(v).map_err(|e| bad(e.to_string())),
     }
 }
 
