@@ -416,7 +416,7 @@ impl Media {
             .iter()
             .map(PresetInfo::from_resource)
             .collect();
-        out.sort_by(|a, b| a.name.cmp(&b.name));
+        crate::template::sort_by_str(&mut out, |p| p.name.as_str());
         Ok(out)
     }
 

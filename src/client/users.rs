@@ -87,7 +87,7 @@ impl Management {
                 last_active: u.last_active,
             })
             .collect();
-        users.sort_by(|a, b| a.email.cmp(&b.email));
+        crate::template::sort_by_str(&mut users, |u| u.email.as_str());
         Ok(users)
     }
 

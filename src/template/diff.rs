@@ -192,10 +192,12 @@ pub fn plan(
         }
         plan.create.push(want.clone());
     }
-    plan.create
-        .sort_by_key(|r| canonical(&r.metadata.resource_type));
-    plan.update
-        .sort_by_key(|u| canonical(&u.new.metadata.resource_type));
+    super::sort::sort_by_num_str(&mut plan.create, |r| {
+        (canonical(&r.metadata.resource_type), "")
+    });
+    super::sort::sort_by_num_str(&mut plan.update, |u| {
+        (canonical(&u.new.metadata.resource_type), "")
+    });
     plan.destroy = destroy_phases(destroy);
     Ok(plan)
 }
@@ -245,8 +247,9 @@ pub fn delete_plan(
         }
         destroy.push(actual.clone());
     }
-    plan.update
-        .sort_by_key(|u| canonical(&u.new.metadata.resource_type));
+    super::sort::sort_by_num_str(&mut plan.update, |u| {
+        (canonical(&u.new.metadata.resource_type), "")
+    });
     plan.destroy = destroy_phases(destroy);
     Ok(plan)
 }
@@ -289,8 +292,8 @@ pub(crate) fn destroy_phases(destroy: Vec<RenderedResource>) -> Vec<Vec<Rendered
             phase1.push(r);
         }
     }
-    phase0.sort_by_key(|r| canonical(&r.metadata.resource_type));
-    phase1.sort_by_key(|r| canonical(&r.metadata.resource_type));
+    super::sort::sort_by_num_str(&mut phase0, |r| (canonical(&r.metadata.resource_type), ""));
+    super::sort::sort_by_num_str(&mut phase1, |r| (canonical(&r.metadata.resource_type), ""));
     vec![phase0, phase1]
 }
 
