@@ -27,6 +27,7 @@ pub(crate) mod node;
 mod resource;
 pub(crate) mod scalar;
 pub(crate) mod sort;
+#[cfg(feature = "browser")]
 pub(crate) use sort::sort_by_str;
 mod status;
 mod talos;
