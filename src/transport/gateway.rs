@@ -32,10 +32,10 @@ struct ErrorEnvelope {
     message: Option<String>,
 }
 
-/// One stream line; the message is kept as text and decoded by the caller.
+/// One stream line; the message is decoded by the caller.
 #[derive(Deserialize)]
 struct Line {
-    result: Option<Box<serde_json::value::RawValue>>,
+    result: Option<serde_json::Value>,
     error: Option<StatusJson>,
 }
 
@@ -76,14 +76,14 @@ fn url(base: &str, method: &str) -> String {
     format!("{base}/api{method}")
 }
 
-/// A unary call: the response message as protojson text.
+/// A unary call: the response message as a protojson value.
 pub(super) async fn unary(
     base: &str,
     method: &str,
     md: &Metadata,
     body: &str,
     opts: &CallOptions,
-) -> std::result::Result<String, Failure> {
+) -> std::result::Result<serde_json::Value, Failure> {
     let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
     let resp = post(&url(base, method), &headers(md), body, &guard).await?;
     let date = resp.headers().get("date").ok().flatten();
@@ -95,7 +95,7 @@ pub(super) async fn unary(
             server_date: date,
         });
     }
-    Ok(text)
+    serde_json::from_str(&text).map_err(|e| Error::Decode(format!("{method} response: {e}")).into())
 }
 
 struct LineStream {
@@ -136,14 +136,14 @@ impl LineStream {
     }
 }
 
-/// A server stream: each message as protojson text.
+/// A server stream: each message as a protojson value.
 pub(super) async fn server_streaming(
     base: &str,
     method: &str,
     md: &Metadata,
     body: &str,
     opts: &CallOptions,
-) -> std::result::Result<LocalBoxStream<'static, Result<String>>, Failure> {
+) -> std::result::Result<LocalBoxStream<'static, Result<serde_json::Value>>, Failure> {
     let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
     let resp = post(&url(base, method), &headers(md), body, &guard).await?;
     let status = resp.status();
@@ -174,7 +174,7 @@ pub(super) async fn server_streaming(
                     Ok(Line { error: Some(s), .. }) => Some((Err(status_error(s)), None)),
                     Ok(Line {
                         result: Some(r), ..
-                    }) => Some((Ok(r.get().to_string()), Some(state))),
+                    }) => Some((Ok(r), Some(state))),
                     Ok(_) => Some((
                         Err(Error::Decode(format!(
                             "{method}: stream line has neither result nor error"

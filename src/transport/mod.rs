@@ -501,7 +501,7 @@ impl Transport {
             (Protocol::Gateway, Encoded::Json(b)) => {
                 gateway::unary(&self.inner.config.base_url, method, &md, b, opts)
                     .await
-                    .map(Raw::Json)
+                    .map(Raw::Value)
             }
             #[cfg(target_arch = "wasm32")]
             (Protocol::GrpcWeb, Encoded::Proto(b)) => {
@@ -617,7 +617,7 @@ impl Transport {
                 Ok(
                     gateway::server_streaming(&self.inner.config.base_url, method, &md, b, opts)
                         .await?
-                        .map(|r| r.map(Raw::Json))
+                        .map(|r| r.map(Raw::Value))
                         .boxed_local(),
                 )
             }
@@ -657,8 +657,9 @@ enum Encoded {
 /// One response message as it arrived, not yet decoded.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 enum Raw {
-    Json(String),
+    /// protobuf bytes (gRPC-web).
     Proto(Vec<u8>),
+    /// protojson (gateway, memory).
     Value(serde_json::Value),
 }
 
@@ -666,7 +667,6 @@ enum Raw {
 fn decode<Resp: Message>(method: &str, raw: Raw) -> Result<Resp> {
     let bad = |e: String| Error::Decode(format!("{method} response: {e}"));
     match raw {
-        Raw::Json(t) => serde_json::from_str(&t).map_err(|e| bad(e.to_string())),
         Raw::Proto(b) => Resp::decode(b.as_slice()).map_err(|e| bad(e.to_string())),
         Raw::Value(v) => serde_json::from_value(v).map_err(|e| bad(e.to_string())),
     }
