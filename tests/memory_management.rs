@@ -1,0 +1,240 @@
+//! Management calls over the in-memory transport: the exact requests (method, cluster
+//! metadata, protojson body) and how answers and streams are read — no server involved.
+#![cfg(all(feature = "full", not(target_arch = "wasm32")))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures::executor::block_on;
+use futures::StreamExt as _;
+use omni_wasm::auth::{Metadata, ServiceAccountKey};
+use omni_wasm::client::{AuditLogParams, OmniClient, SupportBundleEvent};
+use omni_wasm::proto::management as pb;
+use omni_wasm::transport::{Backoff, CallOptions, MemoryHandler};
+use omni_wasm::{Code, Error};
+use serde_json::{json, Value};
+
+type Seen = Rc<RefCell<Vec<(String, Metadata, Value)>>>;
+
+fn client(
+    handler: impl Fn(&str, &Value) -> Result<Vec<Value>, Error> + 'static,
+) -> (OmniClient, Seen) {
+    let seen: Seen = Rc::new(RefCell::new(Vec::new()));
+    let log = seen.clone();
+    let h: MemoryHandler = Rc::new(move |method: &str, md: &Metadata, body: Value| {
+        log.borrow_mut()
+            .push((method.to_string(), md.clone(), body.clone()));
+        handler(method, &body)
+    });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let (sa, _) = ServiceAccountKey::generate("unit", None, now).unwrap();
+    let omni = OmniClient::builder("memory")
+        .memory(h)
+        .service_account_key(&sa.encode().unwrap())
+        .unwrap()
+        .backoff(Backoff::new(
+            std::time::Duration::ZERO,
+            std::time::Duration::ZERO,
+            3,
+        ))
+        .build()
+        .unwrap();
+    (omni, seen)
+}
+
+const M: &str = "/management.ManagementService/";
+
+#[test]
+fn audit_log_follow_skips_reconnect_acks_and_resumes_after_the_last_id() {
+    // each stream: an acknowledgement (empty data, the start position), then events, then the
+    // end (as Omni ends follow streams after a while)
+    let calls = Rc::new(RefCell::new(0));
+    let c = calls.clone();
+    let (omni, seen) = client(move |method, body| {
+        assert_eq!(method, format!("{M}ReadAuditLog"));
+        *c.borrow_mut() += 1;
+        let from = body["from_id"]
+            .as_str()
+            .map_or(0, |s| s.parse::<i64>().unwrap());
+        match *c.borrow() {
+            1 => Ok(vec![
+                json!({"id": "7"}),
+                json!({"audit_log": "YQo=", "id": "7"}),
+            ]),
+            2 => {
+                assert_eq!(from, 8, "resumes after the last event");
+                Ok(vec![json!({"id": "8"})]) // nothing new
+            }
+            3 => {
+                assert_eq!(from, 8);
+                Ok(vec![
+                    json!({"id": "8"}),
+                    json!({"audit_log": "Ygo=", "id": "8"}),
+                    json!({"audit_log": "Ywo=", "id": "9"}),
+                ])
+            }
+            _ => Err(Error::status(Code::PermissionDenied, "stop")),
+        }
+    });
+    let req = pb::ReadAuditLogRequest {
+        follow: true,
+        ..Default::default()
+    };
+    let items: Vec<_> = block_on(
+        omni.management()
+            .audit_log(
+                AuditLogParams {
+                    request: req,
+                    reconnect_after_ms: Some(0),
+                },
+                &CallOptions::default(),
+            )
+            .collect::<Vec<_>>(),
+    );
+    let ok: Vec<(String, i64)> = items
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|c| (String::from_utf8(c.data.clone()).unwrap(), c.id))
+        .collect();
+    // the first acknowledgement is delivered (it says where following starts), later ones not
+    assert_eq!(
+        ok,
+        vec![
+            ("".into(), 7),
+            ("a\n".into(), 7),
+            ("b\n".into(), 8),
+            ("c\n".into(), 9)
+        ]
+    );
+    assert_eq!(
+        items.last().unwrap().as_ref().unwrap_err().code(),
+        Code::PermissionDenied
+    );
+    assert_eq!(seen.borrow().len(), 4);
+    let last = &seen.borrow()[3].2;
+    assert_eq!(last["from_id"], "10");
+    assert_eq!(last["follow"], true);
+}
+
+#[test]
+fn cluster_scoped_rpcs_send_the_cluster_metadata() {
+    let (omni, seen) = client(|method, body| match method {
+        m if m.ends_with("KubernetesUpgradePreChecks") => {
+            if body["new_version"] == "1.32.0" {
+                Ok(vec![json!({"ok": true})])
+            } else {
+                Ok(vec![json!({"ok": false, "reason": "too far"})])
+            }
+        }
+        m if m.ends_with("KubernetesSyncManifests") => Ok(vec![
+            json!({"response_type": 1, "path": "kube-system/x", "object": "YTogMQo=", "diff": "+a", "skipped": false}),
+            json!({"response_type": 2, "path": "kube-system/x"}),
+        ]),
+        other => panic!("unexpected {other}"),
+    });
+    let m = omni.management();
+    let opts = CallOptions::default();
+    block_on(m.kubernetes_upgrade_pre_checks("prod", "1.32.0", &opts)).unwrap();
+    let e = block_on(m.kubernetes_upgrade_pre_checks("prod", "1.40.0", &opts)).unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    assert!(e.to_string().contains("too far"));
+    assert_eq!(
+        block_on(m.kubernetes_upgrade_pre_checks("", "1.32.0", &opts))
+            .unwrap_err()
+            .code(),
+        Code::InvalidArgument
+    );
+    let events: Vec<_> = block_on(
+        m.sync_manifests(
+            "prod",
+            pb::KubernetesSyncManifestRequest {
+                dry_run: false,
+                ssa: None,
+            },
+            &opts,
+        )
+        .collect::<Vec<_>>(),
+    );
+    let events: Vec<_> = events.into_iter().map(Result::unwrap).collect();
+    assert!(!events[0].rollout && events[0].object == "a: 1\n" && events[0].diff == "+a");
+    assert!(events[1].rollout);
+    for (method, md, _) in seen.borrow().iter() {
+        assert_eq!(md.get("cluster"), Some(&["prod".to_string()][..]), "{method}");
+    }
+}
+
+#[test]
+fn support_bundle_events_and_users_sorted_and_checked() {
+    let (omni, seen) = client(|method, _| match method {
+        m if m.ends_with("GetSupportBundle") => Ok(vec![
+            json!({"encryption_recipients": ["age1x"]}),
+            json!({"progress": {"source": "omni", "state": "collecting", "total": 1, "value": 1}}),
+            json!({"bundle_data": "UEsDBA=="}),
+        ]),
+        m if m.ends_with("ListUsers") => Ok(vec![json!({"users": [
+            {"id": "2", "email": "zoe@example.org", "role": "Reader"},
+            {"id": "1", "email": "adam@example.org", "role": "Admin", "saml_labels": {"team": "ops"}}
+        ]})]),
+        other => panic!("unexpected {other}"),
+    });
+    let m = omni.management();
+    let opts = CallOptions::default();
+    let events: Vec<_> = block_on(
+        m.support_bundle(
+            pb::GetSupportBundleRequest {
+                cluster: "prod".into(),
+                ..Default::default()
+            },
+            &opts,
+        )
+        .collect::<Vec<_>>(),
+    )
+    .into_iter()
+    .map(Result::unwrap)
+    .collect();
+    assert_eq!(
+        events[0],
+        SupportBundleEvent::Recipients(vec!["age1x".into()])
+    );
+    assert!(
+        matches!(&events[1], SupportBundleEvent::Progress { source, value: 1, total: 1, .. } if source == "omni")
+    );
+    assert_eq!(
+        events[2],
+        SupportBundleEvent::Bundle(vec![0x50, 0x4b, 3, 4])
+    );
+    let users = block_on(m.list_users(&opts)).unwrap();
+    assert_eq!(
+        users.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(),
+        ["adam@example.org", "zoe@example.org"]
+    );
+    assert_eq!(
+        users[0].saml_labels.get("team").map(String::as_str),
+        Some("ops")
+    );
+    // validation happens before anything is sent
+    let before = seen.borrow().len();
+    assert_eq!(
+        block_on(m.create_user("", "Reader", &opts))
+            .unwrap_err()
+            .code(),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        block_on(m.set_user_role("a@b.c", "", &opts))
+            .unwrap_err()
+            .code(),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        block_on(m.create_join_token("seventeen-chars-x", None, &opts))
+            .unwrap_err()
+            .code(),
+        Code::InvalidArgument
+    );
+    assert_eq!(seen.borrow().len(), before);
+}
