@@ -163,7 +163,11 @@ fn cluster_scoped_rpcs_send_the_cluster_metadata() {
     assert!(!events[0].rollout && events[0].object == "a: 1\n" && events[0].diff == "+a");
     assert!(events[1].rollout);
     for (method, md, _) in seen.borrow().iter() {
-        assert_eq!(md.get("cluster"), Some(&["prod".to_string()][..]), "{method}");
+        assert_eq!(
+            md.get("cluster"),
+            Some(&["prod".to_string()][..]),
+            "{method}"
+        );
     }
 }
 
