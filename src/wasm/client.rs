@@ -201,6 +201,12 @@ pub(super) fn parse_opts<T: for<'de> Deserialize<'de> + Default>(
     Ok((parsed, CallOptions { timeout, signal }))
 }
 
+/// The call options (`signal`, `timeoutMs`) of a call that takes no others.
+pub(super) fn call_options(options: &JsValue, what: &str) -> Result<CallOptions, JsValue> {
+    let (_o, call): (CommonOptions, _) = parse_opts(options, what)?;
+    Ok(call)
+}
+
 pub(super) fn b64(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -368,7 +374,7 @@ impl JsOmniClient {
     /// Create a resource (`{ metadata: { type, id, namespace?, labels? }, spec }`).
     #[wasm_bindgen(unchecked_return_type = "Promise<Resource>")]
     pub async fn create(&self, resource: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-        let (_o, call): (CommonOptions, _) = parse_opts(&options, "create options")?;
+        let call = call_options(&options, "create options")?;
         let res: Resource = from_value(resource, "resource")?;
         let h = js(self
             .handle(&res.metadata.type_, Some(&res.metadata.namespace))
@@ -379,7 +385,7 @@ impl JsOmniClient {
     /// Update a resource; its `metadata.version` must be the current one.
     #[wasm_bindgen(unchecked_return_type = "Promise<Resource>")]
     pub async fn update(&self, resource: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-        let (_o, call): (CommonOptions, _) = parse_opts(&options, "update options")?;
+        let call = call_options(&options, "update options")?;
         let res: Resource = from_value(resource, "resource")?;
         let h = js(self
             .handle(&res.metadata.type_, Some(&res.metadata.namespace))
@@ -588,7 +594,7 @@ impl JsOmniClient {
     /// Every service account with its keys.
     #[wasm_bindgen(js_name = listServiceAccounts, unchecked_return_type = "Promise<Array<{ name: string; role: string; lastActive: string; keys: Array<{ id: string; created?: string; expiration?: string; lastUsed?: string }> }>>")]
     pub async fn list_service_accounts(&self, options: JsValue) -> Result<JsValue, JsValue> {
-        let (_o, call): (CommonOptions, _) = parse_opts(&options, "options")?;
+        let call = call_options(&options, "options")?;
         to_value(&js(self
             .inner
             .management()
@@ -603,7 +609,7 @@ impl JsOmniClient {
         name: String,
         options: JsValue,
     ) -> Result<(), JsValue> {
-        let (_o, call): (CommonOptions, _) = parse_opts(&options, "options")?;
+        let call = call_options(&options, "options")?;
         js(self
             .inner
             .management()
@@ -613,7 +619,7 @@ impl JsOmniClient {
 
     /// The omniconfig (omnictl configuration) for the caller.
     pub async fn omniconfig(&self, options: JsValue) -> Result<String, JsValue> {
-        let (_o, call): (CommonOptions, _) = parse_opts(&options, "omniconfig options")?;
+        let call = call_options(&options, "omniconfig options")?;
         js(self.inner.management().omniconfig(&call).await)
     }
 
@@ -669,7 +675,7 @@ impl JsOmniClient {
         cluster: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let (_o, call): (CommonOptions, _) = parse_opts(&options, "options")?;
+        let call = call_options(&options, "options")?;
         let st = js(self.inner.templates().cluster_status(&cluster, &call).await)?;
         to_value(&st.map(|(tree, healthy)| serde_json::json!({"tree": tree, "healthy": healthy})))
     }
@@ -681,7 +687,7 @@ impl JsOmniClient {
         cluster: String,
         options: JsValue,
     ) -> Result<String, JsValue> {
-        let (_o, call): (CommonOptions, _) = parse_opts(&options, "export options")?;
+        let call = call_options(&options, "export options")?;
         js(self.inner.templates().export(&cluster, &call).await)
     }
 
@@ -708,7 +714,7 @@ impl JsOmniClient {
         email: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let (_o, call): (CommonOptions, _) = parse_opts(&options, "register options")?;
+        let call = call_options(&options, "register options")?;
         let material = js(signer.public_key_material())?;
         let r = js(self.inner.login().register(&material, &email, &call).await)?;
         to_value(&serde_json::json!({"loginUrl": r.login_url, "publicKeyId": r.public_key_id}))
@@ -721,7 +727,7 @@ impl JsOmniClient {
         public_key_id: String,
         options: JsValue,
     ) -> Result<(), JsValue> {
-        let (_o, call): (CommonOptions, _) = parse_opts(&options, "await options")?;
+        let call = call_options(&options, "await options")?;
         js(self
             .inner
             .login()

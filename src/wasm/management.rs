@@ -7,17 +7,12 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::client::{
-    own_controller, parse_opts, CommonOptions, JsOmniClient, JsSyncReport, StreamIterator,
+    call_options, own_controller, parse_opts, CommonOptions, JsOmniClient, JsSyncReport,
+    StreamIterator,
 };
 use super::error::{invalid, js, to_js, to_value};
 use crate::client::{AuditLogParams, SecretComponent, SiderolinkConnection, SupportBundleEvent};
 use crate::proto::management as pb;
-
-/// Options of calls that only take the common ones.
-fn common(options: &JsValue) -> Result<crate::transport::CallOptions, JsValue> {
-    let (_o, call): (CommonOptions, _) = parse_opts(options, "options")?;
-    Ok(call)
-}
 
 /// A protojson request object (proto field names or JSON names; enums as numbers or names).
 fn request<T: serde::de::DeserializeOwned + Default>(v: JsValue, what: &str) -> Result<T, JsValue> {
@@ -30,10 +25,6 @@ fn request<T: serde::de::DeserializeOwned + Default>(v: JsValue, what: &str) -> 
     serde_json::from_str(&String::from(text)).map_err(|e| invalid(format!("{what}: {e}")))
 }
 
-fn proto_to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsValue> {
-    to_value(v)
-}
-
 #[wasm_bindgen(js_class = OmniClient)]
 impl JsOmniClient {
     /// `omnictl user create <email> --role R`: resolves to the new user's id.
@@ -44,7 +35,7 @@ impl JsOmniClient {
         role: String,
         options: JsValue,
     ) -> Result<String, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self
             .inner
             .management()
@@ -55,7 +46,7 @@ impl JsOmniClient {
     /// `omnictl user list`.
     #[wasm_bindgen(js_name = listUsers, unchecked_return_type = "Promise<UserInfo[]>")]
     pub async fn list_users(&self, options: JsValue) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         to_value(&js(self.inner.management().list_users(&call).await)?)
     }
 
@@ -67,7 +58,7 @@ impl JsOmniClient {
         role: String,
         options: JsValue,
     ) -> Result<(), JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self
             .inner
             .management()
@@ -78,14 +69,14 @@ impl JsOmniClient {
     /// `omnictl user delete <email>`.
     #[wasm_bindgen(js_name = deleteUser)]
     pub async fn delete_user(&self, email: String, options: JsValue) -> Result<(), JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self.inner.management().delete_user(&email, &call).await)
     }
 
     /// `ValidateConfig`: rejects with `INVALID_ARGUMENT` and Omni's message when invalid.
     #[wasm_bindgen(js_name = validateConfig)]
     pub async fn validate_config(&self, config: String, options: JsValue) -> Result<(), JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self
             .inner
             .management()
@@ -101,13 +92,13 @@ impl JsOmniClient {
         schema: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         let errs = js(self
             .inner
             .management()
             .validate_json_schema(&data, &schema, &call)
             .await)?;
-        proto_to_js(&errs)
+        to_value(&errs)
     }
 
     /// `omnictl cluster kubernetes upgrade-pre-checks --to V`: rejects with
@@ -119,7 +110,7 @@ impl JsOmniClient {
         version: String,
         options: JsValue,
     ) -> Result<(), JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self
             .inner
             .management()
@@ -134,9 +125,9 @@ impl JsOmniClient {
         #[wasm_bindgen(unchecked_param_type = "management.CreateSchematicRequest")] req: JsValue,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         let req: pb::CreateSchematicRequest = request(req, "schematic request")?;
-        proto_to_js(&js(self
+        to_value(&js(self
             .inner
             .management()
             .create_schematic(&req, &call)
@@ -151,8 +142,8 @@ impl JsOmniClient {
         talos_version: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
-        proto_to_js(&js(self
+        let call = call_options(&options, "options")?;
+        to_value(&js(self
             .inner
             .management()
             .create_schematic_from_raw(raw_schematic.as_bytes(), &talos_version, &call)
@@ -166,9 +157,9 @@ impl JsOmniClient {
         #[wasm_bindgen(unchecked_param_type = "management.BootAssetURLRequest")] req: JsValue,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         let req: pb::BootAssetUrlRequest = request(req, "boot asset request")?;
-        proto_to_js(&js(self
+        to_value(&js(self
             .inner
             .management()
             .boot_asset_url(&req, &call)
@@ -226,7 +217,7 @@ impl JsOmniClient {
         machine: String,
         options: JsValue,
     ) -> Result<(), JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self
             .inner
             .management()
@@ -242,7 +233,7 @@ impl JsOmniClient {
         version: String,
         options: JsValue,
     ) -> Result<(), JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self
             .inner
             .management()
@@ -257,7 +248,7 @@ impl JsOmniClient {
         machine: String,
         options: JsValue,
     ) -> Result<(), JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self
             .inner
             .management()
@@ -268,7 +259,7 @@ impl JsOmniClient {
     /// `omnictl machine power-on <id>` (static infra-provider machines only).
     #[wasm_bindgen(js_name = machinePowerOn)]
     pub async fn machine_power_on(&self, machine: String, options: JsValue) -> Result<(), JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self
             .inner
             .management()
@@ -504,7 +495,7 @@ impl JsOmniClient {
         locked: bool,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         to_value(&js(self
             .inner
             .operations()
@@ -520,7 +511,7 @@ impl JsOmniClient {
         locked: bool,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         to_value(&js(self
             .inner
             .operations()
@@ -578,7 +569,7 @@ impl JsOmniClient {
         cluster: String,
         options: JsValue,
     ) -> Result<Vec<String>, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self
             .inner
             .operations()
@@ -593,7 +584,7 @@ impl JsOmniClient {
         cluster: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         to_value(&js(self
             .inner
             .operations()
@@ -612,7 +603,7 @@ impl JsOmniClient {
         component: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         let c = js(SecretComponent::parse(&component))?;
         to_value(&js(self
             .inner
@@ -627,14 +618,14 @@ impl JsOmniClient {
     /// `omnictl jointoken list`.
     #[wasm_bindgen(js_name = listJoinTokens, unchecked_return_type = "Promise<JoinTokenInfo[]>")]
     pub async fn list_join_tokens(&self, options: JsValue) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         to_value(&js(self.inner.tokens().list_join_tokens(&call).await)?)
     }
 
     /// One join token with the machines that depend on it (`warnings`).
     #[wasm_bindgen(js_name = getJoinToken, unchecked_return_type = "Promise<JoinTokenInfo>")]
     pub async fn get_join_token(&self, id: String, options: JsValue) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         to_value(&js(self.inner.tokens().join_token(&id, &call).await)?)
     }
 
@@ -663,7 +654,7 @@ impl JsOmniClient {
         revoked: bool,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         to_value(&js(self
             .inner
             .tokens()
@@ -679,7 +670,7 @@ impl JsOmniClient {
         ttl_seconds: f64,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         to_value(&js(self
             .inner
             .tokens()
@@ -694,7 +685,7 @@ impl JsOmniClient {
         id: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         to_value(&js(self
             .inner
             .tokens()
@@ -705,14 +696,14 @@ impl JsOmniClient {
     /// `omnictl jointoken delete`: `false` when it did not exist.
     #[wasm_bindgen(js_name = deleteJoinToken)]
     pub async fn delete_join_token(&self, id: String, options: JsValue) -> Result<bool, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self.inner.tokens().delete_join_token(&id, &call).await)
     }
 
     /// `omnictl jointoken omni-endpoint`: the URL machines join with.
     #[wasm_bindgen(js_name = joinEndpoint)]
     pub async fn join_endpoint(&self, token: String, options: JsValue) -> Result<String, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self.inner.tokens().join_endpoint(&token, &call).await)
     }
 
@@ -725,7 +716,7 @@ impl JsOmniClient {
         #[wasm_bindgen(unchecked_param_type = "\"udp\" | \"http-tunnel\" | \"auto\"")] mode: String,
         options: JsValue,
     ) -> Result<Option<String>, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         let mode = js(SiderolinkConnection::parse(&mode))?;
         js(self
             .inner
@@ -772,7 +763,7 @@ impl JsOmniClient {
     /// `omnictl infraprovider list`.
     #[wasm_bindgen(js_name = listInfraProviders, unchecked_return_type = "Promise<InfraProviderInfo[]>")]
     pub async fn list_infra_providers(&self, options: JsValue) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         to_value(&js(self.inner.tokens().list_infra_providers(&call).await)?)
     }
 
@@ -783,7 +774,7 @@ impl JsOmniClient {
         name: String,
         options: JsValue,
     ) -> Result<bool, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self
             .inner
             .tokens()
@@ -812,7 +803,7 @@ impl JsOmniClient {
     /// `omnictl media preset list -o wide`.
     #[wasm_bindgen(js_name = listMediaPresets, unchecked_return_type = "Promise<MediaPresetInfo[]>")]
     pub async fn list_media_presets(&self, options: JsValue) -> Result<JsValue, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         to_value(&js(self.inner.media().list_presets(&call).await)?)
     }
 
@@ -823,7 +814,7 @@ impl JsOmniClient {
         name: String,
         options: JsValue,
     ) -> Result<bool, JsValue> {
-        let call = common(&options)?;
+        let call = call_options(&options, "options")?;
         js(self.inner.media().delete_preset(&name, &call).await)
     }
 
