@@ -7,42 +7,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures::executor::block_on;
-use omni_wasm::auth::{Metadata, ServiceAccountKey};
-use omni_wasm::client::{ListParams, OmniClient};
-use omni_wasm::transport::{Backoff, CallOptions, MemoryHandler};
+use omni_wasm::client::ListParams;
+use omni_wasm::transport::CallOptions;
 use omni_wasm::{Code, Error};
 use serde_json::{json, Value};
 
-type Seen = Rc<RefCell<Vec<(String, Metadata, Value)>>>;
-
-fn client(
-    handler: impl Fn(&str, &Value) -> Result<Vec<Value>, Error> + 'static,
-) -> (OmniClient, Seen) {
-    let seen: Seen = Rc::new(RefCell::new(Vec::new()));
-    let log = seen.clone();
-    let h: MemoryHandler = Rc::new(move |method: &str, md: &Metadata, body: Value| {
-        log.borrow_mut()
-            .push((method.to_string(), md.clone(), body.clone()));
-        handler(method, &body)
-    });
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let (sa, _) = ServiceAccountKey::generate("unit", None, now).unwrap();
-    let omni = OmniClient::builder("memory")
-        .memory(h)
-        .service_account_key(&sa.encode().unwrap())
-        .unwrap()
-        .backoff(Backoff::new(
-            std::time::Duration::ZERO,
-            std::time::Duration::ZERO,
-            3,
-        ))
-        .build()
-        .unwrap();
-    (omni, seen)
-}
+mod common;
+use common::client;
 
 fn cluster(id: &str, version: &str) -> Value {
     json!({"resource": {
