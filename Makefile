@@ -73,8 +73,11 @@ test-e2e: sim
 	OMNI_SIM_ARGS="--demo --www www --pkg pkg --demo-key-out target/e2e/service-account.key" \
 	  scripts/with-sim.sh node tests/e2e/console.mjs
 
-## bench: the budgets' figures (printed, never asserted)
-bench: pkg
+## bench: the budgets' figures, side by side with what a JS developer writes instead (printed,
+## never asserted): lists and watches on recorded responses, signing, templates
+bench: pkg descriptor sim
+	scripts/with-sim.sh node tests/bench/list.mjs
+	scripts/with-sim.sh node tests/bench/watch.mjs
 	node tests/bench/sign.mjs
 	node tests/bench/template.mjs
 	cargo run -q --release --example template_bench
@@ -88,8 +91,10 @@ pkg-console: setup
 pkg: setup
 	scripts/pkg.sh
 
-## size: raw and gzipped .wasm sizes of the three builds against the budgets
+## size: gzip -9 of the three builds against the budgets, and what each is made of (twiggy)
 size: pkg
+	@scripts/setup.sh --size
+	@for f in full lite templates; do node scripts/size-table.mjs target/size/$$f.wasm; done
 
 ## descriptor: FileDescriptorSet of proto/ at target/proto.desc
 descriptor:

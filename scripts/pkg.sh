@@ -23,6 +23,8 @@ build_flavour() { # flavour features outdir
   mkdir -p "$out"
   wasm-bindgen target/wasm32-unknown-unknown/release/omni_wasm.wasm \
     --target web --out-dir "$out" --out-name omni_wasm
+  # with names, before wasm-opt: what `make size` analyses with twiggy
+  mkdir -p target/size && cp "$out/omni_wasm_bg.wasm" "target/size/$flavour.wasm"
   if [ -z "${PKG_FAST:-}" ]; then
     wasm-opt -Oz --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals \

@@ -24,6 +24,11 @@ if [ ! -x tests/js/node_modules/.bin/wasm-opt ] || [ tests/js/package.json -nt t
   (cd tests/js && npm install --no-audit --no-fund --loglevel=error && touch node_modules/.stamp)
 fi
 
+if [ "${1:-}" = "--size" ] && ! command -v twiggy >/dev/null; then
+  echo "setup: installing twiggy (size analysis); takes ~2 min"
+  cargo install twiggy --version 0.8.0
+fi
+
 if [ "${1:-}" = "--browser" ]; then
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     echo "setup: installing chromium + chromium-driver from apt"

@@ -33,9 +33,12 @@ export class OmniClient {
 
   resolveType(kind) { return this.#raw.resolveType(kind); }
   get(kind, id, options) { return this.#raw.get(kind, id, options); }
-  list(kind, options) { return this.#raw.list(kind, options); }
+  async list(kind, options) { return resourcesFromText(await this.#raw.listText(kind, options)); }
   /** One page via Omni's ResourceService: `{ offset, limit, sortByField, sortDescending, search, selector }`. */
-  listPage(kind, options) { return this.#raw.listPage(kind, options); }
+  async listPage(kind, options) {
+    const page = JSON.parse(await this.#raw.listPageText(kind, options));
+    return { items: resourcesFromItems(page.items ?? []), total: page.total ?? 0 };
+  }
   create(resource, options) { return this.#raw.create(resource, options); }
   update(resource, options) { return this.#raw.update(resource, options); }
   apply(input, options) { return this.#raw.apply(input, options); }
@@ -68,7 +71,7 @@ export class OmniClient {
    * Watch a resource type: an AsyncIterable of `{ type, resource, old, bookmark }`.
    * Stops when `options.signal` aborts or the loop is left; the fetch is aborted then.
    */
-  watch(kind, options = {}) { return iterate(() => this.#raw.watchRaw(kind, options)); }
+  watch(kind, options = {}) { return iterate(() => this.#raw.watchRaw(kind, options), JSON.parse); }
   /** Machine logs, one line per item: `{ follow, tailLines (-1 = all), format: "raw" | "omni" | "dmesg" }`. */
   machineLogs(machine, options = {}) { return iterate(() => this.#raw.machineLogsRaw(machine, options)); }
   /** Support bundle: recipients, progress events, then `{ type: "bundle", data: Uint8Array }`. */
@@ -106,10 +109,37 @@ export class OmniClient {
 }
 
 /**
- * Wrap a wasm StreamIterator opener into an AsyncIterable with `close()`: leaving the loop,
- * `close()` or the caller's AbortSignal stop the stream and abort its fetch.
+ * Bulk data crosses the wasm boundary as JSON text and is parsed here by the engine's own
+ * `JSON.parse` (far cheaper than building objects property by property from wasm):
+ * `{ items: "<ResourceService body>" }` (the gateway's resources, never copied into wasm) or
+ * `{ arrays: ["[...]", ...] }` (resources decoded in wasm, a bounded chunk at a time).
  */
-function iterate(open) {
+function resourcesFromText(r) {
+  if (r.items !== undefined) return resourcesFromItems(JSON.parse(r.items).items ?? []);
+  if (r.arrays.length === 1) return JSON.parse(r.arrays[0]);
+  const out = [];
+  for (const a of r.arrays) for (const x of JSON.parse(a)) out.push(x);
+  return out;
+}
+
+/** ResourceService items (one JSON text each; `metadata.version` is a number there). */
+function resourcesFromItems(items) {
+  const out = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const r = JSON.parse(items[i]);
+    const m = r.metadata;
+    if (m && typeof m.version === "number") m.version = String(m.version);
+    out[i] = r;
+  }
+  return out;
+}
+
+/**
+ * Wrap a wasm StreamIterator opener into an AsyncIterable with `close()`: leaving the loop,
+ * `close()` or the caller's AbortSignal stop the stream and abort its fetch. `parse` turns
+ * each item (JSON text for watches) into its JS value.
+ */
+function iterate(open, parse) {
   let it = null;
   let closed = false;
   const close = () => {
@@ -124,7 +154,7 @@ function iterate(open) {
         for (;;) {
           const r = await it.next();
           if (r.done) return;
-          yield r.value;
+          yield parse ? parse(r.value) : r.value;
         }
       } finally {
         it.return();

@@ -15,6 +15,7 @@ use crate::transport::{
 };
 use crate::{Code, Error, Result};
 
+mod bulk;
 mod login;
 mod management;
 mod media;
@@ -28,6 +29,7 @@ mod tokens;
 mod users;
 mod watch;
 
+pub use bulk::{ListText, CHUNK};
 pub use login::{Login, PublicKeyMaterial, Registration};
 pub use management::{KubeconfigParams, Management};
 pub use media::{Media, MediaDownload, PresetInfo, PresetParams};
@@ -41,7 +43,7 @@ pub use tokens::{
     InfraProviderInfo, JoinTokenInfo, JoinTokenWarning, SiderolinkConnection, Tokens,
 };
 pub use users::UserInfo;
-pub use watch::{WatchEvent, WatchEventKind, WatchParams};
+pub use watch::{RawWatchEvent, WatchEvent, WatchEventKind, WatchParams};
 
 /// The `cosi.resource.State` service path prefix.
 pub(crate) const STATE: &str = "/cosi.resource.State/";
@@ -217,6 +219,19 @@ impl OmniClient {
         }
     }
 
+    /// The registry to resolve `kind` with: the fetched one when there is one; else, for a full
+    /// type name the built-in table knows, the built-in table (no ResourceDefinitions round trip
+    /// before the first call); else the fetched one.
+    async fn registry_for(&self, kind: &str) -> Result<Rc<Registry>> {
+        if let Some(r) = self.registry.borrow().as_ref() {
+            return Ok(r.clone());
+        }
+        if Registry::builtin_ref().lookup(kind).is_some() {
+            return Ok(Registry::builtin_rc());
+        }
+        self.registry().await
+    }
+
     /// The registry fetched so far, or the built-in table when none was fetched yet (never
     /// blocks; see [`registry`](Self::registry)).
     pub fn cached_registry(&self) -> Rc<Registry> {
@@ -232,7 +247,7 @@ impl OmniClient {
     /// # Errors
     /// [`Code::NotFound`] for an unknown type, [`Code::InvalidArgument`] for an ambiguous one.
     pub async fn resources(&self, kind: &str) -> Result<Resources> {
-        let reg = self.registry().await?;
+        let reg = self.registry_for(kind).await?;
         let ty = reg.resolve(kind)?;
         Ok(Resources::new(
             self.clone(),
@@ -244,13 +259,35 @@ impl OmniClient {
 
     /// A handle on `type_name` in `namespace`, without resolving aliases.
     pub async fn resources_in(&self, type_name: &str, namespace: &str) -> Result<Resources> {
-        let reg = self.registry().await?;
+        let reg = self.registry_for(type_name).await?;
         Ok(Resources::new(
             self.clone(),
             type_name.to_string(),
             namespace.to_string(),
             reg,
         ))
+    }
+
+    /// `cosi.resource.State/List`: one message per resource.
+    pub(crate) fn list_stream(
+        &self,
+        namespace: &str,
+        type_name: &str,
+        options: cosi::ListOptions,
+        opts: &CallOptions,
+    ) -> futures::stream::LocalBoxStream<'static, Result<cosi::ListResponse>> {
+        let req = cosi::ListRequest {
+            namespace: namespace.to_string(),
+            r#type: type_name.to_string(),
+            options: Some(options),
+        };
+        self.transport.server_streaming::<_, cosi::ListResponse>(
+            &format!("{STATE}List"),
+            Metadata::new(),
+            req,
+            CallKind::Read,
+            opts.clone(),
+        )
     }
 
     pub(crate) async fn list_raw(
@@ -261,18 +298,7 @@ impl OmniClient {
         opts: &CallOptions,
     ) -> Result<Vec<cosi::Resource>> {
         use futures::StreamExt as _;
-        let req = cosi::ListRequest {
-            namespace: namespace.to_string(),
-            r#type: type_name.to_string(),
-            options: Some(options),
-        };
-        let mut stream = self.transport.server_streaming::<_, cosi::ListResponse>(
-            &format!("{STATE}List"),
-            Metadata::new(),
-            req,
-            CallKind::Read,
-            opts.clone(),
-        );
+        let mut stream = self.list_stream(namespace, type_name, options, opts);
         let mut out = Vec::new();
         while let Some(item) = stream.next().await {
             if let Some(r) = item?.resource {

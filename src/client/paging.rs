@@ -83,13 +83,9 @@ fn parse(item: &str) -> Result<Resource> {
 }
 
 impl Resources {
-    /// One page of this type, via `omni.resources.ResourceService/List` (paging, sorting,
-    /// search). Selectors are checked before anything is sent.
-    ///
-    /// # Errors
-    /// [`crate::Code::InvalidArgument`] for a bad selector; server errors.
-    pub async fn list_page(&self, p: &PageParams, opts: &CallOptions) -> Result<Page> {
-        // same parser as List: refuse a bad selector locally
+    /// The ResourceService request of a page (`runtime` and `selectors` travel as metadata).
+    /// Selectors are checked first, with the same parser as `List`.
+    pub(super) fn page_request(&self, p: &PageParams) -> Result<(Metadata, pb::ListRequest)> {
         ListParams {
             selectors: p.selectors.clone(),
             id_regexp: None,
@@ -109,16 +105,20 @@ impl Resources {
             sort_descending: p.sort_descending,
             search_for: p.search_for.clone(),
         };
+        Ok((md, req))
+    }
+
+    /// One page of this type, via `omni.resources.ResourceService/List` (paging, sorting,
+    /// search). Selectors are checked before anything is sent.
+    ///
+    /// # Errors
+    /// [`crate::Code::InvalidArgument`] for a bad selector; server errors.
+    pub async fn list_page(&self, p: &PageParams, opts: &CallOptions) -> Result<Page> {
+        let (md, req) = self.page_request(p)?;
         let resp: pb::ListResponse = self
             .client()
             .transport()
-            .unary(
-                "/omni.resources.ResourceService/List",
-                md,
-                &req,
-                CallKind::Read,
-                opts,
-            )
+            .unary(RS_LIST, md, &req, CallKind::Read, opts)
             .await?;
         let items = resp
             .items
@@ -131,3 +131,6 @@ impl Resources {
         })
     }
 }
+
+/// The ResourceService's List method.
+pub(super) const RS_LIST: &str = "/omni.resources.ResourceService/List";

@@ -461,6 +461,16 @@ impl Resources {
         super::watch::watch(self.clone(), params, opts)
     }
 
+    /// Like [`watch`](Self::watch), with the resources of each event left in their protobuf
+    /// form (see [`RawWatchEvent::decode`](super::RawWatchEvent::decode)).
+    pub fn watch_raw(
+        &self,
+        params: super::WatchParams,
+        opts: CallOptions,
+    ) -> LocalBoxStream<'static, Result<super::RawWatchEvent>> {
+        super::watch::watch_raw(self.clone(), params, opts)
+    }
+
     fn fill(&self, r: &mut Resource) {
         if r.metadata.type_.is_empty() {
             r.metadata.type_ = self.type_name.clone();

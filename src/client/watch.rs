@@ -93,6 +93,38 @@ pub struct WatchEvent {
     pub bookmark: Option<Vec<u8>>,
 }
 
+/// One event of a watch as it arrived: resources still in their COSI protobuf form (for
+/// callers that write them out directly, e.g. as JSON text for JS); see [`WatchEvent`].
+#[derive(Clone, Debug)]
+pub struct RawWatchEvent {
+    /// What happened.
+    pub kind: WatchEventKind,
+    /// The resource (absent for `Bootstrapped`/`Resync`).
+    pub resource: Option<cosi::Resource>,
+    /// The previous state, for `Updated`.
+    pub old: Option<cosi::Resource>,
+    /// Where to resume after this event, when the server gave a bookmark.
+    pub bookmark: Option<Vec<u8>>,
+}
+
+impl RawWatchEvent {
+    /// Decodes the resources' specs through `registry`.
+    ///
+    /// # Errors
+    /// A spec that does not decode and has no YAML form.
+    pub fn decode(self, registry: &crate::resource::Registry) -> Result<WatchEvent> {
+        let decode = |r: Option<cosi::Resource>| -> Result<Option<Resource>> {
+            r.map(|r| Resource::from_proto(r, registry)).transpose()
+        };
+        Ok(WatchEvent {
+            kind: self.kind,
+            resource: decode(self.resource)?,
+            old: decode(self.old)?,
+            bookmark: self.bookmark,
+        })
+    }
+}
+
 struct State {
     res: Resources,
     params: WatchParams,
@@ -100,10 +132,10 @@ struct State {
     stream: Option<LocalBoxStream<'static, Result<cosi::WatchResponse>>>,
     /// Last bookmark delivered to the caller.
     bookmark: Option<Vec<u8>>,
-    /// Events decoded but not yet handed out.
-    ready: VecDeque<WatchEvent>,
+    /// Events received but not yet handed out.
+    ready: VecDeque<RawWatchEvent>,
     /// Bootstrap events held until BOOTSTRAPPED.
-    pending_bootstrap: Vec<WatchEvent>,
+    pending_bootstrap: Vec<RawWatchEvent>,
     bootstrapping: bool,
     backoff: Backoff,
     failed: bool,
@@ -127,6 +159,17 @@ pub(super) fn watch(
     params: WatchParams,
     opts: CallOptions,
 ) -> LocalBoxStream<'static, Result<WatchEvent>> {
+    let registry = res.registry().clone();
+    watch_raw(res, params, opts)
+        .map(move |ev| ev.and_then(|ev| ev.decode(&registry)))
+        .boxed_local()
+}
+
+pub(super) fn watch_raw(
+    res: Resources,
+    params: WatchParams,
+    opts: CallOptions,
+) -> LocalBoxStream<'static, Result<RawWatchEvent>> {
     let backoff = params.backoff.clone().unwrap_or_else(default_backoff);
     let state = State {
         bookmark: params.start_from_bookmark.clone(),
@@ -206,7 +249,7 @@ impl State {
         Ok(())
     }
 
-    async fn next_event(&mut self) -> Result<WatchEvent> {
+    async fn next_event(&mut self) -> Result<RawWatchEvent> {
         loop {
             if let Some(ev) = self.ready.pop_front() {
                 return Ok(ev);
@@ -242,7 +285,7 @@ impl State {
             Code::FailedPrecondition if self.bookmark.is_some() => {
                 // History no longer has our bookmark: start over with a fresh snapshot.
                 self.bookmark = None;
-                self.ready.push_back(WatchEvent {
+                self.ready.push_back(RawWatchEvent {
                     kind: WatchEventKind::Resync,
                     resource: None,
                     old: None,
@@ -293,18 +336,14 @@ impl State {
             }
             Err(_) => return Ok(()),
         };
-        let registry = self.res.registry().clone();
-        let decode = |r: Option<cosi::Resource>| -> Result<Option<Resource>> {
-            r.map(|r| Resource::from_proto(r, &registry)).transpose()
-        };
-        let event = WatchEvent {
+        let event = RawWatchEvent {
             kind,
             resource: if kind == WatchEventKind::Bootstrapped {
                 None
             } else {
-                decode(ev.resource)?
+                ev.resource
             },
-            old: decode(ev.old)?,
+            old: ev.old,
             bookmark: ev.bookmark,
         };
         // The resume point is the last bookmark *received* and queued: everything before it is

@@ -51,6 +51,12 @@ pub(crate) fn to_json(msg: &DynamicMessage) -> Result<Json> {
         .map_err(|e| Error::Decode(format!("{}: {e}", msg.descriptor().full_name())))
 }
 
+/// Appends the protojson of a message (as [`to_json`]) to `out`, without an intermediate value.
+pub(crate) fn write_json(msg: &DynamicMessage, out: &mut Vec<u8>) -> Result<()> {
+    msg.serialize_with_options(&mut serde_json::Serializer::new(out), &json_options())
+        .map_err(|e| Error::Decode(format!("{}: {e}", msg.descriptor().full_name())))
+}
+
 /// Parses protojson (proto or JSON field names, enum numbers or names) into a message.
 pub(crate) fn from_json(desc: &MessageDescriptor, json: &Json) -> Result<DynamicMessage> {
     DynamicMessage::deserialize_with_options(desc.clone(), json, &DeserializeOptions::new())

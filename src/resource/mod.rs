@@ -167,23 +167,53 @@ impl Resource {
     pub fn from_proto(r: pb::Resource, registry: &Registry) -> Result<Resource> {
         let metadata = ResourceMetadata::from_proto(r.metadata.unwrap_or_default());
         let spec = r.spec.unwrap_or_default();
-        let yaml_spec = (!spec.yaml_spec.is_empty()).then_some(spec.yaml_spec);
-        let schema = registry
-            .lookup(&metadata.type_)
-            .and_then(|t| t.spec_message.as_deref())
-            .map(codec::message)
-            .transpose()?;
-        let mut json = None;
-        if let Some(desc) = &schema {
-            if let Ok(msg) = codec::decode(desc, &spec.proto_spec) {
-                if !(codec::has_compressed_payload(&msg) && yaml_spec.is_some()) {
-                    json = Some(codec::to_json(&msg)?);
-                }
-            }
+        let schema = spec_schema(&metadata, registry)?;
+        let json = match schema.as_ref().and_then(|d| decoded_spec(d, &spec)) {
+            Some(msg) => Some(codec::to_json(&msg)?),
+            None => None,
+        };
+        Self::from_parts(metadata, spec, schema.as_ref(), json)
+    }
+
+    /// Appends the JSON of [`Resource`] (`{"metadata": …, "spec": …}`) of a COSI resource to
+    /// `out`, the spec written straight from the decoded message (no intermediate JSON value):
+    /// what bulk paths (lists, watch events for JS) use. Same result as serializing
+    /// [`from_proto`](Self::from_proto).
+    ///
+    /// # Errors
+    /// As [`from_proto`](Self::from_proto).
+    pub fn write_json_from_proto(
+        r: pb::Resource,
+        registry: &Registry,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        let metadata = ResourceMetadata::from_proto(r.metadata.unwrap_or_default());
+        let spec = r.spec.unwrap_or_default();
+        let schema = spec_schema(&metadata, registry)?;
+        let to_json = |e: serde_json::Error| Error::Decode(format!("resource to JSON: {e}"));
+        if let Some(msg) = schema.as_ref().and_then(|d| decoded_spec(d, &spec)) {
+            out.extend_from_slice(b"{\"metadata\":");
+            serde_json::to_writer(&mut *out, &metadata).map_err(to_json)?;
+            out.extend_from_slice(b",\"spec\":");
+            codec::write_json(&msg, out)?;
+            out.push(b'}');
+            return Ok(());
         }
+        let r = Self::from_parts(metadata, spec, schema.as_ref(), None)?;
+        serde_json::to_writer(out, &r).map_err(to_json)
+    }
+
+    /// The resource from its parts, `json` being the spec decoded from `proto_spec` if it was.
+    fn from_parts(
+        metadata: ResourceMetadata,
+        spec: pb::Spec,
+        schema: Option<&prost_reflect::MessageDescriptor>,
+        json: Option<Json>,
+    ) -> Result<Resource> {
+        let yaml_spec = (!spec.yaml_spec.is_empty()).then_some(spec.yaml_spec);
         let json = match (json, &yaml_spec) {
             (Some(j), _) => j,
-            (None, Some(y)) => yaml_in::yaml_spec_to_json(y, schema.as_ref())?,
+            (None, Some(y)) => yaml_in::yaml_spec_to_json(y, schema)?,
             (None, None) if schema.is_some() || spec.proto_spec.is_empty() => {
                 Json::Object(Default::default())
             }
@@ -237,6 +267,31 @@ impl Resource {
         let y = print::spec_y(self)?;
         Ok(goyaml::emit::to_yaml(&y, 4))
     }
+}
+
+/// The spec message of a resource's type, when the registry knows it.
+fn spec_schema(
+    metadata: &ResourceMetadata,
+    registry: &Registry,
+) -> Result<Option<prost_reflect::MessageDescriptor>> {
+    registry
+        .lookup(&metadata.type_)
+        .and_then(|t| t.spec_message.as_deref())
+        .map(codec::message)
+        .transpose()
+}
+
+/// The spec decoded from `proto_spec`, unless it does not decode or carries a compressed
+/// payload that only its YAML form shows.
+fn decoded_spec(
+    desc: &prost_reflect::MessageDescriptor,
+    spec: &pb::Spec,
+) -> Option<prost_reflect::DynamicMessage> {
+    let msg = codec::decode(desc, &spec.proto_spec).ok()?;
+    if codec::has_compressed_payload(&msg) && !spec.yaml_spec.is_empty() {
+        return None;
+    }
+    Some(msg)
 }
 
 #[cfg(test)]

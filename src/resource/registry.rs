@@ -110,6 +110,14 @@ impl Registry {
         builtin_registry().clone()
     }
 
+    /// The builtin registry, shared (one copy per thread).
+    pub fn builtin_rc() -> std::rc::Rc<Registry> {
+        thread_local! {
+            static BUILTIN: std::rc::Rc<Registry> = std::rc::Rc::new(builtin_registry().clone());
+        }
+        BUILTIN.with(std::rc::Rc::clone)
+    }
+
     /// The builtin registry without cloning it.
     pub fn builtin_ref() -> &'static Registry {
         builtin_registry()

@@ -157,11 +157,17 @@ pub(crate) async fn post(
 
 /// The whole body as text.
 pub(crate) async fn text(resp: &Response, guard: &AbortGuard) -> Result<String> {
+    Ok(String::from(text_js(resp, guard).await?))
+}
+
+/// The whole body as the engine's string (not copied into linear memory).
+pub(crate) async fn text_js(resp: &Response, guard: &AbortGuard) -> Result<js_sys::JsString> {
     let p = resp.text().map_err(js_err)?;
     let v = JsFuture::from(p)
         .await
         .map_err(|e| guard.error_for(e, "reading the response"))?;
-    Ok(v.as_string().unwrap_or_default())
+    v.dyn_into::<js_sys::JsString>()
+        .map_err(|_| Error::Transport("response text is not a string".into()))
 }
 
 /// Reads a response body chunk by chunk.
@@ -181,8 +187,8 @@ impl BodyReader {
         Ok(Some(BodyReader { reader }))
     }
 
-    /// The next chunk, or `None` at the end.
-    pub(crate) async fn next(&self, guard: &AbortGuard) -> Result<Option<Vec<u8>>> {
+    /// Appends the next chunk to `buf`; `false` at the end.
+    pub(crate) async fn next_into(&self, guard: &AbortGuard, buf: &mut Vec<u8>) -> Result<bool> {
         // Race the read with the request's own signal: Node's fetch (undici, Node 20) leaves a
         // read() pending for ever when the request is aborted after the body has fully
         // arrived but before its end was read.
@@ -202,13 +208,16 @@ impl BodyReader {
             .map(|d| d.is_truthy())
             .unwrap_or(true);
         if done {
-            return Ok(None);
+            return Ok(false);
         }
         let value = Reflect::get(&v, &"value".into()).map_err(js_err)?;
         let bytes = value
             .dyn_into::<Uint8Array>()
             .map_err(|_| Error::Transport("stream chunk is not bytes".into()))?;
-        Ok(Some(bytes.to_vec()))
+        let at = buf.len();
+        buf.resize(at + bytes.length() as usize, 0);
+        bytes.copy_to(&mut buf[at..]);
+        Ok(true)
     }
 }
 

@@ -10,7 +10,7 @@ use futures::stream::LocalBoxStream;
 use futures::StreamExt as _;
 use serde::Deserialize;
 
-use super::fetch::{post, text, AbortGuard, BodyReader};
+use super::fetch::{post, text, text_js, AbortGuard, BodyReader};
 use super::{CallOptions, Failure};
 use crate::auth::Metadata;
 use crate::{Code, Error, Result};
@@ -32,11 +32,32 @@ struct ErrorEnvelope {
     message: Option<String>,
 }
 
-/// One stream line; the message is decoded by the caller.
+/// One stream line, decoded in one pass straight into the message type.
 #[derive(Deserialize)]
-struct Line {
-    result: Option<serde_json::Value>,
+#[serde(bound = "M: serde::de::DeserializeOwned")]
+struct Line<M> {
+    result: Option<M>,
     error: Option<StatusJson>,
+}
+
+/// Only the error of a stream line (the result is skipped without being built).
+#[derive(Deserialize)]
+struct LineError {
+    error: Option<StatusJson>,
+}
+
+/// Decodes one stream line into the message (or the error it carries).
+pub(super) fn decode_line<M: serde::de::DeserializeOwned>(method: &str, line: &[u8]) -> Result<M> {
+    match serde_json::from_slice::<Line<M>>(line) {
+        Ok(Line { error: Some(s), .. }) => Err(status_error(s)),
+        Ok(Line {
+            result: Some(r), ..
+        }) => Ok(r),
+        Ok(_) => Err(Error::Decode(format!(
+            "{method}: stream line has neither result nor error"
+        ))),
+        Err(e) => Err(Error::Decode(format!("{method} stream message: {e}"))),
+    }
 }
 
 fn status_error(s: StatusJson) -> Error {
@@ -76,74 +97,81 @@ fn url(base: &str, method: &str) -> String {
     format!("{base}/api{method}")
 }
 
-/// A unary call: the response message as a protojson value.
+/// A unary call: the response message as protojson text, still in the engine's string (a
+/// large answer is never copied into linear memory unless the caller decodes it there).
 pub(super) async fn unary(
     base: &str,
     method: &str,
     md: &Metadata,
     body: &str,
     opts: &CallOptions,
-) -> std::result::Result<serde_json::Value, Failure> {
+) -> std::result::Result<js_sys::JsString, Failure> {
     let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
     let resp = post(&url(base, method), &headers(md), body, &guard).await?;
-    let date = resp.headers().get("date").ok().flatten();
     let status = resp.status();
-    let text = text(&resp, &guard).await?;
     if status != 200 {
+        let date = resp.headers().get("date").ok().flatten();
+        let text = text(&resp, &guard).await?;
         return Err(Failure {
             error: error_from_body(status, &text),
             server_date: date,
         });
     }
-    serde_json::from_str(&text).map_err(|e| Error::Decode(format!("{method} response: {e}")).into())
+    Ok(text_js(&resp, &guard).await?)
 }
 
 struct LineStream {
     guard: AbortGuard,
     reader: Option<BodyReader>,
+    /// Received bytes; `buf[start..]` is not yet handed out.
     buf: Vec<u8>,
+    start: usize,
     done: bool,
 }
 
 impl LineStream {
-    /// The next complete line (without `\n`), or `None` at the end of the body.
-    async fn next_line(&mut self) -> Result<Option<Vec<u8>>> {
+    /// The next complete line (without `\n`), or `None` at the end of the body. Lines are
+    /// handed out as ranges of one buffer, which is compacted only when a chunk arrives (a
+    /// chunk of many lines is not copied once per line).
+    async fn next_line(&mut self) -> Result<Option<std::ops::Range<usize>>> {
         loop {
-            if let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
-                let rest = self.buf.split_off(pos + 1);
-                let mut line = std::mem::replace(&mut self.buf, rest);
-                line.pop();
-                if line.iter().all(u8::is_ascii_whitespace) {
+            if let Some(pos) = self.buf[self.start..].iter().position(|b| *b == b'\n') {
+                let line = self.start..self.start + pos;
+                self.start += pos + 1;
+                if self.buf[line.clone()].iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
                 return Ok(Some(line));
             }
             if self.done {
-                if self.buf.iter().all(u8::is_ascii_whitespace) {
+                let rest = self.start..self.buf.len();
+                self.start = self.buf.len();
+                if self.buf[rest.clone()].iter().all(u8::is_ascii_whitespace) {
                     return Ok(None);
                 }
-                return Ok(Some(std::mem::take(&mut self.buf)));
+                return Ok(Some(rest));
             }
             let Some(reader) = &self.reader else {
                 self.done = true;
                 continue;
             };
-            match reader.next(&self.guard).await? {
-                Some(chunk) => self.buf.extend_from_slice(&chunk),
-                None => self.done = true,
+            self.buf.drain(..self.start);
+            self.start = 0;
+            if !reader.next_into(&self.guard, &mut self.buf).await? {
+                self.done = true;
             }
         }
     }
 }
 
-/// A server stream: each message as a protojson value.
+/// A server stream: each message as its protojson line (see [`decode_line`]).
 pub(super) async fn server_streaming(
     base: &str,
     method: &str,
     md: &Metadata,
     body: &str,
     opts: &CallOptions,
-) -> std::result::Result<LocalBoxStream<'static, Result<serde_json::Value>>, Failure> {
+) -> std::result::Result<LocalBoxStream<'static, Result<Vec<u8>>>, Failure> {
     let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
     let resp = post(&url(base, method), &headers(md), body, &guard).await?;
     let status = resp.status();
@@ -160,32 +188,26 @@ pub(super) async fn server_streaming(
         guard,
         reader,
         buf: Vec::new(),
+        start: 0,
         done: false,
     };
-    let method = method.to_string();
-    let stream = futures::stream::unfold(Some(state), move |state| {
-        let method = method.clone();
-        async move {
-            let mut state = state?;
-            match state.next_line().await {
-                Ok(None) => None,
-                Err(e) => Some((Err(e), None)),
-                Ok(Some(line)) => match serde_json::from_slice::<Line>(&line) {
-                    Ok(Line { error: Some(s), .. }) => Some((Err(status_error(s)), None)),
-                    Ok(Line {
-                        result: Some(r), ..
-                    }) => Some((Ok(r), Some(state))),
-                    Ok(_) => Some((
-                        Err(Error::Decode(format!(
-                            "{method}: stream line has neither result nor error"
-                        ))),
-                        None,
-                    )),
-                    Err(e) => Some((
-                        Err(Error::Decode(format!("{method} stream message: {e}"))),
-                        None,
-                    )),
-                },
+    // Lines are handed out undecoded (the caller decodes each straight into its message type);
+    // only the first is checked here for an error, so that errors sent before any message
+    // reach the open/retry logic as errors.
+    let stream = futures::stream::unfold(Some((state, true)), |state| async move {
+        let (mut state, first) = state?;
+        match state.next_line().await {
+            Ok(None) => None,
+            Err(e) => Some((Err(e), None)),
+            Ok(Some(range)) => {
+                let line = &state.buf[range];
+                if first {
+                    if let Ok(LineError { error: Some(s) }) = serde_json::from_slice(line) {
+                        return Some((Err(status_error(s)), None));
+                    }
+                }
+                let line = line.to_vec();
+                Some((Ok(line), Some((state, false))))
             }
         }
     });

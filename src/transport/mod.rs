@@ -190,6 +190,15 @@ fn is_loopback(authority: &str) -> bool {
         })
 }
 
+/// A response body kept as text for a JSON parser. In wasm it is the engine's own string (the
+/// body is never copied into linear memory); natively a `String`.
+#[cfg(target_arch = "wasm32")]
+pub type Text = js_sys::JsString;
+/// A response body kept as text for a JSON parser. In wasm it is the engine's own string (the
+/// body is never copied into linear memory); natively a `String`.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Text = String;
+
 /// A message that can travel over both protocols.
 pub trait Message:
     prost::Message + Serialize + DeserializeOwned + Default + Clone + 'static
@@ -438,6 +447,33 @@ impl Transport {
         decode(method, raw)
     }
 
+    /// A unary call over a JSON protocol (gateway, memory) whose answer is kept as JSON text,
+    /// undecoded: for bulk answers that the caller hands to a JSON parser as a whole.
+    ///
+    /// # Errors
+    /// As [`unary`](Self::unary); [`Error::InvalidArgument`] on gRPC-web.
+    pub async fn unary_text<Req: Message>(
+        &self,
+        method: &str,
+        md: Metadata,
+        request: &Req,
+        kind: CallKind,
+        opts: &CallOptions,
+    ) -> Result<Text> {
+        if self.inner.config.protocol == Protocol::GrpcWeb {
+            return Err(Error::InvalidArgument(format!(
+                "{method}: a JSON answer needs the gateway transport"
+            )));
+        }
+        let body = self.encode(method, request)?;
+        match self.unary_raw(method, md, &body, kind, opts, true).await? {
+            Raw::Value(v) => Ok(Text::from(v.to_string())),
+            #[cfg(target_arch = "wasm32")]
+            Raw::Text(t) => Ok(t),
+            _ => Err(Error::Decode(format!("{method}: not a JSON answer"))),
+        }
+    }
+
     /// The request in the encoding the protocol sends.
     fn encode<Req: Message>(&self, method: &str, request: &Req) -> Result<Encoded> {
         let bad = |e: serde_json::Error| Error::InvalidArgument(format!("{method} request: {e}"));
@@ -501,7 +537,7 @@ impl Transport {
             (Protocol::Gateway, Encoded::Json(b)) => {
                 gateway::unary(&self.inner.config.base_url, method, &md, b, opts)
                     .await
-                    .map(Raw::Value)
+                    .map(Raw::Text)
             }
             #[cfg(target_arch = "wasm32")]
             (Protocol::GrpcWeb, Encoded::Proto(b)) => {
@@ -617,7 +653,7 @@ impl Transport {
                 Ok(
                     gateway::server_streaming(&self.inner.config.base_url, method, &md, b, opts)
                         .await?
-                        .map(|r| r.map(Raw::Value))
+                        .map(|r| r.map(Raw::Line))
                         .boxed_local(),
                 )
             }
@@ -659,8 +695,14 @@ enum Encoded {
 enum Raw {
     /// protobuf bytes (gRPC-web).
     Proto(Vec<u8>),
-    /// protojson (gateway, memory).
+    /// protojson (streams, memory).
     Value(serde_json::Value),
+    /// protojson text as received (gateway unary answers).
+    #[cfg(target_arch = "wasm32")]
+    Text(js_sys::JsString),
+    /// One gateway stream line, `{"result": …}` or `{"error": …}`.
+    #[cfg(target_arch = "wasm32")]
+    Line(Vec<u8>),
 }
 
 /// Decode one response message (the only generic step on the way back).
@@ -669,6 +711,10 @@ fn decode<Resp: Message>(method: &str, raw: Raw) -> Result<Resp> {
     match raw {
         Raw::Proto(b) => Resp::decode(b.as_slice()).map_err(|e| bad(e.to_string())),
         Raw::Value(v) => serde_json::from_value(v).map_err(|e| bad(e.to_string())),
+        #[cfg(target_arch = "wasm32")]
+        Raw::Text(t) => serde_json::from_str(&String::from(t)).map_err(|e| bad(e.to_string())),
+        #[cfg(target_arch = "wasm32")]
+        Raw::Line(l) => gateway::decode_line(method, &l),
     }
 }
 

@@ -14,7 +14,9 @@ use wasm_bindgen::prelude::*;
 
 use super::error::{from_value, invalid, js, to_js, to_value};
 use super::signer::JsSigner;
-use crate::client::{ApplyAction, ListParams, OmniClient, Resources, WatchEventKind, WatchParams};
+use crate::client::{
+    ApplyAction, ListParams, ListText, OmniClient, RawWatchEvent, Resources, WatchParams,
+};
 use crate::resource::Resource;
 use crate::transport::{Backoff, CallOptions, CallReport, Protocol};
 use crate::Result;
@@ -161,15 +163,6 @@ struct JsDeleteResult {
     r#type: String,
     id: String,
     destroyed: bool,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsWatchEvent {
-    r#type: &'static str,
-    resource: Option<Resource>,
-    old: Option<Resource>,
-    bookmark: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -326,9 +319,10 @@ impl JsOmniClient {
         to_value(&got)
     }
 
-    /// List resources (`selector`: omnictl label selector(s); `idMatchRegexp`).
-    #[wasm_bindgen(unchecked_return_type = "Promise<Resource[]>")]
-    pub async fn list(&self, kind: String, options: JsValue) -> Result<JsValue, JsValue> {
+    /// List resources (`selector`: omnictl label selector(s); `idMatchRegexp`) as JSON text,
+    /// which the glue's `list()` parses: `{ items }` (ResourceService's answer) or `{ arrays }`.
+    #[wasm_bindgen(js_name = listText, unchecked_return_type = "Promise<{ items: string } | { arrays: string[] }>")]
+    pub async fn list_text(&self, kind: String, options: JsValue) -> Result<JsValue, JsValue> {
         let (o, call): (ListOptions, _) = parse_opts(&options, "list options")?;
         let _ = o.timeout_ms;
         let r = js(self.handle(&kind, o.namespace.as_deref()).await)?;
@@ -336,14 +330,23 @@ impl JsOmniClient {
             selectors: o.selector.map(OneOrMany::into_vec).unwrap_or_default(),
             id_regexp: o.id_match_regexp,
         };
-        let items = js(r.list(&params, &call).await)?;
-        to_value(&items)
+        let obj = js_sys::Object::new();
+        match js(r.list_text(&params, &call).await)? {
+            ListText::Items(t) => Reflect::set(&obj, &"items".into(), &t)?,
+            ListText::Arrays(a) => Reflect::set(
+                &obj,
+                &"arrays".into(),
+                &a.into_iter().collect::<js_sys::Array>(),
+            )?,
+        };
+        Ok(obj.into())
     }
 
     /// One page through Omni's ResourceService (what its web UI uses for long tables):
-    /// `{ offset, limit, sortByField, sortDescending, search, selector }` → `{ items, total }`.
-    #[wasm_bindgen(js_name = listPage, unchecked_return_type = "Promise<{ items: Resource[]; total: number }>")]
-    pub async fn list_page(&self, kind: String, options: JsValue) -> Result<JsValue, JsValue> {
+    /// `{ offset, limit, sortByField, sortDescending, search, selector }` → the answer as JSON
+    /// text `{ items: string[], total }`, which the glue's `listPage()` parses.
+    #[wasm_bindgen(js_name = listPageText, unchecked_return_type = "Promise<string>")]
+    pub async fn list_page_text(&self, kind: String, options: JsValue) -> Result<JsValue, JsValue> {
         #[derive(Deserialize, Default)]
         #[serde(rename_all = "camelCase", default)]
         struct O {
@@ -367,8 +370,7 @@ impl JsOmniClient {
             sort_descending: o.sort_descending,
             search_for: o.search.map(OneOrMany::into_vec).unwrap_or_default(),
         };
-        let page = js(h.list_page(&p, &call).await)?;
-        to_value(&serde_json::json!({"items": page.items, "total": page.total}))
+        Ok(js(h.list_page_text(&p, &call).await)?.into())
     }
 
     /// Create a resource (`{ metadata: { type, id, namespace?, labels? }, spec }`).
@@ -758,24 +760,47 @@ impl JsOmniClient {
         };
         // validate selectors now, so a bad one rejects here rather than on first next()
         js(params.list.label_queries())?;
-        let stream = h.watch(params, call).map(|item| {
-            item.map_err(|e| to_js(&e)).and_then(|ev| {
-                to_value(&JsWatchEvent {
-                    r#type: match ev.kind {
-                        WatchEventKind::Created => "created",
-                        WatchEventKind::Updated => "updated",
-                        WatchEventKind::Destroyed => "destroyed",
-                        WatchEventKind::Bootstrapped => "bootstrapped",
-                        WatchEventKind::Resync => "resync",
-                    },
-                    resource: ev.resource,
-                    old: ev.old,
-                    bookmark: ev.bookmark.as_deref().map(b64),
-                })
-            })
+        // each event crosses as one JSON text, written straight from the protobuf resources;
+        // the glue's `watch()` parses it (one buffer reused for every event)
+        let registry = h.registry().clone();
+        let mut buf = Vec::new();
+        let stream = h.watch_raw(params, call).map(move |item| {
+            let ev = item.map_err(|e| to_js(&e))?;
+            js(watch_event_json(ev, &registry, &mut buf))?;
+            std::str::from_utf8(&buf)
+                .map(JsValue::from_str)
+                .map_err(|_| invalid("watch event is not UTF-8"))
         });
         Ok(StreamIterator::new(stream.boxed_local(), ctrl))
     }
+}
+
+/// The JSON text of a watch event as JS sees it (`{ type, resource?, old?, bookmark? }`),
+/// written into `buf` (cleared first).
+fn watch_event_json(
+    ev: RawWatchEvent,
+    registry: &crate::resource::Registry,
+    buf: &mut Vec<u8>,
+) -> Result<()> {
+    buf.clear();
+    buf.extend_from_slice(b"{\"type\":\"");
+    buf.extend_from_slice(ev.kind.name().as_bytes());
+    buf.push(b'"');
+    if let Some(r) = ev.resource {
+        buf.extend_from_slice(b",\"resource\":");
+        Resource::write_json_from_proto(r, registry, buf)?;
+    }
+    if let Some(r) = ev.old {
+        buf.extend_from_slice(b",\"old\":");
+        Resource::write_json_from_proto(r, registry, buf)?;
+    }
+    if let Some(b) = ev.bookmark {
+        buf.extend_from_slice(b",\"bookmark\":\"");
+        buf.extend_from_slice(b64(&b).as_bytes());
+        buf.push(b'"');
+    }
+    buf.push(b'}');
+    Ok(())
 }
 
 /// One abort controller per stream: the iterator's `return()` aborts it, and the caller's

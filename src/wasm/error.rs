@@ -34,45 +34,27 @@ pub(crate) fn invalid(msg: impl Into<String>) -> JsValue {
     to_js(&Error::InvalidArgument(msg.into()))
 }
 
-/// Serialize a Rust value into a plain JS object (maps as objects, not `Map`).
+/// Serialize a Rust value into a plain JS value: one JSON text handed to the engine's
+/// `JSON.parse` (one boundary crossing, instead of building the object property by property).
 pub(crate) fn to_value<T: serde::Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
-    let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    v.serialize(&ser)
-        .map_err(|e| to_js(&Error::Decode(format!("to JS: {e}"))))
+    let text =
+        serde_json::to_string(v).map_err(|e| to_js(&Error::Decode(format!("to JS: {e}"))))?;
+    js_sys::JSON::parse(&text).map_err(|_| to_js(&Error::Decode("to JS: invalid JSON".into())))
 }
 
-/// Deserialize a JS value (plain object) into a Rust value. Top-level keys whose value is
-/// `undefined` are treated as absent (`{ dryRun: undefined }` means "not given").
+/// Deserialize a JS value (plain data) into a Rust value through `JSON.stringify`: keys whose
+/// value is `undefined` (and functions, e.g. an `AbortSignal`'s) are absent, as JS callers mean.
 pub(crate) fn from_value<T: serde::de::DeserializeOwned>(
     v: JsValue,
     what: &str,
 ) -> Result<T, JsValue> {
-    let v = without_undefined(v);
-    serde_wasm_bindgen::from_value(v).map_err(|e| invalid(format!("{what}: {e}")))
-}
-
-fn without_undefined(v: JsValue) -> JsValue {
-    use wasm_bindgen::JsCast as _;
-    if js_sys::Array::is_array(&v) || v.is_function() {
-        return v;
-    }
-    let Some(obj) = v.dyn_ref::<js_sys::Object>() else {
-        return v;
+    let text = if v.is_undefined() {
+        "null".to_string()
+    } else {
+        js_sys::JSON::stringify(&v)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| invalid(format!("{what}: not JSON-compatible data")))?
     };
-    let entries = js_sys::Object::entries(obj);
-    if !entries
-        .iter()
-        .any(|e| js_sys::Array::from(&e).get(1).is_undefined())
-    {
-        return v;
-    }
-    let copy = js_sys::Object::new();
-    for e in entries.iter() {
-        let pair = js_sys::Array::from(&e);
-        let value = pair.get(1);
-        if !value.is_undefined() {
-            let _ = js_sys::Reflect::set(&copy, &pair.get(0), &value);
-        }
-    }
-    copy.into()
+    serde_json::from_str(&text).map_err(|e| invalid(format!("{what}: {e}")))
 }
