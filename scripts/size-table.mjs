@@ -11,9 +11,9 @@ let total = 0;
 // The crate a symbol belongs to: the first `a::b` path in it (trait impls `<T as a::X>` count
 // for the implementing type's crate when it has one).
 function group(name) {
-  if (name.startsWith("data[") || name.startsWith("\"")) return ".rodata / data segments";
+  if (name.includes("\"function names\" subsection") || name.startsWith("custom section")) return "(names and custom sections: dropped by wasm-opt)";
+  if (name.startsWith("data segment") || name.startsWith("data[")) return "(data: .rodata, .data — descriptor set, tables, strings)";
   if (name.startsWith("code[") || name.startsWith("elem[") || name.startsWith("type[") || name.startsWith("global[") || name.startsWith("table[") || name.startsWith("import ")) return "(wasm sections)";
-  if (name.startsWith("custom section")) return "(custom sections: names, producers)";
   const m = /([A-Za-z_][A-Za-z0-9_]*)(?:\[[0-9a-f]+\])?::([A-Za-z_][A-Za-z0-9_]*)/.exec(name.replace(/^<+/, ""));
   if (!m) return "(other)";
   if (m[1] === "omni_wasm") return `omni_wasm::${m[2]}`;

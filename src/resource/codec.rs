@@ -45,9 +45,12 @@ pub(crate) fn decode(desc: &MessageDescriptor, bytes: &[u8]) -> Result<DynamicMe
         .map_err(|e| Error::Decode(format!("{}: {e}", desc.full_name())))
 }
 
-/// protojson (proto field names, enum numbers, zero values omitted) of a message.
+/// protojson (proto field names, enum numbers, zero values omitted) of a message. Goes through
+/// JSON text so that the message serializer is instantiated once (for [`write_json`]).
 pub(crate) fn to_json(msg: &DynamicMessage) -> Result<Json> {
-    msg.serialize_with_options(serde_json::value::Serializer, &json_options())
+    let mut out = Vec::new();
+    write_json(msg, &mut out)?;
+    serde_json::from_slice(&out)
         .map_err(|e| Error::Decode(format!("{}: {e}", msg.descriptor().full_name())))
 }
 

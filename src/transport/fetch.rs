@@ -170,21 +170,33 @@ pub(crate) async fn text_js(resp: &Response, guard: &AbortGuard) -> Result<js_sy
         .map_err(|_| Error::Transport("response text is not a string".into()))
 }
 
+/// Resolves when a request's signal fires: one listener for the whole life of a stream, shared
+/// by every read (one per read would leave a listener, a promise and two closures per chunk to
+/// the garbage collector, and cost a JS round trip each).
+type Cancel = futures::future::Shared<futures::future::LocalBoxFuture<'static, ()>>;
+
 /// Reads a response body chunk by chunk.
 pub(crate) struct BodyReader {
     reader: web_sys::ReadableStreamDefaultReader,
+    cancel: Cancel,
 }
 
 impl BodyReader {
-    pub(crate) fn new(resp: &Response) -> Result<Option<Self>> {
+    /// A reader of `resp`'s body whose reads end when `guard`'s signal fires.
+    pub(crate) fn new(resp: &Response, guard: &AbortGuard) -> Result<Option<Self>> {
+        use futures::FutureExt as _;
         let Some(body) = resp.body() else {
             return Ok(None);
         };
+        let cancel = aborted(Some(guard.signal()))
+            .map(|_| ())
+            .boxed_local()
+            .shared();
         let reader = body
             .get_reader()
             .dyn_into::<web_sys::ReadableStreamDefaultReader>()
             .map_err(|_| Error::Transport("response body has no default reader".into()))?;
-        Ok(Some(BodyReader { reader }))
+        Ok(Some(BodyReader { reader, cancel }))
     }
 
     /// Appends the next chunk to `buf`; `false` at the end.
@@ -193,7 +205,7 @@ impl BodyReader {
         // read() pending for ever when the request is aborted after the body has fully
         // arrived but before its end was read.
         let read = JsFuture::from(self.reader.read());
-        let abort = aborted(Some(guard.signal()));
+        let abort = self.cancel.clone();
         futures::pin_mut!(read, abort);
         let v = match futures::future::select(read, abort).await {
             futures::future::Either::Left((v, _)) => {

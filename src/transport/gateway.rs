@@ -183,7 +183,7 @@ pub(super) async fn server_streaming(
             server_date: date,
         });
     }
-    let reader = BodyReader::new(&resp)?;
+    let reader = BodyReader::new(&resp, &guard)?;
     let state = LineStream {
         guard,
         reader,

@@ -477,10 +477,14 @@ impl Transport {
     /// The request in the encoding the protocol sends.
     fn encode<Req: Message>(&self, method: &str, request: &Req) -> Result<Encoded> {
         let bad = |e: serde_json::Error| Error::InvalidArgument(format!("{method} request: {e}"));
+        if self.inner.config.protocol == Protocol::GrpcWeb {
+            return Ok(Encoded::Proto(request.encode_to_vec()));
+        }
+        // one serializer instantiation per message type: JSON text, for both JSON protocols
+        let json = serde_json::to_string(request).map_err(bad)?;
         Ok(match self.inner.config.protocol {
-            Protocol::GrpcWeb => Encoded::Proto(request.encode_to_vec()),
-            Protocol::Gateway => Encoded::Json(serde_json::to_string(request).map_err(bad)?),
-            Protocol::Memory => Encoded::Value(serde_json::to_value(request).map_err(bad)?),
+            Protocol::Memory => Encoded::Value(serde_json::from_str(&json).map_err(bad)?),
+            _ => Encoded::Json(json),
         })
     }
 
