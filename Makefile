@@ -78,6 +78,7 @@ test-e2e: sim
 bench: pkg descriptor sim
 	scripts/with-sim.sh node tests/bench/list.mjs
 	scripts/with-sim.sh node tests/bench/watch.mjs
+	node tests/bench/coldstart.mjs
 	node tests/bench/sign.mjs
 	node tests/bench/template.mjs
 	cargo run -q --release --example template_bench

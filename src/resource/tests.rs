@@ -220,10 +220,9 @@ fn yaml_input_errors_carry_document_and_position() {
     assert!(e.contains("not registered"), "{e}");
 }
 
-#[test]
-fn unknown_types_pass_through_yaml_spec() {
-    let reg = Registry::builtin();
-    let p = pb::Resource {
+/// A resource of a type the registry does not know, with the server's YAML form of its spec.
+fn widget() -> pb::Resource {
+    pb::Resource {
         metadata: Some(pb::Metadata {
             namespace: "default".into(),
             r#type: "Widgets.example.dev".into(),
@@ -236,7 +235,13 @@ fn unknown_types_pass_through_yaml_spec() {
             proto_spec: vec![8, 1],
             yaml_spec: "size: 3\nname: big\n".into(),
         }),
-    };
+    }
+}
+
+#[test]
+fn unknown_types_pass_through_yaml_spec() {
+    let reg = Registry::builtin();
+    let p = widget();
     let r = Resource::from_proto(p, &reg).unwrap();
     assert_eq!(r.spec, json!({"size": 3, "name": "big"}));
     assert!(r.to_proto(&reg).is_err());
@@ -251,20 +256,7 @@ fn json_written_from_proto_equals_the_decoded_resource() {
     // field order, as Omni's protojson writes them, rather than sorted)
     let reg = Registry::builtin();
     let typed = cluster().to_proto(&reg).unwrap();
-    let unknown = pb::Resource {
-        metadata: Some(pb::Metadata {
-            namespace: "default".into(),
-            r#type: "Widgets.example.dev".into(),
-            id: "w".into(),
-            version: "3".into(),
-            phase: "running".into(),
-            ..Default::default()
-        }),
-        spec: Some(pb::Spec {
-            proto_spec: vec![8, 1],
-            yaml_spec: "size: 3\nname: big\n".into(),
-        }),
-    };
+    let unknown = widget();
     for p in [typed, unknown] {
         let expected = serde_json::to_vec(&Resource::from_proto(p.clone(), &reg).unwrap()).unwrap();
         let mut out = b"[".to_vec();

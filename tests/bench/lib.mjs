@@ -210,3 +210,28 @@ export function retained() {
 }
 
 export const mb = (b) => (b / 1e6).toFixed(1);
+
+/**
+ * What a JS developer uses for gRPC-web: connect-web + protobuf-es with descriptors generated
+ * from proto/ (`make descriptor`): a `cosi.resource.State` client and the MachineStatus schema.
+ */
+export async function connectWeb(url) {
+  const nm = join(ROOT, "tests/js/node_modules");
+  const { createFileRegistry, fromBinary } = await import(join(nm, "@bufbuild/protobuf/dist/esm/index.js"));
+  const { FileDescriptorSetSchema } = await import(join(nm, "@bufbuild/protobuf/dist/esm/wkt/index.js"));
+  const { createClient } = await import(join(nm, "@connectrpc/connect/dist/esm/index.js"));
+  const { createGrpcWebTransport } = await import(join(nm, "@connectrpc/connect-web/dist/esm/index.js"));
+  const reg = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(join(ROOT, "target/proto.desc"))));
+  const client = createClient(reg.getService("cosi.resource.State"), createGrpcWebTransport({ baseUrl: url }));
+  return { client, spec: reg.getMessage("specs.MachineStatusSpec"), fromBinary };
+}
+
+/** omni-wasm (full build) connected to `url`, and the size of its linear memory. */
+export async function omniWasm(url, key, transport) {
+  const pkg = await import(join(ROOT, "pkg/node.js"));
+  const raw = await import(join(ROOT, "pkg/omni_wasm.js"));
+  // initSync on an instantiated module returns its exports (the memory among them)
+  const exports = raw.initSync({ module: readFileSync(join(ROOT, "pkg/omni_wasm_bg.wasm")) });
+  const omni = await pkg.OmniClient.connect({ endpoint: url, serviceAccountKey: key, transport });
+  return { omni, linear: () => exports.memory.buffer.byteLength };
+}

@@ -10,17 +10,15 @@
 // growth of wasm linear memory. Prints; never asserts.
 //
 //   scripts/with-sim.sh node tests/bench/list.mjs        (what `make bench` runs)
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  ROOT, SIM, MS, child, loadRecordings, mb, median, recording, replayServer, retained,
+  ROOT, SIM, MS, child, connectWeb, omniWasm, loadRecordings, mb, median, recording, replayServer, retained,
   saveRecordings, seed, serviceAccount,
 } from "./lib.mjs";
 
 const N = Number(process.env.BENCH_LIST_N ?? 10000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const REC = join(ROOT, `target/bench/list-${N}.json`);
-const DESC = join(ROOT, "target/proto.desc");
 const SCRIPT = new URL(import.meta.url).pathname;
 
 async function timeRuns(fn) {
@@ -39,13 +37,8 @@ async function contender(side, url, key) {
   let list;
   let linear = () => 0;
   if (side.startsWith("wasm-")) {
-    const pkg = await import(join(ROOT, "pkg/node.js"));
-    const raw = await import(join(ROOT, "pkg/omni_wasm.js"));
-    const exports = raw.initSync({ module: readFileSync(join(ROOT, "pkg/omni_wasm_bg.wasm")) });
-    linear = () => exports.memory.buffer.byteLength;
-    const omni = await pkg.OmniClient.connect({
-      endpoint: url, serviceAccountKey: key, transport: side === "wasm-gateway" ? "gateway" : "grpc-web",
-    });
+    let omni;
+    ({ omni, linear } = await omniWasm(url, key, side === "wasm-gateway" ? "gateway" : "grpc-web"));
     list = () => omni.list(MS);
   } else if (side === "js-gateway") {
     list = async () => {
@@ -59,14 +52,7 @@ async function contender(side, url, key) {
       return body.items.map((s) => JSON.parse(s));
     };
   } else if (side === "js-grpc-web") {
-    const nm = join(ROOT, "tests/js/node_modules");
-    const { createFileRegistry, fromBinary } = await import(join(nm, "@bufbuild/protobuf/dist/esm/index.js"));
-    const { FileDescriptorSetSchema } = await import(join(nm, "@bufbuild/protobuf/dist/esm/wkt/index.js"));
-    const { createClient } = await import(join(nm, "@connectrpc/connect/dist/esm/index.js"));
-    const { createGrpcWebTransport } = await import(join(nm, "@connectrpc/connect-web/dist/esm/index.js"));
-    const reg = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(DESC)));
-    const client = createClient(reg.getService("cosi.resource.State"), createGrpcWebTransport({ baseUrl: url }));
-    const spec = reg.getMessage("specs.MachineStatusSpec");
+    const { client, spec, fromBinary } = await connectWeb(url);
     list = async () => {
       const out = [];
       for await (const m of client.list({ namespace: "default", type: MS, options: {} })) {

@@ -10,10 +10,9 @@
 // reads the same kind of bytes at full speed. Each contender runs in its own process: median
 // time per event over RUNS watches of N events, then one watch of LONG events with memory
 // (after a GC) at N and at LONG events. Prints; never asserts.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  ROOT, SIM, MS, child, loadRecordings, mb, median, putMachine, recording, replayServer,
+  ROOT, SIM, MS, child, connectWeb, omniWasm, loadRecordings, mb, median, putMachine, recording, replayServer,
   retained, saveRecordings, seed, serviceAccount, keyOf,
 } from "./lib.mjs";
 
@@ -21,7 +20,6 @@ const N = Number(process.env.BENCH_WATCH_N ?? 10000);
 const LONG = Number(process.env.BENCH_WATCH_LONG ?? 100000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const REC = join(ROOT, "target/bench/watch.json");
-const DESC = join(ROOT, "target/proto.desc");
 const SCRIPT = new URL(import.meta.url).pathname;
 const GW_STATE = keyOf("/api/cosi.resource.State/Watch", Buffer.from(MS));
 const GW_RS = keyOf("/api/omni.resources.ResourceService/Watch", Buffer.from(MS));
@@ -66,13 +64,8 @@ async function contender(side, url, key) {
   let open; // (signal) => AsyncIterable of events
   let linear = () => 0;
   if (side.startsWith("wasm-")) {
-    const pkg = await import(join(ROOT, "pkg/node.js"));
-    const raw = await import(join(ROOT, "pkg/omni_wasm.js"));
-    const exports = raw.initSync({ module: readFileSync(join(ROOT, "pkg/omni_wasm_bg.wasm")) });
-    linear = () => exports.memory.buffer.byteLength;
-    const omni = await pkg.OmniClient.connect({
-      endpoint: url, serviceAccountKey: key, transport: side === "wasm-gateway" ? "gateway" : "grpc-web",
-    });
+    let omni;
+    ({ omni, linear } = await omniWasm(url, key, side === "wasm-gateway" ? "gateway" : "grpc-web"));
     open = (signal) => omni.watch(MS, { bootstrap: false, signal });
   } else if (side === "js-gateway") {
     open = async function* (signal) {
@@ -95,14 +88,7 @@ async function contender(side, url, key) {
       }
     };
   } else if (side === "js-grpc-web") {
-    const nm = join(ROOT, "tests/js/node_modules");
-    const { createFileRegistry, fromBinary } = await import(join(nm, "@bufbuild/protobuf/dist/esm/index.js"));
-    const { FileDescriptorSetSchema } = await import(join(nm, "@bufbuild/protobuf/dist/esm/wkt/index.js"));
-    const { createClient } = await import(join(nm, "@connectrpc/connect/dist/esm/index.js"));
-    const { createGrpcWebTransport } = await import(join(nm, "@connectrpc/connect-web/dist/esm/index.js"));
-    const reg = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(DESC)));
-    const client = createClient(reg.getService("cosi.resource.State"), createGrpcWebTransport({ baseUrl: url }));
-    const spec = reg.getMessage("specs.MachineStatusSpec");
+    const { client, spec, fromBinary } = await connectWeb(url);
     const res = (r) => (r ? { metadata: r.metadata, spec: fromBinary(spec, r.spec.protoSpec) } : null);
     open = async function* (signal) {
       for await (const m of client.watch({ namespace: "default", type: MS, options: {}, apiVersion: 1 }, { signal })) {
