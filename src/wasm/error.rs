@@ -56,5 +56,8 @@ pub(crate) fn from_value<T: serde::de::DeserializeOwned>(
             .and_then(|s| s.as_string())
             .ok_or_else(|| invalid(format!("{what}: not JSON-compatible data")))?
     };
-    serde_json::from_slice(text.as_bytes()).map_err(|e| invalid(format!("{what}: {e}")))
+    // through a JSON value: its per-type deserializer is the compact one (options are small)
+    let value: serde_json::Value =
+        serde_json::from_slice(text.as_bytes()).map_err(|e| invalid(format!("{what}: {e}")))?;
+    serde_json::from_value(value).map_err(|e| invalid(format!("{what}: {e}")))
 }
