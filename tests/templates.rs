@@ -1,4 +1,5 @@
-//! Data-driven cluster-template tests over `../shared/testdata/templates/` (read in place).
+//! Data-driven cluster-template tests over `tests/testdata/templates/` (upstream cases kept in
+//! the repository; origin and licence in its README).
 #![cfg(feature = "templates")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use omni_wasm::template::{Stage, Template};
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/templates")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testdata/templates")
 }
 
 /// Every file below the test directory, keyed by its relative path.

@@ -12,7 +12,7 @@ import { SIM, serviceAccount, uid, mutate } from "./helpers.mjs";
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../..");
 const cli = path.join(root, "pkg/cli.js");
-const cases = path.resolve(root, "../shared/testdata/templates");
+const cases = path.resolve(root, "tests/testdata/templates");
 let env;
 
 async function omni(...args) {

@@ -8,7 +8,7 @@ import * as lib from "../../pkg/node.js";
 import * as tmpl from "../../pkg/templates/node.js";
 import { SIM, serviceAccount, uid } from "./helpers.mjs";
 
-const cases = path.resolve(import.meta.dirname, "../../../shared/testdata/templates");
+const cases = path.resolve(import.meta.dirname, "../testdata/templates");
 const read = (f) => fs.readFileSync(path.join(cases, f), "utf8");
 const files = {};
 for (const dir of ["patches", "manifests"]) {
