@@ -36,12 +36,8 @@ impl Resources {
     /// # Errors
     /// As [`list`](Self::list).
     pub async fn list_text(&self, params: &ListParams, opts: &CallOptions) -> Result<ListText> {
-        let options = cosi::ListOptions {
-            label_query: params.label_queries()?,
-            id_query: params.id_query(),
-        };
         let transport = self.client().transport();
-        if transport.protocol() == Protocol::Gateway && options.id_query.is_none() {
+        if transport.protocol() == Protocol::Gateway && params.id_query().is_none() {
             let page = PageParams {
                 selectors: params.selectors.clone(),
                 ..PageParams::default()
@@ -52,6 +48,10 @@ impl Resources {
                 .await?;
             return Ok(ListText::Items(text));
         }
+        let options = cosi::ListOptions {
+            label_query: params.label_queries()?,
+            id_query: params.id_query(),
+        };
         let mut stream =
             self.client()
                 .list_stream(self.namespace(), self.type_name(), options, opts);

@@ -108,6 +108,34 @@ pub struct RawWatchEvent {
 }
 
 impl RawWatchEvent {
+    /// Writes the event as the JSON the JS API yields (`{"type", "resource"?, "old"?,
+    /// "bookmark"?}`, the bookmark in base64) into `buf`, cleared first; resources are written
+    /// straight from their protobuf form.
+    ///
+    /// # Errors
+    /// A spec that does not decode and has no YAML form.
+    pub fn write_json(self, registry: &crate::resource::Registry, buf: &mut Vec<u8>) -> Result<()> {
+        use base64::Engine as _;
+        buf.clear();
+        buf.extend_from_slice(b"{\"type\":\"");
+        buf.extend_from_slice(self.kind.name().as_bytes());
+        buf.push(b'"');
+        for (key, r) in [("resource", self.resource), ("old", self.old)] {
+            if let Some(r) = r {
+                buf.extend_from_slice(format!(",\"{key}\":").as_bytes());
+                Resource::write_json_from_proto(r, registry, buf)?;
+            }
+        }
+        if let Some(b) = self.bookmark {
+            buf.extend_from_slice(b",\"bookmark\":\"");
+            let b64 = base64::engine::general_purpose::STANDARD.encode(b);
+            buf.extend_from_slice(b64.as_bytes());
+            buf.push(b'"');
+        }
+        buf.push(b'}');
+        Ok(())
+    }
+
     /// Decodes the resources' specs through `registry`.
     ///
     /// # Errors
@@ -366,5 +394,46 @@ impl State {
             self.ready.push_back(event);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::resource::Registry;
+
+    #[test]
+    fn raw_events_write_the_json_js_parses() {
+        let reg = Registry::builtin();
+        let md = crate::resource::ResourceMetadata::new("default", "Clusters.omni.sidero.dev", "c");
+        let res = Resource::new(md, serde_json::json!({"kubernetes_version": "1.32.0"}));
+        let proto = res.to_proto(&reg).unwrap();
+        let ev = RawWatchEvent {
+            kind: WatchEventKind::Updated,
+            resource: Some(proto.clone()),
+            old: Some(proto),
+            bookmark: Some(vec![1, 2, 3]),
+        };
+        let mut buf = b"left over".to_vec();
+        ev.clone().write_json(&reg, &mut buf).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        let decoded = ev.decode(&reg).unwrap();
+        assert_eq!(v["type"], "updated");
+        assert_eq!(v["bookmark"], "AQID");
+        assert_eq!(
+            v["resource"],
+            serde_json::to_value(decoded.resource).unwrap()
+        );
+        assert_eq!(v["old"], serde_json::to_value(decoded.old).unwrap());
+        // a marker has neither resource nor bookmark
+        let marker = RawWatchEvent {
+            kind: WatchEventKind::Bootstrapped,
+            resource: None,
+            old: None,
+            bookmark: None,
+        };
+        marker.write_json(&reg, &mut buf).unwrap();
+        assert_eq!(buf, br#"{"type":"bootstrapped"}"#);
     }
 }

@@ -14,9 +14,7 @@ use wasm_bindgen::prelude::*;
 
 use super::error::{from_value, invalid, js, to_js, to_value};
 use super::signer::JsSigner;
-use crate::client::{
-    ApplyAction, ListParams, ListText, OmniClient, RawWatchEvent, Resources, WatchParams,
-};
+use crate::client::{ApplyAction, ListParams, ListText, OmniClient, Resources, WatchParams};
 use crate::resource::Resource;
 use crate::transport::{Backoff, CallOptions, CallReport, Protocol};
 use crate::Result;
@@ -198,11 +196,6 @@ pub(super) fn parse_opts<T: for<'de> Deserialize<'de> + Default>(
 pub(super) fn call_options(options: &JsValue, what: &str) -> Result<CallOptions, JsValue> {
     let (_o, call): (CommonOptions, _) = parse_opts(options, what)?;
     Ok(call)
-}
-
-pub(super) fn b64(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 fn unb64(s: &str) -> Result<Vec<u8>, JsValue> {
@@ -766,41 +759,13 @@ impl JsOmniClient {
         let mut buf = Vec::new();
         let stream = h.watch_raw(params, call).map(move |item| {
             let ev = item.map_err(|e| to_js(&e))?;
-            js(watch_event_json(ev, &registry, &mut buf))?;
+            js(ev.write_json(&registry, &mut buf))?;
             std::str::from_utf8(&buf)
                 .map(JsValue::from_str)
                 .map_err(|_| invalid("watch event is not UTF-8"))
         });
         Ok(StreamIterator::new(stream.boxed_local(), ctrl))
     }
-}
-
-/// The JSON text of a watch event as JS sees it (`{ type, resource?, old?, bookmark? }`),
-/// written into `buf` (cleared first).
-fn watch_event_json(
-    ev: RawWatchEvent,
-    registry: &crate::resource::Registry,
-    buf: &mut Vec<u8>,
-) -> Result<()> {
-    buf.clear();
-    buf.extend_from_slice(b"{\"type\":\"");
-    buf.extend_from_slice(ev.kind.name().as_bytes());
-    buf.push(b'"');
-    if let Some(r) = ev.resource {
-        buf.extend_from_slice(b",\"resource\":");
-        Resource::write_json_from_proto(r, registry, buf)?;
-    }
-    if let Some(r) = ev.old {
-        buf.extend_from_slice(b",\"old\":");
-        Resource::write_json_from_proto(r, registry, buf)?;
-    }
-    if let Some(b) = ev.bookmark {
-        buf.extend_from_slice(b",\"bookmark\":\"");
-        buf.extend_from_slice(b64(&b).as_bytes());
-        buf.push(b'"');
-    }
-    buf.push(b'}');
-    Ok(())
 }
 
 /// One abort controller per stream: the iterator's `return()` aborts it, and the caller's
