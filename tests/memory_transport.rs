@@ -119,3 +119,77 @@ fn update_conflict_carries_the_current_version() {
         other => panic!("{other}"),
     }
 }
+
+/// A ResourceService/List of `ids` (sorted), honouring offset and limit as Omni does.
+fn rs_page(ids: &[String], body: &Value) -> Vec<Value> {
+    let offset = body["offset"].as_i64().unwrap_or(0) as usize;
+    let limit = body["limit"].as_i64().unwrap_or(0) as usize;
+    let items: Vec<Value> = ids
+        .iter()
+        .skip(offset)
+        .take(if limit == 0 { usize::MAX } else { limit })
+        .map(|id| {
+            Value::String(
+                json!({"metadata": {"id": id, "version": 1, "type": "Clusters.omni.sidero.dev"}, "spec": {}})
+                    .to_string(),
+            )
+        })
+        .collect();
+    vec![json!({"items": items, "total": ids.len()})]
+}
+
+#[test]
+fn paged_lists_overlap_pages_and_notice_a_list_that_shifts_under_them() {
+    let ids = |n: usize| (0..n).map(|i| format!("m{i:03}")).collect::<Vec<_>>();
+    let read = |omni: &omni_wasm::client::OmniClient| {
+        let res = block_on(omni.resources_in("Clusters.omni.sidero.dev", "default")).unwrap();
+        block_on(res.paged_arrays(&ListParams::default(), 5, &CallOptions::default())).unwrap()
+    };
+    let got_ids = |arrays: Vec<omni_wasm::transport::Text>| -> Vec<String> {
+        arrays
+            .into_iter()
+            .flat_map(|p| serde_json::from_str::<Vec<Value>>(&String::from(p)).unwrap())
+            .map(|r| r["metadata"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // a steady list: every item once, pages of 5 (+1 overlapping) from offsets 0, 4, 9, …
+    let all = ids(12);
+    let (omni, seen) = client(move |_, body| Ok(rs_page(&all, body)));
+    assert_eq!(got_ids(read(&omni).unwrap()), ids(12));
+    let offsets: Vec<(i64, i64)> = seen
+        .borrow()
+        .iter()
+        .map(|(m, _, b)| {
+            assert_eq!(m, "/omni.resources.ResourceService/List");
+            (
+                b["offset"].as_i64().unwrap_or(0),
+                b["limit"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(offsets, [(0, 5), (4, 6), (9, 6)]);
+
+    // after the first page one item before the boundary goes and one after it comes: the
+    // total stays, the list shifts by one, the overlapping item tells
+    let calls = Rc::new(RefCell::new(0));
+    let c = calls.clone();
+    let (omni, _) = client(move |_, body| {
+        *c.borrow_mut() += 1;
+        let mut now = ids(12);
+        if *c.borrow() > 1 {
+            now.remove(1);
+            now.push("m999".into());
+        }
+        Ok(rs_page(&now, body))
+    });
+    assert!(read(&omni).is_none());
+    // the total changes: noticed too
+    let calls = Rc::new(RefCell::new(0));
+    let c = calls.clone();
+    let (omni, _) = client(move |_, body| {
+        *c.borrow_mut() += 1;
+        Ok(rs_page(&ids(12 + *c.borrow()), body))
+    });
+    assert!(read(&omni).is_none());
+}

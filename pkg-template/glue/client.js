@@ -116,22 +116,23 @@ export class OmniClient {
  */
 function resourcesFromText(r) {
   if (r.items !== undefined) return resourcesFromItems(JSON.parse(r.items).items ?? []);
-  if (r.arrays.length === 1) return JSON.parse(r.arrays[0]);
   const out = [];
-  for (const a of r.arrays) for (const x of JSON.parse(a)) out.push(x);
+  for (const a of r.arrays) for (const x of JSON.parse(a)) out.push(versionAsString(x));
   return out;
 }
 
-/** ResourceService items (one JSON text each; `metadata.version` is a number there). */
+/** ResourceService items (one JSON text each). */
 function resourcesFromItems(items) {
   const out = new Array(items.length);
-  for (let i = 0; i < items.length; i++) {
-    const r = JSON.parse(items[i]);
-    const m = r.metadata;
-    if (m && typeof m.version === "number") m.version = String(m.version);
-    out[i] = r;
-  }
+  for (let i = 0; i < items.length; i++) out[i] = versionAsString(JSON.parse(items[i]));
   return out;
+}
+
+/** ResourceService writes `metadata.version` as a number; the API's is a string. */
+function versionAsString(r) {
+  const m = r.metadata;
+  if (m && typeof m.version === "number") m.version = String(m.version);
+  return r;
 }
 
 /**

@@ -29,7 +29,7 @@ mod tokens;
 mod users;
 mod watch;
 
-pub use bulk::{ListText, CHUNK};
+pub use bulk::{ListText, CHUNK, PAGE};
 pub use login::{Login, PublicKeyMaterial, Registration};
 pub use management::{KubeconfigParams, Management};
 pub use media::{Media, MediaDownload, PresetInfo, PresetParams};

@@ -494,5 +494,5 @@ fn comparable_yaml(r: &Resource) -> Result<String> {
         },
         "spec": r.spec,
     });
-    serde_norway::to_string(&doc).map_err(|e| Error::Decode(format!("YAML: {e}")))
+    Ok(crate::resource::json_to_go_yaml(&doc))
 }

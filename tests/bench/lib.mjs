@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
+import { createHash } from "node:crypto";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const SIM = process.env.OMNI_SIM_URL;
@@ -91,8 +92,13 @@ export function typeIn(body) {
   return m ? m[0] : "";
 }
 
-/** The recording key of a request: path and the type it names. */
-export const keyOf = (path, body) => `${path}#${typeIn(body)}`;
+/**
+ * The recording key of a request: path and the type it names; for gRPC-web ResourceService
+ * pages also a hash of the body (which carries offset and limit).
+ */
+export const keyOf = (path, body) => path === "/omni.resources.ResourceService/List"
+  ? `${path}#${typeIn(body)}#${createHash("sha1").update(Buffer.from(body)).digest("hex").slice(0, 12)}`
+  : `${path}#${typeIn(body)}`;
 
 /**
  * Record every response the code in `fn` fetches: key → { status, headers, body (base64) }.
@@ -182,7 +188,9 @@ export function child(script, args, key) {
   return new Promise((resolve, reject) => {
     // the key travels in the environment, never on a command line
     const env = { ...process.env, BENCH_KEY: key ?? "" };
-    const p = spawn(process.execPath, ["--expose-gc", script, ...args], { stdio: ["ignore", "pipe", "inherit"], env });
+    // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=target/prof") profiles the contenders
+    const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const p = spawn(process.execPath, ["--expose-gc", ...extra, script, ...args], { stdio: ["ignore", "pipe", "inherit"], env });
     let out = "";
     p.stdout.on("data", (d) => { out += d; });
     p.on("close", (code) => {

@@ -187,7 +187,9 @@ const server = await replayServer(rec, {
   [WEB_STATE]: stream(rec, WEB_STATE, LONG + 100),
 });
 const results = {};
-for (const side of ["js-gateway", "wasm-gateway", "js-grpc-web", "wasm-grpc-web"]) {
+// BENCH_SIDES=wasm-gateway,js-gateway runs only those contenders (for profiling)
+const sides = process.env.BENCH_SIDES?.split(",") ?? ["js-gateway", "wasm-gateway", "js-grpc-web", "wasm-grpc-web"];
+for (const side of sides) {
   results[side] = await child(SCRIPT, ["child", side, server.url], key);
 }
 server.close();
@@ -195,6 +197,7 @@ console.log(`watch MachineStatuses: time per event (median of ${RUNS} watches of
 for (const [wasm, js, label] of [["wasm-gateway", "js-gateway", "gateway  NDJSON reader"], ["wasm-grpc-web", "js-grpc-web", "grpc-web connect-web+protobuf-es"]]) {
   const w = results[wasm];
   const j = results[js];
+  if (!w || !j) continue;
   console.log(`  ${label.padEnd(33)} omni-wasm ${w.usPerEvent.toFixed(1)} µs vs ${j.usPerEvent.toFixed(1)} µs: ${(w.usPerEvent / j.usPerEvent).toFixed(2)}x (goal <= 1.2x); ` +
     `memory ${w.growthMb >= 0 ? "+" : ""}${w.growthMb} MB vs ${j.growthMb >= 0 ? "+" : ""}${j.growthMb} MB (goal flat ±1 MB), linear memory +${w.linearGrowthMb} MB`);
 }
