@@ -148,7 +148,7 @@ fn paged_lists_overlap_pages_and_notice_a_list_that_shifts_under_them() {
     let got_ids = |arrays: Vec<omni_wasm::transport::Text>| -> Vec<String> {
         arrays
             .into_iter()
-            .flat_map(|p| serde_json::from_str::<Vec<Value>>(&String::from(p)).unwrap())
+            .flat_map(|p| serde_json::from_str::<Vec<Value>>(&p).unwrap())
             .map(|r| r["metadata"]["id"].as_str().unwrap().to_string())
             .collect()
     };
@@ -192,4 +192,96 @@ fn paged_lists_overlap_pages_and_notice_a_list_that_shifts_under_them() {
         Ok(rs_page(&ids(12 + *c.borrow()), body))
     });
     assert!(read(&omni).is_none());
+}
+
+/// A ResourceService watch event as the server writes it (resources as JSON strings).
+fn rs_event(kind: i32, id: &str, version: u64, old: Option<u64>) -> Value {
+    let res = |v: u64| {
+        json!({"spec": {"v": v}, "metadata": {"id": id, "version": v, "type": "Clusters.omni.sidero.dev"}})
+            .to_string()
+    };
+    let resource = if kind == 4 {
+        String::new()
+    } else {
+        res(version)
+    };
+    json!({"event": {"event_type": kind, "resource": resource, "old": old.map(res).unwrap_or_default()}})
+}
+
+#[test]
+fn json_watches_resume_by_delivering_the_difference_between_snapshots() {
+    use futures::StreamExt as _;
+    use omni_wasm::client::WatchParams;
+    const CREATED: i32 = 1;
+    const UPDATED: i32 = 2;
+    const BOOTSTRAPPED: i32 = 4;
+    for bootstrap in [true, false] {
+        let calls = Rc::new(RefCell::new(0));
+        let c = calls.clone();
+        let (omni, seen) = client(move |method, _| {
+            assert_eq!(method, "/omni.resources.ResourceService/Watch");
+            *c.borrow_mut() += 1;
+            let n = *c.borrow();
+            match n {
+                // a snapshot, a live update, then the stream breaks
+                1 => Ok(vec![
+                    rs_event(CREATED, "a", 1, None),
+                    rs_event(CREATED, "b", 1, None),
+                    rs_event(BOOTSTRAPPED, "", 0, None),
+                    rs_event(UPDATED, "a", 2, Some(1)),
+                ]),
+                // while it was broken: a changed twice, b went, c came
+                2 => Ok(vec![
+                    rs_event(CREATED, "a", 4, None),
+                    rs_event(CREATED, "c", 1, None),
+                    rs_event(BOOTSTRAPPED, "", 0, None),
+                ]),
+                _ => Err(Error::status(Code::PermissionDenied, "enough")),
+            }
+        });
+        let res = block_on(omni.resources_in("Clusters.omni.sidero.dev", "default")).unwrap();
+        let params = WatchParams {
+            bootstrap,
+            list: ListParams::default().selector("env=prod"),
+            ..WatchParams::default()
+        };
+        let events: Vec<_> = block_on(res.watch_text(params, CallOptions::default()).collect());
+        let (last, events) = events.split_last().unwrap();
+        assert_eq!(last.as_ref().unwrap_err().code(), Code::PermissionDenied);
+        let got: Vec<String> = events
+            .iter()
+            .map(|e| {
+                let v: Value = serde_json::from_str(e.as_ref().unwrap()).unwrap();
+                let ver = |r: &Value| r["metadata"]["version"].to_string();
+                match v["type"].as_str().unwrap() {
+                    "bootstrapped" => "bootstrapped".to_string(),
+                    t => format!(
+                        "{t} {} v{}{}",
+                        v["resource"]["metadata"]["id"].as_str().unwrap(),
+                        ver(&v["resource"]),
+                        v.get("old")
+                            .map(|o| format!(" old v{}", ver(o)))
+                            .unwrap_or_default()
+                    ),
+                }
+            })
+            .collect();
+        let mut want = vec![];
+        if bootstrap {
+            want.extend(["created a v1", "created b v1", "bootstrapped"]);
+        }
+        want.extend([
+            "updated a v2 old v1",
+            // after the reconnect: only the difference, the previous state as `old`
+            "updated a v4 old v2",
+            "created c v1",
+            "destroyed b v1",
+        ]);
+        assert_eq!(got, want, "bootstrap {bootstrap}");
+        // every open carries the selectors as ResourceService metadata
+        for (_, md, body) in seen.borrow().iter() {
+            assert_eq!(md.get("selectors"), Some(&["env=prod".to_string()][..]));
+            assert_eq!(body["type"], "Clusters.omni.sidero.dev");
+        }
+    }
 }

@@ -71,7 +71,7 @@ export class OmniClient {
    * Watch a resource type: an AsyncIterable of `{ type, resource, old, bookmark }`.
    * Stops when `options.signal` aborts or the loop is left; the fetch is aborted then.
    */
-  watch(kind, options = {}) { return iterate(() => this.#raw.watchRaw(kind, options), JSON.parse); }
+  watch(kind, options = {}) { return iterate(() => this.#raw.watchRaw(kind, options), watchEvent); }
   /** Machine logs, one line per item: `{ follow, tailLines (-1 = all), format: "raw" | "omni" | "dmesg" }`. */
   machineLogs(machine, options = {}) { return iterate(() => this.#raw.machineLogsRaw(machine, options)); }
   /** Support bundle: recipients, progress events, then `{ type: "bundle", data: Uint8Array }`. */
@@ -126,6 +126,14 @@ function resourcesFromItems(items) {
   const out = new Array(items.length);
   for (let i = 0; i < items.length; i++) out[i] = versionAsString(JSON.parse(items[i]));
   return out;
+}
+
+/** A watch event from its JSON text (ResourceService's resources have numeric versions). */
+function watchEvent(text) {
+  const ev = JSON.parse(text);
+  if (ev.resource) versionAsString(ev.resource);
+  if (ev.old) versionAsString(ev.old);
+  return ev;
 }
 
 /** ResourceService writes `metadata.version` as a number; the API's is a string. */

@@ -28,6 +28,7 @@ mod templates;
 mod tokens;
 mod users;
 mod watch;
+mod watch_json;
 
 pub use bulk::{ListText, CHUNK, PAGE};
 pub use login::{Login, PublicKeyMaterial, Registration};

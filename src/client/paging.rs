@@ -86,16 +86,7 @@ impl Resources {
     /// The ResourceService request of a page (`runtime` and `selectors` travel as metadata).
     /// Selectors are checked first, with the same parser as `List`.
     pub(super) fn page_request(&self, p: &PageParams) -> Result<(Metadata, pb::ListRequest)> {
-        ListParams {
-            selectors: p.selectors.clone(),
-            id_regexp: None,
-        }
-        .label_queries()?;
-        let mut md = Metadata::new();
-        md.set("runtime", "Omni");
-        for s in p.selectors.iter().filter(|s| !s.trim().is_empty()) {
-            md.append("selectors", s.clone());
-        }
+        let md = self.rs_metadata(&p.selectors)?;
         let req = pb::ListRequest {
             namespace: self.namespace().to_string(),
             r#type: self.type_name().to_string(),
@@ -106,6 +97,22 @@ impl Resources {
             search_for: p.search_for.clone(),
         };
         Ok((md, req))
+    }
+
+    /// The metadata of a ResourceService call: `runtime: Omni` and the label selectors (which
+    /// ResourceService takes as metadata), checked first with the same parser as `List`.
+    pub(super) fn rs_metadata(&self, selectors: &[String]) -> Result<Metadata> {
+        ListParams {
+            selectors: selectors.to_vec(),
+            id_regexp: None,
+        }
+        .label_queries()?;
+        let mut md = Metadata::new();
+        md.set("runtime", "Omni");
+        for s in selectors.iter().filter(|s| !s.trim().is_empty()) {
+            md.append("selectors", s.clone());
+        }
+        Ok(md)
     }
 
     /// One page of this type, via `omni.resources.ResourceService/List` (paging, sorting,

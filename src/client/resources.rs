@@ -471,6 +471,33 @@ impl Resources {
         super::watch::watch_raw(self.clone(), params, opts)
     }
 
+    /// A watch as JSON text, one text per event: `{"type", "resource"?, "old"?,
+    /// "bookmark"?}` (what the JS API yields). Unless the parameters need
+    /// `cosi.resource.State/Watch` ([`WatchParams::bookmarks`](super::WatchParams::bookmarks),
+    /// a bookmark, tail events, an id regexp), it reads `omni.resources.ResourceService/Watch`,
+    /// whose resources the server renders as JSON (`metadata.version` is a number there) and
+    /// which resumes by comparing snapshots (see the `watch_json` module).
+    pub fn watch_text(
+        &self,
+        params: super::WatchParams,
+        opts: CallOptions,
+    ) -> LocalBoxStream<'static, Result<crate::transport::Text>> {
+        if !params.needs_state_watch() {
+            return super::watch_json::watch_json(self.clone(), params, opts);
+        }
+        // resources written straight from their protobuf form, one buffer for every event
+        let registry = self.registry().clone();
+        let mut buf = Vec::new();
+        use futures::StreamExt as _;
+        futures::StreamExt::map(self.watch_raw(params, opts), move |ev| {
+            ev?.write_json(&registry, &mut buf)?;
+            std::str::from_utf8(&buf)
+                .map(crate::transport::Text::from)
+                .map_err(|e| Error::Decode(format!("watch event: {e}")))
+        })
+        .boxed_local()
+    }
+
     fn fill(&self, r: &mut Resource) {
         if r.metadata.type_.is_empty() {
             r.metadata.type_ = self.type_name.clone();

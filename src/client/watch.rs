@@ -39,6 +39,10 @@ pub struct WatchParams {
     /// Reconnect policy after a broken stream. Defaults to 500 ms × 1.5ⁿ up to 30 s,
     /// 50 attempts, reset by every delivered event.
     pub backoff: Option<Backoff>,
+    /// For [`Resources::watch_text`]: every event with a bookmark, resumed exactly after a
+    /// broken stream (`cosi.resource.State/Watch`), instead of ResourceService's server-rendered
+    /// JSON resumed by comparing snapshots. Implied by a bookmark, tail events or an id regexp.
+    pub bookmarks: bool,
 }
 
 impl WatchParams {
@@ -49,6 +53,15 @@ impl WatchParams {
             bootstrap: true,
             ..WatchParams::default()
         }
+    }
+
+    /// Whether only `cosi.resource.State/Watch` can serve these parameters (bookmarks,
+    /// tail events, an id regexp).
+    pub(super) fn needs_state_watch(&self) -> bool {
+        self.bookmarks
+            || self.start_from_bookmark.is_some()
+            || self.tail_events > 0
+            || self.list.id_query().is_some()
     }
 }
 
@@ -172,7 +185,7 @@ struct State {
     healthy: bool,
 }
 
-fn default_backoff() -> Backoff {
+pub(super) fn default_backoff() -> Backoff {
     let mut b = Backoff::new(
         std::time::Duration::from_millis(500),
         std::time::Duration::from_secs(30),
@@ -180,6 +193,22 @@ fn default_backoff() -> Backoff {
     );
     b.factor = 1.5;
     b
+}
+
+/// Whether a watch stream that broke with `e` must end rather than reconnect: a cancelled
+/// call, or an answer a retry would not change.
+pub(super) fn fatal(e: &Error) -> bool {
+    matches!(e, Error::Cancelled(_))
+        || matches!(
+            e.code(),
+            Code::Cancelled
+                | Code::InvalidArgument
+                | Code::PermissionDenied
+                | Code::Unauthenticated
+                | Code::Unimplemented
+                | Code::NotFound
+                | Code::FailedPrecondition
+        )
 }
 
 pub(super) fn watch(
@@ -321,15 +350,9 @@ impl State {
                 });
                 return Ok(());
             }
-            Code::InvalidArgument
-            | Code::PermissionDenied
-            | Code::Unauthenticated
-            | Code::Unimplemented
-            | Code::NotFound
-            | Code::FailedPrecondition => return Err(e),
             _ => {}
         }
-        if matches!(e, Error::Cancelled(_)) {
+        if fatal(&e) {
             return Err(e);
         }
         if self.healthy {

@@ -72,6 +72,8 @@ struct WatchOptions {
     tail_events: Option<i32>,
     #[serde(default)]
     bookmark: Option<String>,
+    #[serde(default)]
+    bookmarks: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -750,20 +752,14 @@ impl JsOmniClient {
             tail_events: o.tail_events.unwrap_or(0),
             start_from_bookmark: o.bookmark.as_deref().map(unb64).transpose()?,
             backoff: None,
+            bookmarks: o.bookmarks,
         };
         // validate selectors now, so a bad one rejects here rather than on first next()
         js(params.list.label_queries())?;
-        // each event crosses as one JSON text, written straight from the protobuf resources;
-        // the glue's `watch()` parses it (one buffer reused for every event)
-        let registry = h.registry().clone();
-        let mut buf = Vec::new();
-        let stream = h.watch_raw(params, call).map(move |item| {
-            let ev = item.map_err(|e| to_js(&e))?;
-            js(ev.write_json(&registry, &mut buf))?;
-            std::str::from_utf8(&buf)
-                .map(JsValue::from_str)
-                .map_err(|_| invalid("watch event is not UTF-8"))
-        });
+        // each event crosses as one JSON text, which the glue's `watch()` parses
+        let stream = h
+            .watch_text(params, call)
+            .map(|item| item.map(JsValue::from).map_err(|e| to_js(&e)));
         Ok(StreamIterator::new(stream.boxed_local(), ctrl))
     }
 }
@@ -924,15 +920,24 @@ export interface WatchOptions extends ListOptions {
   bootstrap?: boolean;
   /** Replay this many recent events first. */
   tailEvents?: number;
-  /** Resume after a bookmark from a previous event. */
+  /** Resume after a bookmark from a previous event (implies `bookmarks`). */
   bookmark?: string;
+  /**
+   * Every event with a bookmark, resumed exactly after a broken stream (COSI `State/Watch`,
+   * specs decoded in the wasm). Default false: Omni's ResourceService, whose resources the
+   * server renders as JSON (several times faster); after a broken stream it compares the new
+   * snapshot with what was delivered and yields only the difference, as Kubernetes informers
+   * do (several changes of one resource during the outage arrive as one update). Implied by
+   * `bookmark`, `tailEvents` and `idMatchRegexp`.
+   */
+  bookmarks?: boolean;
 }
 
 export interface WatchEvent {
   type: "created" | "updated" | "destroyed" | "bootstrapped" | "resync";
   resource?: Resource;
   old?: Resource;
-  /** Base64; pass as `bookmark` to resume. */
+  /** Base64; pass as `bookmark` to resume. Only with `bookmarks` (see WatchOptions). */
   bookmark?: string;
 }
 

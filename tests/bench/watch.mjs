@@ -5,6 +5,9 @@
 //             JSON.parse of each line and of its resource string)
 //   grpc-web: omni-wasm watch()  vs  connect-web + protobuf-es (State/Watch, specs decoded)
 //
+// omni-wasm's watch() reads ResourceService/Watch by default and State/Watch with
+// `bookmarks: true` (every event with a bookmark; specs decoded in the wasm): both are shown.
+//
 // Real UPDATED events are recorded once from omni-sim; the loopback server then streams the
 // recorded head followed by the recorded event repeated as often as needed, so every contender
 // reads the same kind of bytes at full speed. Each contender runs in its own process: median
@@ -24,6 +27,7 @@ const SCRIPT = new URL(import.meta.url).pathname;
 const GW_STATE = keyOf("/api/cosi.resource.State/Watch", Buffer.from(MS));
 const GW_RS = keyOf("/api/omni.resources.ResourceService/Watch", Buffer.from(MS));
 const WEB_STATE = keyOf("/cosi.resource.State/Watch", Buffer.from(MS));
+const WEB_RS = keyOf("/omni.resources.ResourceService/Watch", Buffer.from(MS));
 
 /** Split a recorded body into messages: NDJSON lines or gRPC-web data frames. */
 function messages(buf, grpcWeb) {
@@ -41,11 +45,18 @@ function messages(buf, grpcWeb) {
   return out;
 }
 
-/** The stream a contender reads: the recorded head, then the last recorded event `count` times. */
+/**
+ * The stream a contender reads: the recorded head (State: the first message; ResourceService:
+ * its snapshot up to BOOTSTRAPPED), then the last recorded event `count` times.
+ */
 function stream(rec, key, count) {
   const msgs = messages(Buffer.from(rec[key].body, "base64"), !key.startsWith("/api/"));
   if (msgs.length < 2) throw new Error(`recording of ${key} has no event`);
-  const head = msgs[0];
+  // the BOOTSTRAPPED marker: JSON with event_type 4, or a gRPC-web frame without a resource
+  const marker = (m) => (key.startsWith("/api/") ? /"event_type":(4|"BOOTSTRAPPED")/.test(m.toString()) : !m.includes(0x7b));
+  const boot = key.includes("ResourceService") ? msgs.findIndex(marker) : 0;
+  if (boot < 0) throw new Error(`recording of ${key} has no BOOTSTRAPPED`);
+  const head = Buffer.concat(msgs.slice(0, boot + 1));
   const ev = msgs[msgs.length - 1];
   const batch = Buffer.concat(Array(64).fill(ev));
   return async function* body() {
@@ -65,8 +76,9 @@ async function contender(side, url, key) {
   let linear = () => 0;
   if (side.startsWith("wasm-")) {
     let omni;
-    ({ omni, linear } = await omniWasm(url, key, side === "wasm-gateway" ? "gateway" : "grpc-web"));
-    open = (signal) => omni.watch(MS, { bootstrap: false, signal });
+    ({ omni, linear } = await omniWasm(url, key, side.startsWith("wasm-gateway") ? "gateway" : "grpc-web"));
+    const bookmarks = side.endsWith("-bookmarks");
+    open = (signal) => omni.watch(MS, { bootstrap: false, bookmarks, signal });
   } else if (side === "js-gateway") {
     open = async function* (signal) {
       const r = await fetch(`${url}/api/omni.resources.ResourceService/Watch`, {
@@ -83,6 +95,7 @@ async function contender(side, url, key) {
           buf = buf.slice(nl + 1);
           if (!line.trim()) continue;
           const ev = JSON.parse(line).result.event;
+          if (!ev.resource) continue; // the BOOTSTRAPPED marker
           yield { type: ev.event_type, resource: ev.resource ? JSON.parse(ev.resource) : null, old: ev.old ? JSON.parse(ev.old) : null };
         }
       }
@@ -151,12 +164,13 @@ if (!rec) {
     for (let v = 0; v < 3; v++) await putMachine(v, `1.9.${v + 2}`);
   };
   rec = await recording(async () => {
-    for (const transport of ["gateway", "grpc-web"]) {
+    // ResourceService/Watch (the default) and State/Watch (bookmarks) over both transports
+    for (const transport of ["gateway", "grpc-web"]) for (const bookmarks of [false, true]) {
       const omni = await OmniClient.connect({ endpoint: SIM, serviceAccountKey: key, transport });
       const ac = new AbortController();
       const c = changes();
       let n = 0;
-      for await (const ev of omni.watch(MS, { bootstrap: false, signal: ac.signal })) {
+      for await (const ev of omni.watch(MS, { bootstrap: false, bookmarks, signal: ac.signal })) {
         if (ev.type === "updated" && ++n >= 3) break;
       }
       ac.abort();
@@ -185,16 +199,23 @@ const server = await replayServer(rec, {
   [GW_STATE]: stream(rec, GW_STATE, LONG + 100),
   [GW_RS]: stream(rec, GW_RS, LONG + 100),
   [WEB_STATE]: stream(rec, WEB_STATE, LONG + 100),
+  [WEB_RS]: stream(rec, WEB_RS, LONG + 100),
 });
 const results = {};
 // BENCH_SIDES=wasm-gateway,js-gateway runs only those contenders (for profiling)
-const sides = process.env.BENCH_SIDES?.split(",") ?? ["js-gateway", "wasm-gateway", "js-grpc-web", "wasm-grpc-web"];
+const sides = process.env.BENCH_SIDES?.split(",") ??
+  ["js-gateway", "wasm-gateway", "wasm-gateway-bookmarks", "js-grpc-web", "wasm-grpc-web", "wasm-grpc-web-bookmarks"];
 for (const side of sides) {
   results[side] = await child(SCRIPT, ["child", side, server.url], key);
 }
 server.close();
 console.log(`watch MachineStatuses: time per event (median of ${RUNS} watches of ${N}); memory growth from ${N} to ${LONG} events (after GC)`);
-for (const [wasm, js, label] of [["wasm-gateway", "js-gateway", "gateway  NDJSON reader"], ["wasm-grpc-web", "js-grpc-web", "grpc-web connect-web+protobuf-es"]]) {
+for (const [wasm, js, label] of [
+  ["wasm-gateway", "js-gateway", "gateway  NDJSON reader"],
+  ["wasm-gateway-bookmarks", "js-gateway", "  (bookmarks: State/Watch)"],
+  ["wasm-grpc-web", "js-grpc-web", "grpc-web connect-web+protobuf-es"],
+  ["wasm-grpc-web-bookmarks", "js-grpc-web", "  (bookmarks: State/Watch)"],
+]) {
   const w = results[wasm];
   const j = results[js];
   if (!w || !j) continue;

@@ -28,18 +28,25 @@ const resource = (version) => ({
   },
   spec: { proto_spec: "", yaml_spec: "" },
 });
-const line = (v) => `${JSON.stringify({ result: { event: [{ event_type: 1, resource: resource(v + 1), old: resource(v), bookmark: Buffer.from(`b${v}`).toString("base64") }] } })}\n`;
+// COSI State/Watch (with bookmarks) and Omni's ResourceService/Watch (resources as JSON strings)
+const stateLine = (v) => `${JSON.stringify({ result: { event: [{ event_type: 1, resource: resource(v + 1), old: resource(v), bookmark: Buffer.from(`b${v}`).toString("base64") }] } })}\n`;
+const rsResource = (v) => { const r = resource(v); r.metadata.version = v; r.spec = { kubernetes_version: "1.32.0" }; return JSON.stringify(r); };
+const rsLine = (v) => `${JSON.stringify({ result: { event: { event_type: 2, resource: rsResource(v + 1), old: rsResource(v) } } })}\n`;
+const MODES = {
+  "State/Watch": { path: "/cosi.resource.State/Watch", head: "{\"result\":{}}\n", line: stateLine, options: { bookmarks: true } },
+  "ResourceService/Watch": { path: "/omni.resources.ResourceService/Watch", head: "{\"result\":{\"event\":{\"event_type\":4}}}\n", line: rsLine, options: {} },
+};
 
-async function server(events) {
+async function server(events, mode) {
   const s = createServer(async (req, res) => {
     for await (const _ of req) { /* drain */ }
-    if (!req.url.endsWith("/cosi.resource.State/Watch")) {
+    if (!req.url.endsWith(mode.path)) {
       res.writeHead(404).end(`unexpected ${req.url}`);
       return;
     }
     res.writeHead(200, { "content-type": "application/json" });
-    res.write("{\"result\":{}}\n");
-    const one = line(1);
+    res.write(mode.head);
+    const one = mode.line(1);
     for (let i = 0; i < events && !res.destroyed; i++) {
       if (!res.write(one)) await new Promise((ok) => res.once("drain", ok));
     }
@@ -49,20 +56,21 @@ async function server(events) {
   return { url: `http://127.0.0.1:${s.address().port}`, close: () => s.close() };
 }
 
-test("a long gateway watch keeps the JS heap and linear memory flat", async () => {
+for (const [name, mode] of Object.entries(MODES)) test(`a long gateway watch (${name}) keeps the JS heap and linear memory flat`, async () => {
   const exports = initSync({ module: readFileSync(new URL("../../pkg/omni_wasm_bg.wasm", import.meta.url)) });
   const FIRST = 5000;
   const LAST = 40000;
-  const srv = await server(LAST + 10);
+  const srv = await server(LAST + 10, mode);
   try {
     const omni = await OmniClient.connect({ endpoint: srv.url, signer: Signer.generateServiceAccount("memory-test") });
     const ac = new AbortController();
     let n = 0;
     let atFirst = 0;
     let linearAtFirst = 0;
-    for await (const ev of omni.watch("Clusters.omni.sidero.dev", { bootstrap: false, signal: ac.signal })) {
+    for await (const ev of omni.watch("Clusters.omni.sidero.dev", { ...mode.options, bootstrap: false, signal: ac.signal })) {
       assert.equal(ev.type, "updated");
       assert.equal(ev.resource.metadata.id, "big");
+      assert.equal(ev.resource.metadata.version, "2");
       n += 1;
       if (n === FIRST) {
         atFirst = retained();

@@ -1,0 +1,301 @@
+//! Watches as JSON text through `omni.resources.ResourceService/Watch`, what Omni's own UI
+//! reads: the server renders every resource as JSON, so nothing is decoded here beyond the id
+//! and version that resuming needs, and each event crosses to JS as one JSON text.
+//!
+//! ResourceService has no bookmarks. After a broken stream the watcher opens it again, takes
+//! the fresh snapshot and delivers only the difference against what it has already delivered
+//! (created, updated with `old`, destroyed), as Kubernetes informers do after a relist: nothing
+//! is repeated and the state the caller holds ends up exact, but several changes of one
+//! resource during the outage arrive as one update. Callers that need every event and a
+//! bookmark to resume from use `cosi.resource.State/Watch` ([`WatchParams::bookmarks`]).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use futures::stream::LocalBoxStream;
+use futures::StreamExt as _;
+use serde::Deserialize;
+
+use super::resources::Resources;
+use super::watch::{default_backoff, WatchEventKind, WatchParams};
+use crate::proto::omni::resources as pb;
+use crate::transport::{runtime, text_string, Backoff, CallKind, CallOptions, Text};
+use crate::{Error, Result};
+
+/// The ResourceService's Watch method.
+pub(super) const RS_WATCH: &str = "/omni.resources.ResourceService/Watch";
+
+/// What the watcher remembers of a resource it delivered: enough to tell a change after a
+/// reconnect and to hand out the previous state (kept as an engine string in wasm).
+struct Known {
+    version: String,
+    resource: Text,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    /// The first snapshot: delivered as it arrives (or only remembered, without bootstrap).
+    Initial,
+    /// A reconnect's snapshot: collected, then compared with what was delivered.
+    Resync,
+    /// Live events.
+    Live,
+}
+
+struct State {
+    res: Resources,
+    params: WatchParams,
+    opts: CallOptions,
+    stream: Option<LocalBoxStream<'static, Result<pb::WatchResponse>>>,
+    phase: Phase,
+    known: BTreeMap<String, Known>,
+    /// A reconnect's snapshot until its BOOTSTRAPPED: (id, version, resource JSON).
+    pending: Vec<(String, String, String)>,
+    bootstrapped_sent: bool,
+    ready: VecDeque<Text>,
+    buf: Vec<u8>,
+    backoff: Backoff,
+    failed: bool,
+    healthy: bool,
+}
+
+pub(super) fn watch_json(
+    res: Resources,
+    params: WatchParams,
+    opts: CallOptions,
+) -> LocalBoxStream<'static, Result<Text>> {
+    let backoff = params.backoff.clone().unwrap_or_else(default_backoff);
+    let state = State {
+        res,
+        params,
+        opts,
+        stream: None,
+        phase: Phase::Initial,
+        known: BTreeMap::new(),
+        pending: Vec::new(),
+        bootstrapped_sent: false,
+        ready: VecDeque::new(),
+        buf: Vec::new(),
+        backoff,
+        failed: false,
+        healthy: false,
+    };
+    futures::stream::unfold(state, |mut st| async move {
+        if st.failed {
+            return None;
+        }
+        let item = st.next_event().await;
+        if item.is_err() {
+            st.failed = true;
+        }
+        Some((item, st))
+    })
+    .boxed_local()
+}
+
+/// The id and version of a resource as ResourceService writes it (the version is a number).
+fn id_version(resource: &str) -> Result<(String, String)> {
+    #[derive(Deserialize)]
+    struct Head {
+        metadata: Meta,
+    }
+    #[derive(Deserialize)]
+    struct Meta {
+        id: String,
+        #[serde(default)]
+        version: serde_json::Value,
+    }
+    let h: Head = serde_json::from_str(resource)
+        .map_err(|e| Error::Decode(format!("ResourceService watch resource: {e}")))?;
+    let version = match h.metadata.version {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Null => String::new(),
+        v => v.to_string(),
+    };
+    Ok((h.metadata.id, version))
+}
+
+impl State {
+    fn open(&mut self) -> Result<()> {
+        let md = self.res.rs_metadata(&self.params.list.selectors)?;
+        let req = pb::WatchRequest {
+            namespace: self.res.namespace().to_string(),
+            r#type: self.res.type_name().to_string(),
+            id: self.params.id.clone().unwrap_or_default(),
+            ..pb::WatchRequest::default()
+        };
+        self.healthy = false;
+        self.pending.clear();
+        self.stream = Some(self.res.client().transport().server_streaming(
+            RS_WATCH,
+            md,
+            req,
+            CallKind::Read,
+            self.opts.clone(),
+        ));
+        Ok(())
+    }
+
+    async fn next_event(&mut self) -> Result<Text> {
+        loop {
+            if let Some(ev) = self.ready.pop_front() {
+                return Ok(ev);
+            }
+            if self.stream.is_none() {
+                self.open()?;
+            }
+            let Some(stream) = self.stream.as_mut() else {
+                continue;
+            };
+            match stream.next().await {
+                Some(Ok(resp)) => {
+                    self.backoff.reset();
+                    self.healthy = true;
+                    if let Some(ev) = resp.event {
+                        self.accept(ev)?;
+                    }
+                }
+                Some(Err(e)) => self.broken(e).await?,
+                None => {
+                    self.broken(Error::status(
+                        crate::Code::Unavailable,
+                        "watch stream ended",
+                    ))
+                    .await?;
+                }
+            }
+        }
+    }
+
+    /// The stream broke: open it again after a backoff delay (the next snapshot is compared
+    /// with what was delivered), or give up.
+    async fn broken(&mut self, e: Error) -> Result<()> {
+        self.stream = None;
+        if super::watch::fatal(&e) {
+            return Err(e);
+        }
+        match self.phase {
+            // a first snapshot that was only remembered is simply taken again
+            Phase::Initial if !self.params.bootstrap => self.known.clear(),
+            Phase::Initial | Phase::Live => self.phase = Phase::Resync,
+            Phase::Resync => {}
+        }
+        if self.healthy {
+            return Ok(());
+        }
+        match self.backoff.next_delay() {
+            Some(d) => runtime::sleep(d, &self.opts).await,
+            None => Err(e),
+        }
+    }
+
+    fn accept(&mut self, ev: pb::Event) -> Result<()> {
+        let kind = match pb::EventType::try_from(ev.event_type) {
+            Ok(pb::EventType::Created) => WatchEventKind::Created,
+            Ok(pb::EventType::Updated) => WatchEventKind::Updated,
+            Ok(pb::EventType::Destroyed) => WatchEventKind::Destroyed,
+            Ok(pb::EventType::Bootstrapped) => return self.bootstrapped(),
+            _ => return Ok(()),
+        };
+        let (id, version) = id_version(&ev.resource)?;
+        if self.phase == Phase::Resync {
+            // before BOOTSTRAPPED a snapshot has only CREATED events
+            if kind != WatchEventKind::Destroyed {
+                self.pending.push((id, version, ev.resource));
+            }
+            return Ok(());
+        }
+        let deliver = self.phase == Phase::Live || self.params.bootstrap;
+        if kind == WatchEventKind::Destroyed {
+            // the server's event carries the last state itself
+            self.known.remove(&id);
+            if deliver {
+                self.emit(kind, &ev.resource, None)?;
+            }
+            return Ok(());
+        }
+        if deliver {
+            let old = (kind == WatchEventKind::Updated && !ev.old.is_empty()).then_some(&ev.old);
+            self.emit(kind, &ev.resource, old.map(String::as_str))?;
+        }
+        let resource = Text::from(ev.resource.as_str());
+        self.known.insert(id, Known { version, resource });
+        Ok(())
+    }
+
+    fn bootstrapped(&mut self) -> Result<()> {
+        match self.phase {
+            Phase::Initial => {
+                self.phase = Phase::Live;
+                if self.params.bootstrap {
+                    self.marker()?;
+                }
+            }
+            Phase::Resync => {
+                self.phase = Phase::Live;
+                self.resync()?;
+                if self.params.bootstrap && !self.bootstrapped_sent {
+                    self.marker()?;
+                }
+            }
+            Phase::Live => {}
+        }
+        Ok(())
+    }
+
+    /// Compares a reconnect's snapshot with what was delivered and delivers the difference.
+    fn resync(&mut self) -> Result<()> {
+        let snapshot = std::mem::take(&mut self.pending);
+        let mut seen = BTreeSet::new();
+        for (id, version, resource) in snapshot {
+            seen.insert(id.clone());
+            match self.known.get(&id) {
+                Some(k) if k.version == version => continue,
+                Some(k) => {
+                    let old = text_string(&k.resource);
+                    self.emit(WatchEventKind::Updated, &resource, Some(&old))?;
+                }
+                None => self.emit(WatchEventKind::Created, &resource, None)?,
+            }
+            let resource = Text::from(resource.as_str());
+            self.known.insert(id, Known { version, resource });
+        }
+        let gone: Vec<String> = self
+            .known
+            .keys()
+            .filter(|id| !seen.contains(*id))
+            .cloned()
+            .collect();
+        for id in gone {
+            if let Some(k) = self.known.remove(&id) {
+                self.emit(WatchEventKind::Destroyed, &text_string(&k.resource), None)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn marker(&mut self) -> Result<()> {
+        self.bootstrapped_sent = true;
+        self.ready
+            .push_back(Text::from(r#"{"type":"bootstrapped"}"#));
+        Ok(())
+    }
+
+    /// Queues `{"type", "resource", "old"?}` with the resources' JSON as the server wrote it.
+    fn emit(&mut self, kind: WatchEventKind, resource: &str, old: Option<&str>) -> Result<()> {
+        let buf = &mut self.buf;
+        buf.clear();
+        buf.extend_from_slice(b"{\"type\":\"");
+        buf.extend_from_slice(kind.name().as_bytes());
+        buf.extend_from_slice(b"\",\"resource\":");
+        buf.extend_from_slice(resource.as_bytes());
+        if let Some(old) = old {
+            buf.extend_from_slice(b",\"old\":");
+            buf.extend_from_slice(old.as_bytes());
+        }
+        buf.push(b'}');
+        let text =
+            std::str::from_utf8(buf).map_err(|e| Error::Decode(format!("watch event: {e}")))?;
+        self.ready.push_back(Text::from(text));
+        Ok(())
+    }
+}
