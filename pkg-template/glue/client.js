@@ -128,11 +128,15 @@ function resourcesFromItems(items) {
   return out;
 }
 
-/** A watch event from its JSON text (ResourceService's resources have numeric versions). */
+/**
+ * A watch event from its JSON text. Resources from gateway lines of ResourceService/Watch are
+ * still the JSON strings the server sent (the engine parses them faster than the wasm could),
+ * and ResourceService's versions are numbers.
+ */
 function watchEvent(text) {
   const ev = JSON.parse(text);
-  if (ev.resource) versionAsString(ev.resource);
-  if (ev.old) versionAsString(ev.old);
+  if (ev.resource) ev.resource = versionAsString(typeof ev.resource === "string" ? JSON.parse(ev.resource) : ev.resource);
+  if (ev.old) ev.old = versionAsString(typeof ev.old === "string" ? JSON.parse(ev.old) : ev.old);
   return ev;
 }
 

@@ -9,16 +9,18 @@
 //! resource during the outage arrive as one update. Callers that need every event and a
 //! bookmark to resume from use `cosi.resource.State/Watch` ([`WatchParams::bookmarks`]).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use futures::stream::LocalBoxStream;
 use futures::StreamExt as _;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::resources::Resources;
 use super::watch::{default_backoff, WatchEventKind, WatchParams};
 use crate::proto::omni::resources as pb;
-use crate::transport::{runtime, text_string, Backoff, CallKind, CallOptions, Text};
+use crate::transport::{runtime, text_string, Backoff, CallKind, CallOptions, Protocol, Text};
 use crate::{Error, Result};
 
 /// The ResourceService's Watch method.
@@ -28,7 +30,102 @@ pub(super) const RS_WATCH: &str = "/omni.resources.ResourceService/Watch";
 /// reconnect and to hand out the previous state (kept as an engine string in wasm).
 struct Known {
     version: String,
-    resource: Text,
+    /// The JSON text of the last event built for it (its `resource` is the current state).
+    event: Text,
+}
+
+/// A resource of a ResourceService event: its JSON as a string (decoded protobuf), or, from a
+/// gateway line, the JSON string literal that holds it, kept escaped (the engine's `JSON.parse`
+/// unescapes it far faster than the wasm can).
+enum Payload {
+    Json(String),
+    Literal(Box<RawValue>),
+}
+
+impl Payload {
+    fn is_empty(&self) -> bool {
+        match self {
+            Payload::Json(s) => s.is_empty(),
+            Payload::Literal(r) => r.get() == "\"\"",
+        }
+    }
+
+    /// The resource JSON itself.
+    fn json(&self) -> Result<Cow<'_, str>> {
+        match self {
+            Payload::Json(s) => Ok(Cow::Borrowed(s)),
+            Payload::Literal(r) => serde_json::from_str::<String>(r.get())
+                .map(Cow::Owned)
+                .map_err(|e| Error::Decode(format!("ResourceService watch resource: {e}"))),
+        }
+    }
+
+    /// As a JSON value in an event text: an object, or the string literal that holds it.
+    fn write(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(match self {
+            Payload::Json(s) => s.as_bytes(),
+            Payload::Literal(r) => r.get().as_bytes(),
+        });
+    }
+}
+
+/// One ResourceService event as the watcher reads it.
+struct Incoming {
+    event_type: i32,
+    resource: Payload,
+    old: Payload,
+}
+
+/// A gateway line of ResourceService/Watch with the resources left as string literals.
+#[derive(Deserialize)]
+struct LineResponse {
+    #[serde(default)]
+    event: Option<LineEvent>,
+}
+
+#[derive(Deserialize)]
+struct LineEvent {
+    #[serde(default)]
+    event_type: serde_json::Value,
+    #[serde(default)]
+    resource: Option<Box<RawValue>>,
+    #[serde(default)]
+    old: Option<Box<RawValue>>,
+}
+
+impl LineEvent {
+    fn incoming(self) -> Incoming {
+        let event_type = match &self.event_type {
+            serde_json::Value::Number(n) => n.as_i64().and_then(|n| i32::try_from(n).ok()),
+            serde_json::Value::String(s) => pb::EventType::from_str_name(s).map(|t| t as i32),
+            _ => None,
+        }
+        .unwrap_or(0);
+        let payload =
+            |r: Option<Box<RawValue>>| r.map_or(Payload::Json(String::new()), Payload::Literal);
+        Incoming {
+            event_type,
+            resource: payload(self.resource),
+            old: payload(self.old),
+        }
+    }
+}
+
+/// The resource JSON of an event text the watcher built.
+fn resource_of(event: &Text) -> Result<String> {
+    #[derive(Deserialize)]
+    struct Ev {
+        resource: Box<RawValue>,
+    }
+    let text = text_string(event);
+    let ev: Ev =
+        serde_json::from_str(&text).map_err(|e| Error::Decode(format!("watch event: {e}")))?;
+    let raw = ev.resource.get();
+    if raw.starts_with('"') {
+        Payload::Literal(ev.resource).json().map(Cow::into_owned)
+    } else {
+        Ok(raw.to_string())
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -45,11 +142,11 @@ struct State {
     res: Resources,
     params: WatchParams,
     opts: CallOptions,
-    stream: Option<LocalBoxStream<'static, Result<pb::WatchResponse>>>,
+    stream: Option<LocalBoxStream<'static, Result<Option<Incoming>>>>,
     phase: Phase,
     known: BTreeMap<String, Known>,
-    /// A reconnect's snapshot until its BOOTSTRAPPED: (id, version, resource JSON).
-    pending: Vec<(String, String, String)>,
+    /// A reconnect's snapshot until its BOOTSTRAPPED: (id, version, resource).
+    pending: Vec<(String, String, Payload)>,
     bootstrapped_sent: bool,
     ready: VecDeque<Text>,
     buf: Vec<u8>,
@@ -125,13 +222,27 @@ impl State {
         };
         self.healthy = false;
         self.pending.clear();
-        self.stream = Some(self.res.client().transport().server_streaming(
-            RS_WATCH,
-            md,
-            req,
-            CallKind::Read,
-            self.opts.clone(),
-        ));
+        let transport = self.res.client().transport();
+        let opts = self.opts.clone();
+        self.stream = Some(if transport.protocol() == Protocol::Gateway {
+            transport
+                .gateway_stream::<_, LineResponse>(RS_WATCH, md, req, CallKind::Read, opts)
+                .map(|r| r.map(|l| l.event.map(LineEvent::incoming)))
+                .boxed_local()
+        } else {
+            transport
+                .server_streaming::<_, pb::WatchResponse>(RS_WATCH, md, req, CallKind::Read, opts)
+                .map(|r| {
+                    r.map(|m| {
+                        m.event.map(|e| Incoming {
+                            event_type: e.event_type,
+                            resource: Payload::Json(e.resource),
+                            old: Payload::Json(e.old),
+                        })
+                    })
+                })
+                .boxed_local()
+        });
         Ok(())
     }
 
@@ -147,10 +258,10 @@ impl State {
                 continue;
             };
             match stream.next().await {
-                Some(Ok(resp)) => {
+                Some(Ok(ev)) => {
                     self.backoff.reset();
                     self.healthy = true;
-                    if let Some(ev) = resp.event {
+                    if let Some(ev) = ev {
                         self.accept(ev)?;
                     }
                 }
@@ -188,7 +299,7 @@ impl State {
         }
     }
 
-    fn accept(&mut self, ev: pb::Event) -> Result<()> {
+    fn accept(&mut self, ev: Incoming) -> Result<()> {
         let kind = match pb::EventType::try_from(ev.event_type) {
             Ok(pb::EventType::Created) => WatchEventKind::Created,
             Ok(pb::EventType::Updated) => WatchEventKind::Updated,
@@ -196,7 +307,7 @@ impl State {
             Ok(pb::EventType::Bootstrapped) => return self.bootstrapped(),
             _ => return Ok(()),
         };
-        let (id, version) = id_version(&ev.resource)?;
+        let (id, version) = id_version(&ev.resource.json()?)?;
         if self.phase == Phase::Resync {
             // before BOOTSTRAPPED a snapshot has only CREATED events
             if kind != WatchEventKind::Destroyed {
@@ -209,16 +320,17 @@ impl State {
             // the server's event carries the last state itself
             self.known.remove(&id);
             if deliver {
-                self.emit(kind, &ev.resource, None)?;
+                let event = self.event_text(kind, &ev.resource, None)?;
+                self.ready.push_back(event);
             }
             return Ok(());
         }
+        let old = (kind == WatchEventKind::Updated && !ev.old.is_empty()).then_some(&ev.old);
+        let event = self.event_text(kind, &ev.resource, old)?;
         if deliver {
-            let old = (kind == WatchEventKind::Updated && !ev.old.is_empty()).then_some(&ev.old);
-            self.emit(kind, &ev.resource, old.map(String::as_str))?;
+            self.ready.push_back(event.clone());
         }
-        let resource = Text::from(ev.resource.as_str());
-        self.known.insert(id, Known { version, resource });
+        self.known.insert(id, Known { version, event });
         Ok(())
     }
 
@@ -248,16 +360,16 @@ impl State {
         let mut seen = BTreeSet::new();
         for (id, version, resource) in snapshot {
             seen.insert(id.clone());
-            match self.known.get(&id) {
+            let event = match self.known.get(&id) {
                 Some(k) if k.version == version => continue,
                 Some(k) => {
-                    let old = text_string(&k.resource);
-                    self.emit(WatchEventKind::Updated, &resource, Some(&old))?;
+                    let old = Payload::Json(resource_of(&k.event)?);
+                    self.event_text(WatchEventKind::Updated, &resource, Some(&old))?
                 }
-                None => self.emit(WatchEventKind::Created, &resource, None)?,
-            }
-            let resource = Text::from(resource.as_str());
-            self.known.insert(id, Known { version, resource });
+                None => self.event_text(WatchEventKind::Created, &resource, None)?,
+            };
+            self.ready.push_back(event.clone());
+            self.known.insert(id, Known { version, event });
         }
         let gone: Vec<String> = self
             .known
@@ -267,7 +379,9 @@ impl State {
             .collect();
         for id in gone {
             if let Some(k) = self.known.remove(&id) {
-                self.emit(WatchEventKind::Destroyed, &text_string(&k.resource), None)?;
+                let last = Payload::Json(resource_of(&k.event)?);
+                let event = self.event_text(WatchEventKind::Destroyed, &last, None)?;
+                self.ready.push_back(event);
             }
         }
         Ok(())
@@ -280,22 +394,27 @@ impl State {
         Ok(())
     }
 
-    /// Queues `{"type", "resource", "old"?}` with the resources' JSON as the server wrote it.
-    fn emit(&mut self, kind: WatchEventKind, resource: &str, old: Option<&str>) -> Result<()> {
+    /// `{"type", "resource", "old"?}` with the resources as the server wrote them: JSON objects,
+    /// or (from gateway lines) string literals holding them, which the JS glue parses in turn.
+    fn event_text(
+        &mut self,
+        kind: WatchEventKind,
+        resource: &Payload,
+        old: Option<&Payload>,
+    ) -> Result<Text> {
         let buf = &mut self.buf;
         buf.clear();
         buf.extend_from_slice(b"{\"type\":\"");
         buf.extend_from_slice(kind.name().as_bytes());
         buf.extend_from_slice(b"\",\"resource\":");
-        buf.extend_from_slice(resource.as_bytes());
+        resource.write(buf);
         if let Some(old) = old {
             buf.extend_from_slice(b",\"old\":");
-            buf.extend_from_slice(old.as_bytes());
+            old.write(buf);
         }
         buf.push(b'}');
-        let text =
-            std::str::from_utf8(buf).map_err(|e| Error::Decode(format!("watch event: {e}")))?;
-        self.ready.push_back(Text::from(text));
-        Ok(())
+        std::str::from_utf8(buf)
+            .map(Text::from)
+            .map_err(|e| Error::Decode(format!("watch event: {e}")))
     }
 }

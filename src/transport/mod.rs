@@ -590,6 +590,31 @@ impl Transport {
             .boxed_local()
     }
 
+    /// A gateway server stream whose lines decode into any serde type `R` (e.g. one that keeps
+    /// parts as raw JSON text); over other protocols every item is an error. Opening, retries
+    /// and errors as [`server_streaming`](Self::server_streaming).
+    pub fn gateway_stream<Req: Message, R: serde::de::DeserializeOwned + 'static>(
+        &self,
+        method: &str,
+        md: Metadata,
+        request: Req,
+        kind: CallKind,
+        opts: CallOptions,
+    ) -> LocalBoxStream<'static, Result<R>> {
+        let body = match self.encode(method, &request) {
+            Ok(b) => b,
+            Err(e) => return futures::stream::iter([Err(e)]).boxed_local(),
+        };
+        let m = method.to_string();
+        self.server_streaming_raw(method, md, body, kind, opts)
+            .map(move |item| match item? {
+                #[cfg(target_arch = "wasm32")]
+                Raw::Line(l) => gateway::decode_line::<R>(&m, &l),
+                _ => Err(Error::Transport(format!("{m}: not a gateway stream"))),
+            })
+            .boxed_local()
+    }
+
     fn server_streaming_raw(
         &self,
         method: &str,
