@@ -285,3 +285,42 @@ fn json_watches_resume_by_delivering_the_difference_between_snapshots() {
         }
     }
 }
+
+#[test]
+fn a_json_watch_cut_during_its_first_snapshot_delivers_the_rest_once_then_bootstrapped() {
+    use futures::StreamExt as _;
+    use omni_wasm::client::WatchParams;
+    let calls = Rc::new(RefCell::new(0));
+    let c = calls.clone();
+    let (omni, _) = client(move |_, _| {
+        *c.borrow_mut() += 1;
+        let n = *c.borrow();
+        match n {
+            1 => Ok(vec![rs_event(1, "a", 1, None)]), // cut before BOOTSTRAPPED
+            2 => Ok(vec![
+                rs_event(1, "a", 1, None),
+                rs_event(1, "b", 1, None),
+                rs_event(4, "", 0, None),
+            ]),
+            _ => Err(Error::status(Code::PermissionDenied, "enough")),
+        }
+    });
+    let res = block_on(omni.resources_in("Clusters.omni.sidero.dev", "default")).unwrap();
+    let events: Vec<_> = block_on(
+        res.watch_text(WatchParams::bootstrap(), CallOptions::default())
+            .collect(),
+    );
+    let got: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.as_ref().ok())
+        .map(|t| {
+            let v: Value = serde_json::from_str(t).unwrap();
+            format!(
+                "{} {}",
+                v["type"].as_str().unwrap(),
+                v["resource"]["metadata"]["id"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(got, ["created a", "created b", "bootstrapped "]);
+}
