@@ -22,6 +22,7 @@ mod media;
 mod ops;
 mod paging;
 mod resources;
+mod resume;
 mod rpc;
 mod service_accounts;
 mod templates;

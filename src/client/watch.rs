@@ -15,11 +15,12 @@ use futures::stream::LocalBoxStream;
 use futures::StreamExt as _;
 
 use super::resources::{ListParams, Resources};
+use super::resume::Resumable;
 use super::STATE;
 use crate::auth::Metadata;
 use crate::proto::cosi::resource as cosi;
 use crate::resource::Resource;
-use crate::transport::{runtime, Backoff, CallKind, CallOptions};
+use crate::transport::{Backoff, CallKind, CallOptions};
 use crate::{Code, Error, Result};
 
 /// What to watch.
@@ -170,19 +171,11 @@ struct State {
     res: Resources,
     params: WatchParams,
     opts: CallOptions,
-    stream: Option<LocalBoxStream<'static, Result<cosi::WatchResponse>>>,
     /// Last bookmark delivered to the caller.
     bookmark: Option<Vec<u8>>,
-    /// Events received but not yet handed out.
-    ready: VecDeque<RawWatchEvent>,
     /// Bootstrap events held until BOOTSTRAPPED.
     pending_bootstrap: Vec<RawWatchEvent>,
     bootstrapping: bool,
-    backoff: Backoff,
-    failed: bool,
-    /// Whether the current connection delivered anything: the first reconnect after a
-    /// healthy stream is immediate, backoff applies to consecutive failures.
-    healthy: bool,
 }
 
 pub(super) fn default_backoff() -> Backoff {
@@ -193,22 +186,6 @@ pub(super) fn default_backoff() -> Backoff {
     );
     b.factor = 1.5;
     b
-}
-
-/// Whether a watch stream that broke with `e` must end rather than reconnect: a cancelled
-/// call, or an answer a retry would not change.
-pub(super) fn fatal(e: &Error) -> bool {
-    matches!(e, Error::Cancelled(_))
-        || matches!(
-            e.code(),
-            Code::Cancelled
-                | Code::InvalidArgument
-                | Code::PermissionDenied
-                | Code::Unauthenticated
-                | Code::Unimplemented
-                | Code::NotFound
-                | Code::FailedPrecondition
-        )
 }
 
 pub(super) fn watch(
@@ -232,26 +209,11 @@ pub(super) fn watch_raw(
         bookmark: params.start_from_bookmark.clone(),
         res,
         params,
-        opts,
-        stream: None,
-        ready: VecDeque::new(),
+        opts: opts.clone(),
         pending_bootstrap: Vec::new(),
         bootstrapping: false,
-        backoff,
-        failed: false,
-        healthy: false,
     };
-    futures::stream::unfold(state, |mut st| async move {
-        if st.failed {
-            return None;
-        }
-        let item = st.next_event().await;
-        if item.is_err() {
-            st.failed = true;
-        }
-        Some((item, st))
-    })
-    .boxed_local()
+    super::resume::drive(state, backoff, opts)
 }
 
 impl State {
@@ -290,81 +252,55 @@ impl State {
             api_version: 1,
         })
     }
+}
 
-    fn open(&mut self) -> Result<()> {
+impl Resumable for State {
+    type Msg = cosi::WatchResponse;
+    type Out = RawWatchEvent;
+
+    fn open(&mut self) -> Result<LocalBoxStream<'static, Result<cosi::WatchResponse>>> {
         let req = self.request()?;
         self.bootstrapping = req.options.as_ref().is_some_and(|o| o.bootstrap_contents);
         self.pending_bootstrap.clear();
-        self.healthy = false;
-        self.stream = Some(self.res.client().transport().server_streaming(
+        Ok(self.res.client().transport().server_streaming(
             &format!("{STATE}Watch"),
             Metadata::new(),
             req,
             CallKind::Read,
             self.opts.clone(),
-        ));
+        ))
+    }
+
+    fn accept(
+        &mut self,
+        resp: cosi::WatchResponse,
+        ready: &mut VecDeque<RawWatchEvent>,
+    ) -> Result<()> {
+        for ev in resp.event {
+            self.accept_event(ev, ready)?;
+        }
         Ok(())
     }
 
-    async fn next_event(&mut self) -> Result<RawWatchEvent> {
-        loop {
-            if let Some(ev) = self.ready.pop_front() {
-                return Ok(ev);
-            }
-            if self.stream.is_none() {
-                self.open()?;
-            }
-            let Some(stream) = self.stream.as_mut() else {
-                continue;
-            };
-            match stream.next().await {
-                Some(Ok(resp)) => {
-                    self.backoff.reset();
-                    self.healthy = true;
-                    for ev in resp.event {
-                        self.accept(ev)?;
-                    }
-                }
-                Some(Err(e)) => self.broken(e).await?,
-                None => {
-                    self.broken(Error::status(Code::Unavailable, "watch stream ended"))
-                        .await?;
-                }
-            }
+    /// History no longer has our bookmark (`FAILED_PRECONDITION`): start over with a fresh
+    /// snapshot, announced by a `Resync` marker.
+    fn recover(&mut self, e: &Error, ready: &mut VecDeque<RawWatchEvent>) -> bool {
+        if e.code() != Code::FailedPrecondition || self.bookmark.is_none() {
+            return false;
         }
+        self.bookmark = None;
+        ready.push_back(RawWatchEvent {
+            kind: WatchEventKind::Resync,
+            resource: None,
+            old: None,
+            bookmark: None,
+        });
+        true
     }
+}
 
-    /// The stream broke: resume (from the bookmark) after a backoff delay, or give up.
-    async fn broken(&mut self, e: Error) -> Result<()> {
-        self.stream = None;
-        match e.code() {
-            Code::Cancelled => return Err(e),
-            Code::FailedPrecondition if self.bookmark.is_some() => {
-                // History no longer has our bookmark: start over with a fresh snapshot.
-                self.bookmark = None;
-                self.ready.push_back(RawWatchEvent {
-                    kind: WatchEventKind::Resync,
-                    resource: None,
-                    old: None,
-                    bookmark: None,
-                });
-                return Ok(());
-            }
-            _ => {}
-        }
-        if fatal(&e) {
-            return Err(e);
-        }
-        if self.healthy {
-            return Ok(());
-        }
-        match self.backoff.next_delay() {
-            Some(d) => runtime::sleep(d, &self.opts).await,
-            None => Err(e),
-        }
-    }
-
-    fn accept(&mut self, ev: cosi::Event) -> Result<()> {
+impl State {
+    fn accept_event(&mut self, ev: cosi::Event, ready: &mut VecDeque<RawWatchEvent>) -> Result<()> {
         let kind = match cosi::EventType::try_from(ev.event_type) {
             Ok(cosi::EventType::Created) => WatchEventKind::Created,
             Ok(cosi::EventType::Updated) => WatchEventKind::Updated,
@@ -405,8 +341,8 @@ impl State {
                 if event.bookmark.is_some() {
                     self.bookmark.clone_from(&event.bookmark);
                 }
-                self.ready.extend(self.pending_bootstrap.drain(..));
-                self.ready.push_back(event);
+                ready.extend(self.pending_bootstrap.drain(..));
+                ready.push_back(event);
             } else {
                 self.pending_bootstrap.push(event);
             }
@@ -414,7 +350,7 @@ impl State {
             if event.bookmark.is_some() {
                 self.bookmark.clone_from(&event.bookmark);
             }
-            self.ready.push_back(event);
+            ready.push_back(event);
         }
         Ok(())
     }

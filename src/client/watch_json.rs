@@ -18,9 +18,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::resources::Resources;
+use super::resume::Resumable;
 use super::watch::{default_backoff, WatchEventKind, WatchParams};
 use crate::proto::omni::resources as pb;
-use crate::transport::{runtime, text_string, Backoff, CallKind, CallOptions, Protocol, Text};
+use crate::transport::{text_string, CallKind, CallOptions, Protocol, Text};
 use crate::{Error, Result};
 
 /// The ResourceService's Watch method.
@@ -142,17 +143,12 @@ struct State {
     res: Resources,
     params: WatchParams,
     opts: CallOptions,
-    stream: Option<LocalBoxStream<'static, Result<Option<Incoming>>>>,
     phase: Phase,
     known: BTreeMap<String, Known>,
     /// A reconnect's snapshot until its BOOTSTRAPPED: (id, version, resource).
     pending: Vec<(String, String, Payload)>,
     bootstrapped_sent: bool,
-    ready: VecDeque<Text>,
     buf: Vec<u8>,
-    backoff: Backoff,
-    failed: bool,
-    healthy: bool,
 }
 
 pub(super) fn watch_json(
@@ -164,29 +160,14 @@ pub(super) fn watch_json(
     let state = State {
         res,
         params,
-        opts,
-        stream: None,
+        opts: opts.clone(),
         phase: Phase::Initial,
         known: BTreeMap::new(),
         pending: Vec::new(),
         bootstrapped_sent: false,
-        ready: VecDeque::new(),
         buf: Vec::new(),
-        backoff,
-        failed: false,
-        healthy: false,
     };
-    futures::stream::unfold(state, |mut st| async move {
-        if st.failed {
-            return None;
-        }
-        let item = st.next_event().await;
-        if item.is_err() {
-            st.failed = true;
-        }
-        Some((item, st))
-    })
-    .boxed_local()
+    super::resume::drive(state, backoff, opts)
 }
 
 /// The id and version of a resource as ResourceService writes it (the version is a number).
@@ -211,8 +192,11 @@ fn id_version(resource: &str) -> Result<(String, String)> {
     Ok((h.metadata.id, version))
 }
 
-impl State {
-    fn open(&mut self) -> Result<()> {
+impl Resumable for State {
+    type Msg = Option<Incoming>;
+    type Out = Text;
+
+    fn open(&mut self) -> Result<LocalBoxStream<'static, Result<Option<Incoming>>>> {
         let md = self.res.rs_metadata(&self.params.list.selectors)?;
         let req = pb::WatchRequest {
             namespace: self.res.namespace().to_string(),
@@ -220,11 +204,10 @@ impl State {
             id: self.params.id.clone().unwrap_or_default(),
             ..pb::WatchRequest::default()
         };
-        self.healthy = false;
         self.pending.clear();
         let transport = self.res.client().transport();
         let opts = self.opts.clone();
-        self.stream = Some(if transport.protocol() == Protocol::Gateway {
+        Ok(if transport.protocol() == Protocol::Gateway {
             transport
                 .gateway_stream::<_, LineResponse>(RS_WATCH, md, req, CallKind::Read, opts)
                 .map(|r| r.map(|l| l.event.map(LineEvent::incoming)))
@@ -242,69 +225,34 @@ impl State {
                     })
                 })
                 .boxed_local()
-        });
-        Ok(())
+        })
     }
 
-    async fn next_event(&mut self) -> Result<Text> {
-        loop {
-            if let Some(ev) = self.ready.pop_front() {
-                return Ok(ev);
-            }
-            if self.stream.is_none() {
-                self.open()?;
-            }
-            let Some(stream) = self.stream.as_mut() else {
-                continue;
-            };
-            match stream.next().await {
-                Some(Ok(ev)) => {
-                    self.backoff.reset();
-                    self.healthy = true;
-                    if let Some(ev) = ev {
-                        self.accept(ev)?;
-                    }
-                }
-                Some(Err(e)) => self.broken(e).await?,
-                None => {
-                    self.broken(Error::status(
-                        crate::Code::Unavailable,
-                        "watch stream ended",
-                    ))
-                    .await?;
-                }
-            }
+    fn accept(&mut self, ev: Option<Incoming>, ready: &mut VecDeque<Text>) -> Result<()> {
+        match ev {
+            Some(ev) => self.accept_event(ev, ready),
+            None => Ok(()),
         }
     }
 
-    /// The stream broke: open it again after a backoff delay (the next snapshot is compared
-    /// with what was delivered), or give up.
-    async fn broken(&mut self, e: Error) -> Result<()> {
-        self.stream = None;
-        if super::watch::fatal(&e) {
-            return Err(e);
-        }
+    /// The next snapshot is compared with what was delivered; a first snapshot that was only
+    /// remembered (no bootstrap asked for) is simply taken again.
+    fn reconnecting(&mut self) {
         match self.phase {
-            // a first snapshot that was only remembered is simply taken again
             Phase::Initial if !self.params.bootstrap => self.known.clear(),
             Phase::Initial | Phase::Live => self.phase = Phase::Resync,
             Phase::Resync => {}
         }
-        if self.healthy {
-            return Ok(());
-        }
-        match self.backoff.next_delay() {
-            Some(d) => runtime::sleep(d, &self.opts).await,
-            None => Err(e),
-        }
     }
+}
 
-    fn accept(&mut self, ev: Incoming) -> Result<()> {
+impl State {
+    fn accept_event(&mut self, ev: Incoming, ready: &mut VecDeque<Text>) -> Result<()> {
         let kind = match pb::EventType::try_from(ev.event_type) {
             Ok(pb::EventType::Created) => WatchEventKind::Created,
             Ok(pb::EventType::Updated) => WatchEventKind::Updated,
             Ok(pb::EventType::Destroyed) => WatchEventKind::Destroyed,
-            Ok(pb::EventType::Bootstrapped) => return self.bootstrapped(),
+            Ok(pb::EventType::Bootstrapped) => return self.bootstrapped(ready),
             _ => return Ok(()),
         };
         let (id, version) = id_version(&ev.resource.json()?)?;
@@ -321,32 +269,32 @@ impl State {
             self.known.remove(&id);
             if deliver {
                 let event = self.event_text(kind, &ev.resource, None)?;
-                self.ready.push_back(event);
+                ready.push_back(event);
             }
             return Ok(());
         }
         let old = (kind == WatchEventKind::Updated && !ev.old.is_empty()).then_some(&ev.old);
         let event = self.event_text(kind, &ev.resource, old)?;
         if deliver {
-            self.ready.push_back(event.clone());
+            ready.push_back(event.clone());
         }
         self.known.insert(id, Known { version, event });
         Ok(())
     }
 
-    fn bootstrapped(&mut self) -> Result<()> {
+    fn bootstrapped(&mut self, ready: &mut VecDeque<Text>) -> Result<()> {
         match self.phase {
             Phase::Initial => {
                 self.phase = Phase::Live;
                 if self.params.bootstrap {
-                    self.marker()?;
+                    self.marker(ready);
                 }
             }
             Phase::Resync => {
                 self.phase = Phase::Live;
-                self.resync()?;
+                self.resync(ready)?;
                 if self.params.bootstrap && !self.bootstrapped_sent {
-                    self.marker()?;
+                    self.marker(ready);
                 }
             }
             Phase::Live => {}
@@ -355,7 +303,7 @@ impl State {
     }
 
     /// Compares a reconnect's snapshot with what was delivered and delivers the difference.
-    fn resync(&mut self) -> Result<()> {
+    fn resync(&mut self, ready: &mut VecDeque<Text>) -> Result<()> {
         let snapshot = std::mem::take(&mut self.pending);
         let mut seen = BTreeSet::new();
         for (id, version, resource) in snapshot {
@@ -368,7 +316,7 @@ impl State {
                 }
                 None => self.event_text(WatchEventKind::Created, &resource, None)?,
             };
-            self.ready.push_back(event.clone());
+            ready.push_back(event.clone());
             self.known.insert(id, Known { version, event });
         }
         let gone: Vec<String> = self
@@ -381,17 +329,15 @@ impl State {
             if let Some(k) = self.known.remove(&id) {
                 let last = Payload::Json(resource_of(&k.event)?);
                 let event = self.event_text(WatchEventKind::Destroyed, &last, None)?;
-                self.ready.push_back(event);
+                ready.push_back(event);
             }
         }
         Ok(())
     }
 
-    fn marker(&mut self) -> Result<()> {
+    fn marker(&mut self, ready: &mut VecDeque<Text>) {
         self.bootstrapped_sent = true;
-        self.ready
-            .push_back(Text::from(r#"{"type":"bootstrapped"}"#));
-        Ok(())
+        ready.push_back(Text::from(r#"{"type":"bootstrapped"}"#));
     }
 
     /// `{"type", "resource", "old"?}` with the resources as the server wrote them: JSON objects,
