@@ -580,14 +580,8 @@ impl Transport {
         kind: CallKind,
         opts: CallOptions,
     ) -> LocalBoxStream<'static, Result<Resp>> {
-        let body = match self.encode(method, &request) {
-            Ok(b) => b,
-            Err(e) => return futures::stream::iter([Err(e)]).boxed_local(),
-        };
-        let m = method.to_string();
-        self.server_streaming_raw(method, md, body, kind, opts)
-            .map(move |item| item.and_then(|raw| decode_streamed(&m, raw)))
-            .boxed_local()
+        let call = (method, md, kind, opts);
+        self.streaming_decoded(call, &request, |m, raw| decode_streamed(m, raw))
     }
 
     /// A gateway server stream whose lines decode into any serde type `R` (e.g. one that keeps
@@ -601,17 +595,28 @@ impl Transport {
         kind: CallKind,
         opts: CallOptions,
     ) -> LocalBoxStream<'static, Result<R>> {
-        let body = match self.encode(method, &request) {
+        let call = (method, md, kind, opts);
+        self.streaming_decoded(call, &request, |m, raw| match raw {
+            #[cfg(target_arch = "wasm32")]
+            Raw::Line(l) => gateway::decode_line::<R>(m, &l),
+            _ => Err(Error::Transport(format!("{m}: not a gateway stream"))),
+        })
+    }
+
+    /// A server stream whose messages `decode` turns into `R`.
+    fn streaming_decoded<Req: Message, R: 'static>(
+        &self,
+        (method, md, kind, opts): (&str, Metadata, CallKind, CallOptions),
+        request: &Req,
+        decode: fn(&str, Raw) -> Result<R>,
+    ) -> LocalBoxStream<'static, Result<R>> {
+        let body = match self.encode(method, request) {
             Ok(b) => b,
             Err(e) => return futures::stream::iter([Err(e)]).boxed_local(),
         };
         let m = method.to_string();
         self.server_streaming_raw(method, md, body, kind, opts)
-            .map(move |item| match item? {
-                #[cfg(target_arch = "wasm32")]
-                Raw::Line(l) => gateway::decode_line::<R>(&m, &l),
-                _ => Err(Error::Transport(format!("{m}: not a gateway stream"))),
-            })
+            .map(move |item| item.and_then(|raw| decode(&m, raw)))
             .boxed_local()
     }
 
