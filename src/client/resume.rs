@@ -35,6 +35,18 @@ pub(super) trait Resumable: 'static {
     fn reconnecting(&mut self) {}
 }
 
+/// The watchers' reconnect policy unless the caller sets one: 500 ms × 1.5ⁿ up to 30 s, 50
+/// attempts, reset by every delivered event.
+pub(super) fn default_backoff() -> Backoff {
+    let mut b = Backoff::new(
+        std::time::Duration::from_millis(500),
+        std::time::Duration::from_secs(30),
+        50,
+    );
+    b.factor = 1.5;
+    b
+}
+
 /// Whether a stream that broke with `e` must end rather than be opened again: a cancelled
 /// call, or an answer a retry would not change.
 pub(super) fn fatal(e: &Error) -> bool {

@@ -178,16 +178,6 @@ struct State {
     bootstrapping: bool,
 }
 
-pub(super) fn default_backoff() -> Backoff {
-    let mut b = Backoff::new(
-        std::time::Duration::from_millis(500),
-        std::time::Duration::from_secs(30),
-        50,
-    );
-    b.factor = 1.5;
-    b
-}
-
 pub(super) fn watch(
     res: Resources,
     params: WatchParams,
@@ -204,7 +194,10 @@ pub(super) fn watch_raw(
     params: WatchParams,
     opts: CallOptions,
 ) -> LocalBoxStream<'static, Result<RawWatchEvent>> {
-    let backoff = params.backoff.clone().unwrap_or_else(default_backoff);
+    let backoff = params
+        .backoff
+        .clone()
+        .unwrap_or_else(super::resume::default_backoff);
     let state = State {
         bookmark: params.start_from_bookmark.clone(),
         res,

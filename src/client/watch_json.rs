@@ -18,8 +18,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::resources::Resources;
+use super::resume::default_backoff;
 use super::resume::Resumable;
-use super::watch::{default_backoff, WatchEventKind, WatchParams};
+use super::watch::{WatchEventKind, WatchParams};
 use crate::proto::omni::resources as pb;
 use crate::transport::{text_string, CallKind, CallOptions, Protocol, Text};
 use crate::{Error, Result};
