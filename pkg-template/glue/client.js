@@ -129,14 +129,13 @@ function resourcesFromItems(items) {
 }
 
 /**
- * A watch event from its JSON text. Resources from gateway lines of ResourceService/Watch are
- * still the JSON strings the server sent (the engine parses them faster than the wasm could),
- * and ResourceService's versions are numbers.
+ * A watch event: its JSON text, or (gateway ResourceService watches) the object the engine
+ * already parsed. ResourceService's versions are numbers.
  */
-function watchEvent(text) {
-  const ev = JSON.parse(text);
-  if (ev.resource) ev.resource = versionAsString(typeof ev.resource === "string" ? JSON.parse(ev.resource) : ev.resource);
-  if (ev.old) ev.old = versionAsString(typeof ev.old === "string" ? JSON.parse(ev.old) : ev.old);
+function watchEvent(item) {
+  const ev = typeof item === "string" ? JSON.parse(item) : item;
+  if (ev.resource) versionAsString(ev.resource);
+  if (ev.old) versionAsString(ev.old);
   return ev;
 }
 

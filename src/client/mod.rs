@@ -46,6 +46,7 @@ pub use tokens::{
 };
 pub use users::UserInfo;
 pub use watch::{RawWatchEvent, WatchEvent, WatchEventKind, WatchParams};
+pub use watch_json::WatchItem;
 
 /// The `cosi.resource.State` service path prefix.
 pub(crate) const STATE: &str = "/cosi.resource.State/";

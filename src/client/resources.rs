@@ -481,7 +481,7 @@ impl Resources {
         &self,
         params: super::WatchParams,
         opts: CallOptions,
-    ) -> LocalBoxStream<'static, Result<crate::transport::Text>> {
+    ) -> LocalBoxStream<'static, Result<super::WatchItem>> {
         if !params.needs_state_watch() {
             return super::watch_json::watch_json(self.clone(), params, opts);
         }
@@ -492,7 +492,7 @@ impl Resources {
         futures::StreamExt::map(self.watch_raw(params, opts), move |ev| {
             ev?.write_json(&registry, &mut buf)?;
             std::str::from_utf8(&buf)
-                .map(crate::transport::Text::from)
+                .map(|t| super::WatchItem::from(crate::transport::Text::from(t)))
                 .map_err(|e| Error::Decode(format!("watch event: {e}")))
         })
         .boxed_local()

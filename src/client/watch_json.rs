@@ -1,6 +1,8 @@
-//! Watches as JSON text through `omni.resources.ResourceService/Watch`, what Omni's own UI
-//! reads: the server renders every resource as JSON, so nothing is decoded here beyond the id
-//! and version that resuming needs, and each event crosses to JS as one JSON text.
+//! Watches through `omni.resources.ResourceService/Watch`, what Omni's own UI reads: the
+//! server renders every resource as JSON, so nothing is decoded here beyond the id and version
+//! that resuming needs. On the gateway in wasm the JS engine parses each line and its resource
+//! strings (`JSON.parse`, far faster than the wasm could) and events are handed out as JS
+//! objects; elsewhere each event is one JSON text.
 //!
 //! ResourceService has no bookmarks. After a broken stream the watcher opens it again, takes
 //! the fresh snapshot and delivers only the difference against what it has already delivered
@@ -9,65 +11,78 @@
 //! resource during the outage arrive as one update. Callers that need every event and a
 //! bookmark to resume from use `cosi.resource.State/Watch` ([`WatchParams::bookmarks`]).
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use futures::stream::LocalBoxStream;
 use futures::StreamExt as _;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::resources::Resources;
-use super::resume::default_backoff;
-use super::resume::Resumable;
+use super::resume::{default_backoff, Resumable};
 use super::watch::{WatchEventKind, WatchParams};
 use crate::proto::omni::resources as pb;
-use crate::transport::{text_string, CallKind, CallOptions, Protocol, Text};
+use crate::transport::{CallKind, CallOptions, Text};
 use crate::{Error, Result};
 
 /// The ResourceService's Watch method.
 pub(super) const RS_WATCH: &str = "/omni.resources.ResourceService/Watch";
 
+/// One event of [`Resources::watch_text`](super::Resources::watch_text): its JSON text, or in
+/// wasm possibly the event object itself (`{type, resource?, old?, bookmark?}`).
+#[cfg(target_arch = "wasm32")]
+pub type WatchItem = wasm_bindgen::JsValue;
+/// One event of [`Resources::watch_text`](super::Resources::watch_text): its JSON text.
+#[cfg(not(target_arch = "wasm32"))]
+pub type WatchItem = String;
+
 /// What the watcher remembers of a resource it delivered: enough to tell a change after a
-/// reconnect and to hand out the previous state (kept as an engine string in wasm).
+/// reconnect and to hand out the previous state (kept in the engine in wasm).
 struct Known {
     version: String,
-    /// The JSON text of the last event built for it (its `resource` is the current state).
-    event: Text,
+    /// The last event built for it (its `resource` is the current state).
+    event: WatchItem,
 }
 
-/// A resource of a ResourceService event: its JSON as a string (decoded protobuf), or, from a
-/// gateway line, the JSON string literal that holds it, kept escaped (the engine's `JSON.parse`
-/// unescapes it far faster than the wasm can).
+/// A resource of a ResourceService event: its JSON text (decoded protobuf), or in wasm the
+/// object the engine parsed from a gateway line.
 enum Payload {
     Json(String),
-    Literal(Box<RawValue>),
+    #[cfg(target_arch = "wasm32")]
+    Js(wasm_bindgen::JsValue),
 }
 
 impl Payload {
     fn is_empty(&self) -> bool {
         match self {
             Payload::Json(s) => s.is_empty(),
-            Payload::Literal(r) => r.get() == "\"\"",
+            #[cfg(target_arch = "wasm32")]
+            Payload::Js(v) => v.is_undefined() || v.is_null(),
         }
     }
 
-    /// The resource JSON itself.
-    fn json(&self) -> Result<Cow<'_, str>> {
+    /// The id and version (ResourceService writes the version as a number).
+    fn id_version(&self) -> Result<(String, String)> {
         match self {
-            Payload::Json(s) => Ok(Cow::Borrowed(s)),
-            Payload::Literal(r) => serde_json::from_str::<String>(r.get())
-                .map(Cow::Owned)
-                .map_err(|e| Error::Decode(format!("ResourceService watch resource: {e}"))),
+            Payload::Json(s) => id_version(s),
+            #[cfg(target_arch = "wasm32")]
+            Payload::Js(v) => {
+                use js_sys::Reflect;
+                let md = Reflect::get(v, &"metadata".into()).unwrap_or_default();
+                let id = Reflect::get(&md, &"id".into())
+                    .ok()
+                    .and_then(|i| i.as_string())
+                    .ok_or_else(|| {
+                        Error::Decode("ResourceService watch resource without an id".into())
+                    })?;
+                let version = Reflect::get(&md, &"version".into()).unwrap_or_default();
+                let version = match (version.as_f64(), version.as_string()) {
+                    (Some(n), _) => format!("{n}"),
+                    (None, Some(s)) => s,
+                    (None, None) => String::new(),
+                };
+                Ok((id, version))
+            }
         }
-    }
-
-    /// As a JSON value in an event text: an object, or the string literal that holds it.
-    fn write(&self, buf: &mut Vec<u8>) {
-        buf.extend_from_slice(match self {
-            Payload::Json(s) => s.as_bytes(),
-            Payload::Literal(r) => r.get().as_bytes(),
-        });
     }
 }
 
@@ -78,56 +93,53 @@ struct Incoming {
     old: Payload,
 }
 
-/// A gateway line of ResourceService/Watch with the resources left as string literals.
-#[derive(Deserialize)]
-struct LineResponse {
-    #[serde(default)]
-    event: Option<LineEvent>,
-}
-
-#[derive(Deserialize)]
-struct LineEvent {
-    #[serde(default)]
-    event_type: serde_json::Value,
-    #[serde(default)]
-    resource: Option<Box<RawValue>>,
-    #[serde(default)]
-    old: Option<Box<RawValue>>,
-}
-
-impl LineEvent {
-    fn incoming(self) -> Incoming {
-        let event_type = match &self.event_type {
-            serde_json::Value::Number(n) => n.as_i64().and_then(|n| i32::try_from(n).ok()),
-            serde_json::Value::String(s) => pb::EventType::from_str_name(s).map(|t| t as i32),
-            _ => None,
-        }
-        .unwrap_or(0);
-        let payload =
-            |r: Option<Box<RawValue>>| r.map_or(Payload::Json(String::new()), Payload::Literal);
-        Incoming {
-            event_type,
-            resource: payload(self.resource),
-            old: payload(self.old),
-        }
+/// The event of a gateway line's `result` the engine parsed, with its resource strings parsed
+/// by the engine too.
+#[cfg(target_arch = "wasm32")]
+fn incoming_js(result: &wasm_bindgen::JsValue) -> Result<Option<Incoming>> {
+    use crate::transport::Transport;
+    use js_sys::Reflect;
+    let ev = Reflect::get(result, &"event".into()).unwrap_or_default();
+    if ev.is_undefined() || ev.is_null() {
+        return Ok(None);
     }
+    let t = Reflect::get(&ev, &"event_type".into()).unwrap_or_default();
+    let event_type = match (t.as_f64(), t.as_string()) {
+        (Some(n), _) => n as i32,
+        (None, Some(s)) => pb::EventType::from_str_name(&s).map_or(0, |t| t as i32),
+        (None, None) => 0,
+    };
+    let payload = |key: &str| -> Result<Payload> {
+        let s = Reflect::get(&ev, &key.into()).unwrap_or_default();
+        if s.is_undefined() || s.is_null() || s.as_string().is_some_and(|s| s.is_empty()) {
+            return Ok(Payload::Json(String::new()));
+        }
+        Transport::json_parse(&s)
+            .map(Payload::Js)
+            .map_err(|e| Error::Decode(format!("ResourceService watch {key}: {e}")))
+    };
+    Ok(Some(Incoming {
+        event_type,
+        resource: payload("resource")?,
+        old: payload("old")?,
+    }))
 }
 
-/// The resource JSON of an event text the watcher built.
-fn resource_of(event: &Text) -> Result<String> {
-    #[derive(Deserialize)]
-    struct Ev {
-        resource: Box<RawValue>,
+/// The resource of an event the watcher built.
+fn resource_of(event: &WatchItem) -> Result<Payload> {
+    #[cfg(target_arch = "wasm32")]
+    if !event.is_string() {
+        return Ok(Payload::Js(
+            js_sys::Reflect::get(event, &"resource".into()).unwrap_or_default(),
+        ));
     }
-    let text = text_string(event);
-    let ev: Ev =
+    #[cfg(target_arch = "wasm32")]
+    let text = event.as_string().unwrap_or_default();
+    #[cfg(not(target_arch = "wasm32"))]
+    let text = event.clone();
+    let ev: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::Decode(format!("watch event: {e}")))?;
-    let raw = ev.resource.get();
-    if raw.starts_with('"') {
-        Payload::Literal(ev.resource).json().map(Cow::into_owned)
-    } else {
-        Ok(raw.to_string())
-    }
+    Ok(Payload::Json(ev["resource"].to_string()))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -156,7 +168,7 @@ pub(super) fn watch_json(
     res: Resources,
     params: WatchParams,
     opts: CallOptions,
-) -> LocalBoxStream<'static, Result<Text>> {
+) -> LocalBoxStream<'static, Result<WatchItem>> {
     let backoff = params.backoff.clone().unwrap_or_else(default_backoff);
     let state = State {
         res,
@@ -195,7 +207,7 @@ fn id_version(resource: &str) -> Result<(String, String)> {
 
 impl Resumable for State {
     type Msg = Option<Incoming>;
-    type Out = Text;
+    type Out = WatchItem;
 
     fn open(&mut self) -> Result<LocalBoxStream<'static, Result<Option<Incoming>>>> {
         let md = self.res.rs_metadata(&self.params.list.selectors)?;
@@ -208,28 +220,28 @@ impl Resumable for State {
         self.pending.clear();
         let transport = self.res.client().transport();
         let opts = self.opts.clone();
-        Ok(if transport.protocol() == Protocol::Gateway {
-            transport
-                .gateway_stream::<_, LineResponse>(RS_WATCH, md, req, CallKind::Read, opts)
-                .map(|r| r.map(|l| l.event.map(LineEvent::incoming)))
-                .boxed_local()
-        } else {
-            transport
-                .server_streaming::<_, pb::WatchResponse>(RS_WATCH, md, req, CallKind::Read, opts)
-                .map(|r| {
-                    r.map(|m| {
-                        m.event.map(|e| Incoming {
-                            event_type: e.event_type,
-                            resource: Payload::Json(e.resource),
-                            old: Payload::Json(e.old),
-                        })
+        #[cfg(target_arch = "wasm32")]
+        if transport.protocol() == crate::transport::Protocol::Gateway {
+            return Ok(transport
+                .gateway_stream_js(RS_WATCH, md, req, CallKind::Read, opts)
+                .map(|r| r.and_then(|result| incoming_js(&result)))
+                .boxed_local());
+        }
+        Ok(transport
+            .server_streaming::<_, pb::WatchResponse>(RS_WATCH, md, req, CallKind::Read, opts)
+            .map(|r| {
+                r.map(|m| {
+                    m.event.map(|e| Incoming {
+                        event_type: e.event_type,
+                        resource: Payload::Json(e.resource),
+                        old: Payload::Json(e.old),
                     })
                 })
-                .boxed_local()
-        })
+            })
+            .boxed_local())
     }
 
-    fn accept(&mut self, ev: Option<Incoming>, ready: &mut VecDeque<Text>) -> Result<()> {
+    fn accept(&mut self, ev: Option<Incoming>, ready: &mut VecDeque<WatchItem>) -> Result<()> {
         match ev {
             Some(ev) => self.accept_event(ev, ready),
             None => Ok(()),
@@ -248,7 +260,7 @@ impl Resumable for State {
 }
 
 impl State {
-    fn accept_event(&mut self, ev: Incoming, ready: &mut VecDeque<Text>) -> Result<()> {
+    fn accept_event(&mut self, ev: Incoming, ready: &mut VecDeque<WatchItem>) -> Result<()> {
         let kind = match pb::EventType::try_from(ev.event_type) {
             Ok(pb::EventType::Created) => WatchEventKind::Created,
             Ok(pb::EventType::Updated) => WatchEventKind::Updated,
@@ -256,7 +268,7 @@ impl State {
             Ok(pb::EventType::Bootstrapped) => return self.bootstrapped(ready),
             _ => return Ok(()),
         };
-        let (id, version) = id_version(&ev.resource.json()?)?;
+        let (id, version) = ev.resource.id_version()?;
         if self.phase == Phase::Resync {
             // before BOOTSTRAPPED a snapshot has only CREATED events
             if kind != WatchEventKind::Destroyed {
@@ -269,13 +281,13 @@ impl State {
             // the server's event carries the last state itself
             self.known.remove(&id);
             if deliver {
-                let event = self.event_text(kind, &ev.resource, None)?;
+                let event = self.event(kind, &ev.resource, None)?;
                 ready.push_back(event);
             }
             return Ok(());
         }
         let old = (kind == WatchEventKind::Updated && !ev.old.is_empty()).then_some(&ev.old);
-        let event = self.event_text(kind, &ev.resource, old)?;
+        let event = self.event(kind, &ev.resource, old)?;
         if deliver {
             ready.push_back(event.clone());
         }
@@ -283,7 +295,7 @@ impl State {
         Ok(())
     }
 
-    fn bootstrapped(&mut self, ready: &mut VecDeque<Text>) -> Result<()> {
+    fn bootstrapped(&mut self, ready: &mut VecDeque<WatchItem>) -> Result<()> {
         match self.phase {
             Phase::Initial => {
                 self.phase = Phase::Live;
@@ -304,7 +316,7 @@ impl State {
     }
 
     /// Compares a reconnect's snapshot with what was delivered and delivers the difference.
-    fn resync(&mut self, ready: &mut VecDeque<Text>) -> Result<()> {
+    fn resync(&mut self, ready: &mut VecDeque<WatchItem>) -> Result<()> {
         let snapshot = std::mem::take(&mut self.pending);
         let mut seen = BTreeSet::new();
         for (id, version, resource) in snapshot {
@@ -312,10 +324,10 @@ impl State {
             let event = match self.known.get(&id) {
                 Some(k) if k.version == version => continue,
                 Some(k) => {
-                    let old = Payload::Json(resource_of(&k.event)?);
-                    self.event_text(WatchEventKind::Updated, &resource, Some(&old))?
+                    let old = resource_of(&k.event)?;
+                    self.event(WatchEventKind::Updated, &resource, Some(&old))?
                 }
-                None => self.event_text(WatchEventKind::Created, &resource, None)?,
+                None => self.event(WatchEventKind::Created, &resource, None)?,
             };
             ready.push_back(event.clone());
             self.known.insert(id, Known { version, event });
@@ -328,40 +340,77 @@ impl State {
             .collect();
         for id in gone {
             if let Some(k) = self.known.remove(&id) {
-                let last = Payload::Json(resource_of(&k.event)?);
-                let event = self.event_text(WatchEventKind::Destroyed, &last, None)?;
+                let last = resource_of(&k.event)?;
+                let event = self.event(WatchEventKind::Destroyed, &last, None)?;
                 ready.push_back(event);
             }
         }
         Ok(())
     }
 
-    fn marker(&mut self, ready: &mut VecDeque<Text>) {
+    fn marker(&mut self, ready: &mut VecDeque<WatchItem>) {
         self.bootstrapped_sent = true;
-        ready.push_back(Text::from(r#"{"type":"bootstrapped"}"#));
+        ready.push_back(WatchItem::from(Text::from(r#"{"type":"bootstrapped"}"#)));
     }
 
-    /// `{"type", "resource", "old"?}` with the resources as the server wrote them: JSON objects,
-    /// or (from gateway lines) string literals holding them, which the JS glue parses in turn.
-    fn event_text(
+    /// `{"type", "resource", "old"?}`: a JS object when a resource is one (wasm, gateway),
+    /// else JSON text with the resources as the server wrote them.
+    fn event(
         &mut self,
         kind: WatchEventKind,
         resource: &Payload,
         old: Option<&Payload>,
-    ) -> Result<Text> {
+    ) -> Result<WatchItem> {
+        #[cfg(target_arch = "wasm32")]
+        if matches!(resource, Payload::Js(_)) || matches!(old, Some(Payload::Js(_))) {
+            return event_object(kind, resource, old);
+        }
         let buf = &mut self.buf;
         buf.clear();
         buf.extend_from_slice(b"{\"type\":\"");
         buf.extend_from_slice(kind.name().as_bytes());
         buf.extend_from_slice(b"\",\"resource\":");
-        resource.write(buf);
+        fn json(p: &Payload) -> Result<&[u8]> {
+            match p {
+                Payload::Json(s) => Ok(s.as_bytes()),
+                #[cfg(target_arch = "wasm32")]
+                Payload::Js(_) => Err(Error::Decode("watch event: mixed forms".into())),
+            }
+        }
+        buf.extend_from_slice(json(resource)?);
         if let Some(old) = old {
             buf.extend_from_slice(b",\"old\":");
-            old.write(buf);
+            buf.extend_from_slice(json(old)?);
         }
         buf.push(b'}');
         std::str::from_utf8(buf)
-            .map(Text::from)
+            .map(|t| WatchItem::from(Text::from(t)))
             .map_err(|e| Error::Decode(format!("watch event: {e}")))
     }
+}
+
+/// The event as a JS object (resources given as text are parsed by the engine).
+#[cfg(target_arch = "wasm32")]
+fn event_object(
+    kind: WatchEventKind,
+    resource: &Payload,
+    old: Option<&Payload>,
+) -> Result<WatchItem> {
+    use js_sys::Reflect;
+    let value = |p: &Payload| -> Result<wasm_bindgen::JsValue> {
+        match p {
+            Payload::Js(v) => Ok(v.clone()),
+            Payload::Json(s) => crate::transport::Transport::json_parse(&s.as_str().into()),
+        }
+    };
+    let o = js_sys::Object::new();
+    let set = |k: &str, v: &wasm_bindgen::JsValue| {
+        Reflect::set(&o, &k.into(), v).map_err(|_| Error::Decode("watch event".into()))
+    };
+    set("type", &kind.name().into())?;
+    set("resource", &value(resource)?)?;
+    if let Some(old) = old {
+        set("old", &value(old)?)?;
+    }
+    Ok(o.into())
 }

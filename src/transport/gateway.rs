@@ -60,6 +60,32 @@ pub(super) fn decode_line<M: serde::de::DeserializeOwned>(method: &str, line: &[
     }
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The engine's `JSON.parse` of a JS string (no copy through linear memory).
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    pub(crate) fn json_parse(
+        text: &wasm_bindgen::JsValue,
+    ) -> std::result::Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>;
+}
+
+/// Parses one stream line with the engine's `JSON.parse`; the line's `result` (an error line
+/// is the error it carries).
+pub(super) fn parse_line_js(method: &str, line: &[u8]) -> Result<wasm_bindgen::JsValue> {
+    let bad = || Error::Decode(format!("{method} stream message: not JSON"));
+    let text = std::str::from_utf8(line).map_err(|_| bad())?;
+    let v = js_sys::JSON::parse(text).map_err(|_| bad())?;
+    let result = js_sys::Reflect::get(&v, &"result".into()).unwrap_or_default();
+    if result.is_undefined() || result.is_null() {
+        // an error line, or neither: the serde reading says which
+        decode_line::<serde_json::Value>(method, line)?;
+        return Err(Error::Decode(format!(
+            "{method}: stream line has no result"
+        )));
+    }
+    Ok(result)
+}
+
 fn status_error(s: StatusJson) -> Error {
     Error::status(Code::from_i32(s.code), s.message)
 }

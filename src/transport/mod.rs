@@ -584,23 +584,31 @@ impl Transport {
         self.streaming_decoded(call, &request, |m, raw| decode_streamed(m, raw))
     }
 
-    /// A gateway server stream whose lines decode into any serde type `R` (e.g. one that keeps
-    /// parts as raw JSON text); over other protocols every item is an error. Opening, retries
-    /// and errors as [`server_streaming`](Self::server_streaming).
-    pub fn gateway_stream<Req: Message, R: serde::de::DeserializeOwned + 'static>(
+    /// A gateway server stream whose lines the JS engine parses (`JSON.parse`): each item is
+    /// the line's `result` as a JS value; over other protocols every item is an error.
+    #[cfg(target_arch = "wasm32")]
+    pub fn gateway_stream_js<Req: Message>(
         &self,
         method: &str,
         md: Metadata,
         request: Req,
         kind: CallKind,
         opts: CallOptions,
-    ) -> LocalBoxStream<'static, Result<R>> {
+    ) -> LocalBoxStream<'static, Result<wasm_bindgen::JsValue>> {
         let call = (method, md, kind, opts);
         self.streaming_decoded(call, &request, |m, raw| match raw {
-            #[cfg(target_arch = "wasm32")]
-            Raw::Line(l) => gateway::decode_line::<R>(m, &l),
+            Raw::Line(l) => gateway::parse_line_js(m, &l),
             _ => Err(Error::Transport(format!("{m}: not a gateway stream"))),
         })
+    }
+
+    /// The engine's `JSON.parse` of a JS string.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when it is not JSON.
+    #[cfg(target_arch = "wasm32")]
+    pub fn json_parse(text: &wasm_bindgen::JsValue) -> Result<wasm_bindgen::JsValue> {
+        gateway::json_parse(text).map_err(|_| Error::Decode("not JSON".into()))
     }
 
     /// A server stream whose messages `decode` turns into `R`.

@@ -759,7 +759,7 @@ impl JsOmniClient {
         // each event crosses as one JSON text, which the glue's `watch()` parses
         let stream = h
             .watch_text(params, call)
-            .map(|item| item.map(JsValue::from).map_err(|e| to_js(&e)));
+            .map(|item| item.map_err(|e| to_js(&e)));
         Ok(StreamIterator::new(stream.boxed_local(), ctrl))
     }
 }
