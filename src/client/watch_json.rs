@@ -75,10 +75,9 @@ impl Payload {
                         Error::Decode("ResourceService watch resource without an id".into())
                     })?;
                 let version = Reflect::get(&md, &"version".into()).unwrap_or_default();
-                let version = match (version.as_f64(), version.as_string()) {
-                    (Some(n), _) => format!("{n}"),
-                    (None, Some(s)) => s,
-                    (None, None) => String::new(),
+                let version = match version.as_f64() {
+                    Some(n) => format!("{n}"),
+                    None => version.as_string().unwrap_or_default(),
                 };
                 Ok((id, version))
             }
@@ -104,14 +103,19 @@ fn incoming_js(result: &wasm_bindgen::JsValue) -> Result<Option<Incoming>> {
         return Ok(None);
     }
     let t = Reflect::get(&ev, &"event_type".into()).unwrap_or_default();
-    let event_type = match (t.as_f64(), t.as_string()) {
-        (Some(n), _) => n as i32,
-        (None, Some(s)) => pb::EventType::from_str_name(&s).map_or(0, |t| t as i32),
-        (None, None) => 0,
+    let event_type = match t.as_f64() {
+        Some(n) => n as i32,
+        None => t
+            .as_string()
+            .and_then(|s| pb::EventType::from_str_name(&s))
+            .map_or(0, |t| t as i32),
     };
     let payload = |key: &str| -> Result<Payload> {
         let s = Reflect::get(&ev, &key.into()).unwrap_or_default();
-        if s.is_undefined() || s.is_null() || s.as_string().is_some_and(|s| s.is_empty()) {
+        // (an empty string is "no resource"; its length is read without copying it out)
+        let empty =
+            wasm_bindgen::JsCast::dyn_ref::<js_sys::JsString>(&s).is_some_and(|s| s.length() == 0);
+        if s.is_undefined() || s.is_null() || empty {
             return Ok(Payload::Json(String::new()));
         }
         Transport::json_parse(&s)
