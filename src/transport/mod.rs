@@ -199,14 +199,6 @@ pub type Text = js_sys::JsString;
 #[cfg(not(target_arch = "wasm32"))]
 pub type Text = String;
 
-/// The text as a Rust string (in wasm, copied into linear memory).
-pub fn text_string(t: &Text) -> String {
-    #[cfg(target_arch = "wasm32")]
-    return String::from(t);
-    #[cfg(not(target_arch = "wasm32"))]
-    t.clone()
-}
-
 /// A message that can travel over both protocols.
 pub trait Message:
     prost::Message + Serialize + DeserializeOwned + Default + Clone + 'static
