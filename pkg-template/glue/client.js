@@ -164,9 +164,12 @@ function iterate(open, parse) {
       if (closed) it.return();
       try {
         for (;;) {
-          const r = await it.next();
-          if (r.done) return;
-          yield parse ? parse(r.value) : r.value;
+          const batch = await it.nextBatch();
+          if (batch.length === 0) return;
+          for (const v of batch) {
+            if (closed) return;
+            yield parse ? parse(v) : v;
+          }
         }
       } finally {
         it.return();

@@ -66,15 +66,12 @@ impl Payload {
             Payload::Json(s) => id_version(s),
             #[cfg(target_arch = "wasm32")]
             Payload::Js(v) => {
-                use js_sys::Reflect;
-                let md = Reflect::get(v, &"metadata".into()).unwrap_or_default();
-                let id = Reflect::get(&md, &"id".into())
-                    .ok()
-                    .and_then(|i| i.as_string())
-                    .ok_or_else(|| {
-                        Error::Decode("ResourceService watch resource without an id".into())
-                    })?;
-                let version = Reflect::get(&md, &"version".into()).unwrap_or_default();
+                use crate::transport::props::get;
+                let md = get(v, "metadata");
+                let id = get(&md, "id").as_string().ok_or_else(|| {
+                    Error::Decode("ResourceService watch resource without an id".into())
+                })?;
+                let version = get(&md, "version");
                 let version = match version.as_f64() {
                     Some(n) => format!("{n}"),
                     None => version.as_string().unwrap_or_default(),
@@ -96,13 +93,13 @@ struct Incoming {
 /// by the engine too.
 #[cfg(target_arch = "wasm32")]
 fn incoming_js(result: &wasm_bindgen::JsValue) -> Result<Option<Incoming>> {
+    use crate::transport::props::get;
     use crate::transport::Transport;
-    use js_sys::Reflect;
-    let ev = Reflect::get(result, &"event".into()).unwrap_or_default();
+    let ev = get(result, "event");
     if ev.is_undefined() || ev.is_null() {
         return Ok(None);
     }
-    let t = Reflect::get(&ev, &"event_type".into()).unwrap_or_default();
+    let t = get(&ev, "event_type");
     let event_type = match t.as_f64() {
         Some(n) => n as i32,
         None => t
@@ -110,8 +107,8 @@ fn incoming_js(result: &wasm_bindgen::JsValue) -> Result<Option<Incoming>> {
             .and_then(|s| pb::EventType::from_str_name(&s))
             .map_or(0, |t| t as i32),
     };
-    let payload = |key: &str| -> Result<Payload> {
-        let s = Reflect::get(&ev, &key.into()).unwrap_or_default();
+    let payload = |key: &'static str| -> Result<Payload> {
+        let s = get(&ev, key);
         // (an empty string is "no resource"; its length is read without copying it out)
         let empty =
             wasm_bindgen::JsCast::dyn_ref::<js_sys::JsString>(&s).is_some_and(|s| s.length() == 0);
@@ -133,9 +130,7 @@ fn incoming_js(result: &wasm_bindgen::JsValue) -> Result<Option<Incoming>> {
 fn resource_of(event: &WatchItem) -> Result<Payload> {
     #[cfg(target_arch = "wasm32")]
     if !event.is_string() {
-        return Ok(Payload::Js(
-            js_sys::Reflect::get(event, &"resource".into()).unwrap_or_default(),
-        ));
+        return Ok(Payload::Js(crate::transport::props::get(event, "resource")));
     }
     #[cfg(target_arch = "wasm32")]
     let text = event.as_string().unwrap_or_default();
@@ -400,21 +395,19 @@ fn event_object(
     resource: &Payload,
     old: Option<&Payload>,
 ) -> Result<WatchItem> {
-    use js_sys::Reflect;
+    use crate::transport::props::{set, with_name};
     let value = |p: &Payload| -> Result<wasm_bindgen::JsValue> {
         match p {
             Payload::Js(v) => Ok(v.clone()),
             Payload::Json(s) => crate::transport::Transport::json_parse(&s.as_str().into()),
         }
     };
-    let o = js_sys::Object::new();
-    let set = |k: &str, v: &wasm_bindgen::JsValue| {
-        Reflect::set(&o, &k.into(), v).map_err(|_| Error::Decode("watch event".into()))
-    };
-    set("type", &kind.name().into())?;
-    set("resource", &value(resource)?)?;
-    if let Some(old) = old {
-        set("old", &value(old)?)?;
+    let o: wasm_bindgen::JsValue = js_sys::Object::new().into();
+    let written = with_name(kind.name(), |name| set(&o, "type", name))
+        && set(&o, "resource", &value(resource)?)
+        && old.map_or(Ok(true), |old| Ok::<_, Error>(set(&o, "old", &value(old)?)))?;
+    if !written {
+        return Err(Error::Decode("watch event".into()));
     }
-    Ok(o.into())
+    Ok(o)
 }

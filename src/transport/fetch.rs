@@ -199,8 +199,8 @@ impl BodyReader {
         Ok(Some(BodyReader { reader, cancel }))
     }
 
-    /// Appends the next chunk to `buf`; `false` at the end.
-    pub(crate) async fn next_into(&self, guard: &AbortGuard, buf: &mut Vec<u8>) -> Result<bool> {
+    /// The next chunk as the engine holds it; `None` at the end.
+    pub(crate) async fn next_chunk(&self, guard: &AbortGuard) -> Result<Option<Uint8Array>> {
         // Race the read with the request's own signal: Node's fetch (undici, Node 20) leaves a
         // read() pending for ever when the request is aborted after the body has fully
         // arrived but before its end was read.
@@ -216,16 +216,20 @@ impl BodyReader {
                 return Err(guard.error_for(JsValue::NULL, "reading the response stream"));
             }
         };
-        let done = Reflect::get(&v, &"done".into())
-            .map(|d| d.is_truthy())
-            .unwrap_or(true);
-        if done {
-            return Ok(false);
+        if super::props::get(&v, "done").is_truthy() {
+            return Ok(None);
         }
-        let value = Reflect::get(&v, &"value".into()).map_err(js_err)?;
-        let bytes = value
+        super::props::get(&v, "value")
             .dyn_into::<Uint8Array>()
-            .map_err(|_| Error::Transport("stream chunk is not bytes".into()))?;
+            .map(Some)
+            .map_err(|_| Error::Transport("stream chunk is not bytes".into()))
+    }
+
+    /// Appends the next chunk to `buf`; `false` at the end.
+    pub(crate) async fn next_into(&self, guard: &AbortGuard, buf: &mut Vec<u8>) -> Result<bool> {
+        let Some(bytes) = self.next_chunk(guard).await? else {
+            return Ok(false);
+        };
         let at = buf.len();
         buf.resize(at + bytes.length() as usize, 0);
         bytes.copy_to(&mut buf[at..]);

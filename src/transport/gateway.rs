@@ -69,21 +69,157 @@ extern "C" {
     ) -> std::result::Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>;
 }
 
-/// Parses one stream line with the engine's `JSON.parse`; the line's `result` (an error line
-/// is the error it carries).
-pub(super) fn parse_line_js(method: &str, line: &[u8]) -> Result<wasm_bindgen::JsValue> {
+/// The `result` of one stream line the engine parsed; an error line is the error it carries.
+fn line_value(method: &str, line: &js_sys::JsString) -> Result<wasm_bindgen::JsValue> {
+    use super::props::get;
     let bad = || Error::Decode(format!("{method} stream message: not JSON"));
-    let text = std::str::from_utf8(line).map_err(|_| bad())?;
-    let v = js_sys::JSON::parse(text).map_err(|_| bad())?;
-    let result = js_sys::Reflect::get(&v, &"result".into()).unwrap_or_default();
-    if result.is_undefined() || result.is_null() {
-        // an error line, or neither: the serde reading says which
-        decode_line::<serde_json::Value>(method, line)?;
-        return Err(Error::Decode(format!(
-            "{method}: stream line has no result"
-        )));
+    let v = json_parse(line).map_err(|_| bad())?;
+    let result = get(&v, "result");
+    if !result.is_undefined() && !result.is_null() {
+        return Ok(result);
     }
-    Ok(result)
+    let error = get(&v, "error");
+    if error.is_object() {
+        let code = get(&error, "code").as_f64().unwrap_or_default();
+        let message = get(&error, "message").as_string().unwrap_or_default();
+        return Err(status_error(StatusJson {
+            code: code as i32,
+            message,
+        }));
+    }
+    Err(Error::Decode(format!(
+        "{method}: stream line has neither result nor error"
+    )))
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The engine's `TextDecoder`, bound so that its text stays a JS string (web-sys's
+    /// binding copies it into linear memory).
+    type TextDecoder;
+    #[wasm_bindgen(constructor, catch)]
+    fn new() -> std::result::Result<TextDecoder, wasm_bindgen::JsValue>;
+    /// `decode(input, options)`; both `undefined` flushes what a streaming decode held back.
+    #[wasm_bindgen(method, catch)]
+    fn decode(
+        this: &TextDecoder,
+        input: &wasm_bindgen::JsValue,
+        options: &wasm_bindgen::JsValue,
+    ) -> std::result::Result<js_sys::JsString, wasm_bindgen::JsValue>;
+}
+
+/// A body read as JS text: decoded as chunks arrive, split at newlines by the engine.
+struct EngineLines {
+    guard: AbortGuard,
+    reader: Option<BodyReader>,
+    decoder: TextDecoder,
+    /// `{ stream: true }`
+    streaming: wasm_bindgen::JsValue,
+    /// The complete lines of the last chunk; `lines[next..]` are not yet handed out.
+    lines: js_sys::Array,
+    next: u32,
+    /// The incomplete line at the end of the last chunk.
+    carry: js_sys::JsString,
+    done: bool,
+    method: String,
+}
+
+impl EngineLines {
+    async fn next_line(&mut self) -> Result<Option<js_sys::JsString>> {
+        use wasm_bindgen::JsCast as _;
+        loop {
+            while self.next < self.lines.length() {
+                let line: js_sys::JsString = self.lines.get(self.next).unchecked_into();
+                self.next += 1;
+                // (grpc-gateway writes `{…}\n`; anything else is checked for blankness)
+                if line.length() == 0
+                    || (line.char_code_at(0) != f64::from(b'{') && line.trim().length() == 0)
+                {
+                    continue;
+                }
+                return Ok(Some(line));
+            }
+            if self.done {
+                return Ok(None);
+            }
+            let chunk = match &self.reader {
+                Some(r) => r.next_chunk(&self.guard).await?,
+                None => None,
+            };
+            let text = match chunk {
+                Some(bytes) => self.decoder.decode(&bytes, &self.streaming),
+                None => {
+                    self.done = true;
+                    let none = wasm_bindgen::JsValue::UNDEFINED;
+                    self.decoder.decode(&none, &none)
+                }
+            }
+            .map_err(|_| Error::Decode("stream body is not UTF-8".into()))?;
+            let all = if self.carry.length() == 0 {
+                text
+            } else {
+                self.carry.concat(&text)
+            };
+            self.lines = all.split("\n");
+            self.next = 0;
+            self.carry = if self.done {
+                js_sys::JsString::from("")
+            } else {
+                self.lines.pop().unchecked_into()
+            };
+        }
+    }
+}
+
+/// A server stream read by the engine (see [`EngineLines`]): each message as the `result` of
+/// its line, parsed by `JSON.parse`; an error line ends the stream with its error.
+pub(super) async fn server_streaming_js(
+    base: &str,
+    method: &str,
+    md: &Metadata,
+    body: &str,
+    opts: &CallOptions,
+) -> std::result::Result<LocalBoxStream<'static, Result<wasm_bindgen::JsValue>>, Failure> {
+    let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
+    let resp = post(&url(base, method), &headers(md), body, &guard).await?;
+    let status = resp.status();
+    if status != 200 {
+        let date = resp.headers().get("date").ok().flatten();
+        let text = text(&resp, &guard).await?;
+        return Err(Failure {
+            error: error_from_body(status, &text),
+            server_date: date,
+        });
+    }
+    let reader = BodyReader::new(&resp, &guard)?;
+    let decoder = TextDecoder::new()
+        .map_err(|_| Error::Transport("no TextDecoder in this runtime".into()))?;
+    let streaming = js_sys::Object::new();
+    js_sys::Reflect::set(&streaming, &"stream".into(), &true.into())
+        .map_err(|_| Error::Transport("TextDecoder options".into()))?;
+    let state = EngineLines {
+        guard,
+        reader,
+        decoder,
+        streaming: streaming.into(),
+        lines: js_sys::Array::new(),
+        next: 0,
+        carry: js_sys::JsString::from(""),
+        done: false,
+        method: method.to_string(),
+    };
+    let stream = futures::stream::unfold(Some(state), |state| async move {
+        let mut state = state?;
+        match state.next_line().await {
+            Ok(None) => None,
+            Err(e) => Some((Err(e), None)),
+            Ok(Some(line)) => match line_value(&state.method, &line) {
+                Ok(v) => Some((Ok(v), Some(state))),
+                Err(e) => Some((Err(e), None)),
+            },
+        }
+    });
+    Ok(stream.boxed_local())
 }
 
 fn status_error(s: StatusJson) -> Error {

@@ -35,6 +35,8 @@ mod gateway;
 #[cfg(target_arch = "wasm32")]
 mod grpc_web;
 mod memory;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod props;
 pub mod runtime;
 
 pub use backoff::Backoff;
@@ -573,11 +575,13 @@ impl Transport {
         opts: CallOptions,
     ) -> LocalBoxStream<'static, Result<Resp>> {
         let call = (method, md, kind, opts);
-        self.streaming_decoded(call, &request, |m, raw| decode_streamed(m, raw))
+        self.streaming_decoded(call, &request, false, |m, raw| decode_streamed(m, raw))
     }
 
-    /// A gateway server stream whose lines the JS engine parses (`JSON.parse`): each item is
-    /// the line's `result` as a JS value; over other protocols every item is an error.
+    /// A gateway server stream that the JS engine reads: the body is decoded into a JS string
+    /// as it arrives, split into lines and each line given to `JSON.parse`, so no byte of it
+    /// passes through linear memory. Each item is the line's `result` as a JS value; over
+    /// other protocols every item is an error.
     #[cfg(target_arch = "wasm32")]
     pub fn gateway_stream_js<Req: Message>(
         &self,
@@ -588,8 +592,8 @@ impl Transport {
         opts: CallOptions,
     ) -> LocalBoxStream<'static, Result<wasm_bindgen::JsValue>> {
         let call = (method, md, kind, opts);
-        self.streaming_decoded(call, &request, |m, raw| match raw {
-            Raw::Line(l) => gateway::parse_line_js(m, &l),
+        self.streaming_decoded(call, &request, true, |m, raw| match raw {
+            Raw::Js(v) => Ok(v),
             _ => Err(Error::Transport(format!("{m}: not a gateway stream"))),
         })
     }
@@ -608,6 +612,7 @@ impl Transport {
         &self,
         (method, md, kind, opts): (&str, Metadata, CallKind, CallOptions),
         request: &Req,
+        engine_lines: bool,
         decode: fn(&str, Raw) -> Result<R>,
     ) -> LocalBoxStream<'static, Result<R>> {
         let body = match self.encode(method, request) {
@@ -615,7 +620,7 @@ impl Transport {
             Err(e) => return futures::stream::iter([Err(e)]).boxed_local(),
         };
         let m = method.to_string();
-        self.server_streaming_raw(method, md, body, kind, opts)
+        self.server_streaming_raw(method, md, body, kind, opts, engine_lines)
             .map(move |item| item.and_then(|raw| decode(&m, raw)))
             .boxed_local()
     }
@@ -627,6 +632,7 @@ impl Transport {
         body: Encoded,
         kind: CallKind,
         opts: CallOptions,
+        engine_lines: bool,
     ) -> LocalBoxStream<'static, Result<Raw>> {
         let this = self.clone();
         let method = method.to_string();
@@ -636,7 +642,8 @@ impl Transport {
             loop {
                 let attempt = async {
                     let md = this.prepare(&method, md.clone(), true).await?;
-                    this.attempt_stream(&method, md, &body, &opts).await
+                    this.attempt_stream(&method, md, &body, &opts, engine_lines)
+                        .await
                 };
                 match attempt.await {
                     Ok(stream) => {
@@ -681,6 +688,7 @@ impl Transport {
         md: Metadata,
         body: &Encoded,
         opts: &CallOptions,
+        engine_lines: bool,
     ) -> std::result::Result<LocalBoxStream<'static, Result<Raw>>, Failure> {
         match (self.inner.config.protocol, body) {
             (Protocol::Memory, Encoded::Value(v)) => {
@@ -689,6 +697,14 @@ impl Transport {
                     futures::stream::iter(replies.into_iter().map(|v| Ok(Raw::Value(v))))
                         .boxed_local(),
                 )
+            }
+            #[cfg(target_arch = "wasm32")]
+            (Protocol::Gateway, Encoded::Json(b)) if engine_lines => {
+                let base = &self.inner.config.base_url;
+                Ok(gateway::server_streaming_js(base, method, &md, b, opts)
+                    .await?
+                    .map(|r| r.map(Raw::Js))
+                    .boxed_local())
             }
             #[cfg(target_arch = "wasm32")]
             (Protocol::Gateway, Encoded::Json(b)) => {
@@ -710,7 +726,7 @@ impl Transport {
             }
             #[cfg(not(target_arch = "wasm32"))]
             (Protocol::Gateway | Protocol::GrpcWeb, _) => {
-                let _ = opts;
+                let _ = (opts, engine_lines);
                 Err(Error::Transport(
                     "the fetch-based transports exist only in the wasm build".into(),
                 )
@@ -745,6 +761,9 @@ enum Raw {
     /// One gateway stream line, `{"result": …}` or `{"error": …}`.
     #[cfg(target_arch = "wasm32")]
     Line(Vec<u8>),
+    /// The `result` of a gateway stream line the engine parsed.
+    #[cfg(target_arch = "wasm32")]
+    Js(wasm_bindgen::JsValue),
 }
 
 /// Decode one response message (the only generic step on the way back). Unary answers go through
@@ -763,7 +782,7 @@ fn decode<Resp: Message>(method: &str, raw: Raw) -> Result<Resp> {
             serde_json::from_value(v).map_err(|e| bad(e.to_string()))
         }
         #[cfg(target_arch = "wasm32")]
-        Raw::Line(_) => Err(bad("a stream line in a unary answer".into())),
+        Raw::Line(_) | Raw::Js(_) => Err(bad("a stream line in a unary answer".into())),
     }
 }
 

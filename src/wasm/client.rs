@@ -781,8 +781,8 @@ pub(super) fn own_controller(call: &mut CallOptions) -> Result<web_sys::AbortCon
     Ok(ctrl)
 }
 
-/// The Rust side of every stream (watches, logs, audit log, ...): `next()` resolves to
-/// `{ done, value }`; `return()` stops it and aborts the underlying fetch. The glue wraps it
+/// The Rust side of every stream (watches, logs, audit log, ...): `nextBatch()` resolves to
+/// the items that are ready (empty at the end); `return()` stops it and aborts the underlying fetch. The glue wraps it
 /// into an `AsyncIterable`.
 type JsItems = LocalBoxStream<'static, Result<JsValue, JsValue>>;
 
@@ -807,27 +807,49 @@ fn done() -> JsValue {
     obj.into()
 }
 
+/// The most items one `nextBatch()` hands out.
+const BATCH: u32 = 1024;
+
 #[wasm_bindgen]
 impl StreamIterator {
-    /// The next item as `{ done: false, value }`, or `{ done: true }`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<any, undefined>>")]
-    pub async fn next(&self) -> Result<JsValue, JsValue> {
+    /// The items that are ready, at least one (it waits for the first); an empty array at the
+    /// end of the stream. One promise per batch instead of one per item: a watch chunk of many
+    /// events crosses the boundary once.
+    #[wasm_bindgen(js_name = nextBatch, unchecked_return_type = "Promise<any[]>")]
+    pub async fn next_batch(&self) -> Result<JsValue, JsValue> {
+        use futures::FutureExt as _;
+        let out = js_sys::Array::new();
         let taken = self.stream.borrow_mut().take();
         let Some(mut stream) = taken else {
-            return Ok(done());
+            return Ok(out.into());
         };
-        match stream.next().await {
-            Some(Ok(value)) => {
-                *self.stream.borrow_mut() = Some(stream);
-                let obj = js_sys::Object::new();
-                Reflect::set(&obj, &"done".into(), &false.into())?;
-                Reflect::set(&obj, &"value".into(), &value)?;
-                Ok(obj.into())
+        let mut item = stream.next().await;
+        loop {
+            match item {
+                Some(Ok(value)) => {
+                    out.push(&value);
+                }
+                Some(Err(_)) if self.ctrl.signal().aborted() => return Ok(out.into()),
+                Some(Err(e)) if out.length() == 0 => return Err(e),
+                Some(Err(e)) => {
+                    // the items before the error first; the error on the next call
+                    *self.stream.borrow_mut() = Some(futures::stream::iter([Err(e)]).boxed_local());
+                    return Ok(out.into());
+                }
+                None => return Ok(out.into()),
             }
-            Some(Err(_)) if self.ctrl.signal().aborted() => Ok(done()),
-            Some(Err(e)) => Err(e),
-            None => Ok(done()),
+            if out.length() >= BATCH {
+                break;
+            }
+            match stream.next().now_or_never() {
+                Some(next) => item = next,
+                None => break,
+            }
         }
+        if !self.ctrl.signal().aborted() {
+            *self.stream.borrow_mut() = Some(stream);
+        }
+        Ok(out.into())
     }
 
     /// Stop the stream (aborts the fetch). Safe to call more than once.
