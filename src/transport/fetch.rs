@@ -10,14 +10,17 @@ use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Request, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, RequestInit, Response};
 
 use crate::{Code, Error, Result};
 
 #[wasm_bindgen]
 extern "C" {
+    /// `fetch(url, init)`. Not `fetch(new Request(url, init))`: Node's fetch copies a Request
+    /// it is given, and the copy stops following the signal once the original is collected
+    /// (nodejs/undici#4068), so an aborted call could keep its connection open.
     #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(request: &Request) -> Promise;
+    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &Function, ms: i32) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
@@ -147,8 +150,7 @@ pub(crate) async fn post(
             .map_err(|e| Error::InvalidArgument(format!("header {k}: {}", describe(&e))))?;
     }
     init.set_headers(&h);
-    let request = Request::new_with_str_and_init(url, &init).map_err(js_err)?;
-    let resp = JsFuture::from(global_fetch(&request))
+    let resp = JsFuture::from(global_fetch(url, &init))
         .await
         .map_err(|e| guard.error_for(e, &format!("POST {url}")))?;
     resp.dyn_into::<Response>()
