@@ -15,10 +15,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = protox::compile(&files, ["proto"])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     let bytes = prost::Message::encode_to_vec(&fds);
-    std::fs::write(out.join("proto.desc"), &bytes)?;
     if let Some(path) = std::env::var_os("OMNI_WASM_DESCRIPTOR_OUT") {
         std::fs::write(path, &bytes)?;
     }
+    // What the library embeds carries no source info (spans and comments, over half of it):
+    // everything for tests and tools, and for the runtime spec codec only the spec files and
+    // what they import.
+    let mut bare = fds.clone();
+    for f in &mut bare.file {
+        f.source_code_info = None;
+    }
+    std::fs::write(out.join("proto.desc"), prost::Message::encode_to_vec(&bare))?;
+    let mut needed: Vec<String> = bare
+        .file
+        .iter()
+        .map(|f| f.name().to_string())
+        .filter(|n| n.starts_with("omni/specs/") || n == "v1alpha1/meta.proto")
+        .collect();
+    let mut i = 0;
+    while i < needed.len() {
+        let deps = bare
+            .file
+            .iter()
+            .find(|f| f.name() == needed[i])
+            .map(|f| f.dependency.clone())
+            .unwrap_or_default();
+        for d in deps {
+            if !needed.contains(&d) {
+                needed.push(d);
+            }
+        }
+        i += 1;
+    }
+    let mut specs = bare.clone();
+    specs.file.retain(|f| needed.iter().any(|n| n == f.name()));
+    std::fs::write(
+        out.join("specs.desc"),
+        prost::Message::encode_to_vec(&specs),
+    )?;
 
     let mut config = prost_build::Config::new();
     config

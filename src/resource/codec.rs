@@ -15,11 +15,11 @@ use super::goyaml::node::{Node, NodeKind, Pos, STag};
 use super::goyaml::scalar::{parse_float, parse_go_int, GoInt};
 use crate::{Error, Result};
 
-/// The descriptor pool of every compiled `.proto`, decoded once.
+/// The descriptor pool of the spec files (and their imports), decoded once.
 pub(crate) fn pool() -> Result<&'static DescriptorPool> {
     static POOL: OnceLock<Result<DescriptorPool, String>> = OnceLock::new();
     POOL.get_or_init(|| {
-        DescriptorPool::decode(crate::proto::FILE_DESCRIPTOR_SET).map_err(|e| e.to_string())
+        DescriptorPool::decode(crate::proto::SPEC_DESCRIPTOR_SET).map_err(|e| e.to_string())
     })
     .as_ref()
     .map_err(|e| Error::Decode(format!("descriptor set: {e}")))
