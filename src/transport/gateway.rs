@@ -180,17 +180,7 @@ pub(super) async fn server_streaming_js(
     body: &str,
     opts: &CallOptions,
 ) -> std::result::Result<LocalBoxStream<'static, Result<wasm_bindgen::JsValue>>, Failure> {
-    let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
-    let resp = post(&url(base, method), &headers(md), body, &guard).await?;
-    let status = resp.status();
-    if status != 200 {
-        let date = resp.headers().get("date").ok().flatten();
-        let text = text(&resp, &guard).await?;
-        return Err(Failure {
-            error: error_from_body(status, &text),
-            server_date: date,
-        });
-    }
+    let (resp, guard) = open(base, method, md, body, opts).await?;
     let reader = BodyReader::new(&resp, &guard)?;
     let decoder = TextDecoder::new()
         .map_err(|_| Error::Transport("no TextDecoder in this runtime".into()))?;
@@ -261,13 +251,14 @@ fn url(base: &str, method: &str) -> String {
 
 /// A unary call: the response message as protojson text, still in the engine's string (a
 /// large answer is never copied into linear memory unless the caller decodes it there).
-pub(super) async fn unary(
+/// POSTs a call; a response other than 200 is the error its body carries.
+async fn open(
     base: &str,
     method: &str,
     md: &Metadata,
     body: &str,
     opts: &CallOptions,
-) -> std::result::Result<js_sys::JsString, Failure> {
+) -> std::result::Result<(web_sys::Response, AbortGuard), Failure> {
     let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
     let resp = post(&url(base, method), &headers(md), body, &guard).await?;
     let status = resp.status();
@@ -279,6 +270,17 @@ pub(super) async fn unary(
             server_date: date,
         });
     }
+    Ok((resp, guard))
+}
+
+pub(super) async fn unary(
+    base: &str,
+    method: &str,
+    md: &Metadata,
+    body: &str,
+    opts: &CallOptions,
+) -> std::result::Result<js_sys::JsString, Failure> {
+    let (resp, guard) = open(base, method, md, body, opts).await?;
     Ok(text_js(&resp, &guard).await?)
 }
 
@@ -334,17 +336,7 @@ pub(super) async fn server_streaming(
     body: &str,
     opts: &CallOptions,
 ) -> std::result::Result<LocalBoxStream<'static, Result<Vec<u8>>>, Failure> {
-    let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
-    let resp = post(&url(base, method), &headers(md), body, &guard).await?;
-    let status = resp.status();
-    if status != 200 {
-        let date = resp.headers().get("date").ok().flatten();
-        let text = text(&resp, &guard).await?;
-        return Err(Failure {
-            error: error_from_body(status, &text),
-            server_date: date,
-        });
-    }
+    let (resp, guard) = open(base, method, md, body, opts).await?;
     let reader = BodyReader::new(&resp, &guard)?;
     let state = LineStream {
         guard,
