@@ -64,7 +64,7 @@ cargo run -q --example gen_ts > pkg/specs.d.ts
 [ -d pkg/lite ] && cp pkg/specs.d.ts pkg/lite/specs.d.ts
 
 cp pkg-template/cli.js pkg-template/cli-main.js pkg/ && chmod +x pkg/cli.js
-cp pkg-template/README.md LICENSE pkg/
+cp README.md LICENSE pkg/  # the npm page is the project README (one copy, never stale)
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-template/package.json > pkg/package.json
 
 scripts/size-report.sh pkg pkg/lite pkg/templates
