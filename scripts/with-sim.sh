@@ -7,7 +7,7 @@ sim=target/debug/omni-sim
 [ -x "$sim" ] || cargo build -q -p omni-sim --bin omni-sim
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp -t omni-sim.XXXXXX.log)
-"$sim" --port "$port" --accept-eula --test-endpoints ${OMNI_SIM_ARGS:-} >"$log" 2>&1 &
+"$sim" --port "$port" --accept-eula --enable-break-glass-configs --test-endpoints ${OMNI_SIM_ARGS:-} >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

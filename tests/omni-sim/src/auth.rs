@@ -396,20 +396,51 @@ pub fn validate_plain_key(
     not_before: i64,
     not_after: i64,
     now: i64,
-) -> Result<(p256::ecdsa::VerifyingKey, String), String> {
+) -> Result<(p256::ecdsa::VerifyingKey, String), PlainKeyError> {
     use p256::pkcs8::DecodePublicKey;
-    let vk = p256::ecdsa::VerifyingKey::from_public_key_pem(pem)
-        .map_err(|e| format!("failed to parse public key: {e}"))?;
-    if not_before >= not_after {
-        return Err("not_before must be before not_after".into());
+    // upstream validate.go over go-api-signature plain.ParseKey: a key that does not parse is
+    // a plain error (gRPC Unknown); the time checks are InvalidArgument with these texts
+    if !pem.trim_start().starts_with("-----BEGIN PUBLIC KEY-----") {
+        return Err(PlainKeyError::Parse(
+            "failed to decode PEM block containing public key".into(),
+        ));
     }
-    if now < not_before - SKEW_SECS || now >= not_after + SKEW_SECS {
-        return Err("key is not valid at this time".into());
+    let vk = p256::ecdsa::VerifyingKey::from_public_key_pem(pem)
+        .map_err(|e| PlainKeyError::Parse(format!("x509: {e}")))?;
+    if not_before >= not_after {
+        return Err(PlainKeyError::Invalid(
+            "public key 'not_before' is after 'not_after'",
+        ));
+    }
+    if now < not_before - SKEW_SECS {
+        return Err(PlainKeyError::Invalid("public key 'not_before' > now"));
+    }
+    if now >= not_after + SKEW_SECS {
+        return Err(PlainKeyError::Invalid("public key is expired"));
     }
     if not_after - not_before > USER_KEY_MAX_SECS {
-        return Err("key lifetime is too long".into());
+        return Err(PlainKeyError::Invalid(
+            "public key expiration time exceeds max allowed lifetime",
+        ));
     }
     Ok((vk, plain_key_id(&vk)))
+}
+
+/// Why a plain key was refused: it does not parse (Omni: `Unknown`), or its validity window is
+/// wrong (`InvalidArgument`).
+#[derive(Debug)]
+pub enum PlainKeyError {
+    Parse(String),
+    Invalid(&'static str),
+}
+
+impl From<PlainKeyError> for tonic::Status {
+    fn from(e: PlainKeyError) -> Self {
+        match e {
+            PlainKeyError::Parse(m) => tonic::Status::unknown(m),
+            PlainKeyError::Invalid(m) => tonic::Status::invalid_argument(m),
+        }
+    }
 }
 
 pub fn plain_key_id(vk: &p256::ecdsa::VerifyingKey) -> String {

@@ -29,42 +29,27 @@ impl AuthService for AuthSvc {
             .enter(req.metadata(), "/auth.AuthService/RegisterPublicKey", false)
             .await?;
         let r = req.into_inner();
+        // upstream auth.go: the key is validated first (validate.go), then the identity is
+        // looked up; an unknown identity gets the same answer with nothing stored
         let email = r
             .identity
             .map(|i| i.email.to_lowercase())
             .unwrap_or_default();
-        if email.is_empty() {
-            return Err(Status::invalid_argument("identity is required"));
-        }
-        let pk = r
-            .public_key
-            .ok_or_else(|| Status::invalid_argument("public key is required"))?;
+        let pk = r.public_key.unwrap_or_default();
         let now = self.core.now_secs();
         let (material, id, armored, created, expires) = if let Some(plain) = pk.plain_key {
             let nb = plain.not_before.map(|t| t.seconds).unwrap_or(0);
             let na = plain.not_after.map(|t| t.seconds).unwrap_or(0);
-            let (vk, id) = auth::validate_plain_key(&plain.key_pem, nb, na, now)
-                .map_err(|e| Status::invalid_argument(format!("invalid public key: {e}")))?;
+            let (vk, id) = auth::validate_plain_key(&plain.key_pem, nb, na, now)?;
             (KeyMaterial::Ecdsa(vk), id, plain.key_pem, nb, na)
         } else if !pk.webauthn_data.is_empty() {
-            return Err(Status::unimplemented("webauthn is not supported"));
+            return Err(Status::unimplemented("unimplemented"));
         } else if !pk.pgp_data.is_empty() {
+            // every PGP refusal is a plain error upstream (gRPC Unknown)
             let text = String::from_utf8(pk.pgp_data)
                 .map_err(|_| Status::unknown("failed to parse PGP key: not armored text"))?;
-            let info =
-                auth::validate_pgp_key(&text, auth::USER_KEY_MAX_SECS, now).map_err(|e| {
-                    if e.starts_with("failed to parse") {
-                        Status::unknown(e)
-                    } else {
-                        Status::invalid_argument(format!("invalid public key: {e}"))
-                    }
-                })?;
-            if info.email != email {
-                return Err(Status::invalid_argument(format!(
-                    "key identity {:?} does not match {:?}",
-                    info.email, email
-                )));
-            }
+            let info = auth::validate_pgp_key(&text, auth::USER_KEY_MAX_SECS, now)
+                .map_err(Status::unknown)?;
             (
                 KeyMaterial::Pgp(Box::new(info.key)),
                 info.fingerprint,
@@ -73,7 +58,7 @@ impl AuthService for AuthSvc {
                 info.expires,
             )
         } else {
-            return Err(Status::invalid_argument("public key is required"));
+            return Err(Status::invalid_argument("no public key data provided"));
         };
         let login_url = format!(
             "{}/authenticate?flow=cli&public-key-id={}",
@@ -85,7 +70,10 @@ impl AuthService for AuthSvc {
             if self.core.dir.key(&id).is_none() {
                 let role = if r.skip_user_role {
                     Role::parse(&r.role).ok_or_else(|| {
-                        Status::invalid_argument(format!("unknown role {:?}", r.role))
+                        Status::unknown(format!(
+                            "failed to parse role for public key: unknown role {:?}",
+                            r.role
+                        ))
                     })?
                 } else {
                     user.role
@@ -169,7 +157,10 @@ impl AuthService for AuthSvc {
             Some(_) => Err(Status::permission_denied(
                 "public key does not belong to the caller",
             )),
-            None => Err(Status::not_found("public key not found")),
+            // upstream returns the state's own not-found error: a plain error (gRPC Unknown)
+            None => Err(Status::unknown(format!(
+                "resource PublicKeys.omni.sidero.dev(default/{id}@undefined) doesn't exist"
+            ))),
         }
     }
 }

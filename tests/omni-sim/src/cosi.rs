@@ -225,9 +225,16 @@ impl State for StateSvc {
             yaml::validate_proto(&self.core.pool, &md.r#type, &s.proto_spec)
                 .map_err(|e| Status::invalid_argument(format!("failed to validate: {e}")))?;
         }
+        let spec = res.spec.as_ref().map(|s| s.proto_spec.as_slice());
+        crate::validations::create(&self.core, &md, spec.unwrap_or_default())?;
         let owner = r.options.map(|o| o.owner).unwrap_or_default();
         let out = self.core.store.create(res, &owner, self.core.now())?;
         self.core.audit("create", &caller, &md.r#type, &md.id);
+        if md.r#type == "EulaAcceptances.omni.sidero.dev" {
+            self.core
+                .eula_accepted
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         Ok(Response::new(CreateResponse {
             resource: Some(render(&self.core, out)),
         }))

@@ -25,6 +25,7 @@ pub mod server;
 pub mod simapi;
 pub mod store;
 pub mod types;
+pub mod validations;
 pub mod yaml;
 
 #[allow(clippy::all, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -53,6 +54,8 @@ pub struct Options {
     pub demo: bool,
     pub cors: bool,
     pub accept_eula: bool,
+    /// Omni's `features.enableBreakGlassConfigs` (off by default, as in Omni).
+    pub break_glass_configs: bool,
     pub test_endpoints: bool,
     pub serve: Vec<(String, PathBuf)>,
     pub seed: Option<PathBuf>,
@@ -218,6 +221,10 @@ impl SimBuilder {
     }
     pub fn accept_eula(mut self, v: bool) -> Self {
         self.opts.accept_eula = v;
+        self
+    }
+    pub fn break_glass_configs(mut self, v: bool) -> Self {
+        self.opts.break_glass_configs = v;
         self
     }
     pub fn demo(mut self, v: bool) -> Self {

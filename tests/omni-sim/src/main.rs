@@ -18,6 +18,7 @@ USAGE: omni-sim [FLAGS]
   --cors                    add CORS headers (any origin)
   --seed FILE               users/keys seed file (YAML or JSON)
   --accept-eula             pre-accept the EULA
+  --enable-break-glass-configs  allow break-glass kubeconfigs/talosconfigs (Omni's feature flag)
   --test-endpoints          mount the test-only /_sim/ endpoints
   --url-file PATH           write the server URL there once listening (for --port 0)
   --serve [PREFIX=]DIR      serve static files (repeatable; default prefix /)
@@ -53,6 +54,7 @@ fn parse(args: Vec<String>) -> Result<(Options, Option<PathBuf>), String> {
             "--cors" => o.cors = true,
             "--seed" => o.seed = Some(PathBuf::from(val("--seed")?)),
             "--accept-eula" => o.accept_eula = true,
+            "--enable-break-glass-configs" => o.break_glass_configs = true,
             "--url-file" => url_file = Some(PathBuf::from(val("--url-file")?)),
             "--test-endpoints" => o.test_endpoints = true,
             "--serve" => {

@@ -57,6 +57,15 @@ fn stream<T: Send + 'static>(items: Vec<Result<T, Status>>) -> Response<BoxStrea
 }
 
 impl ManagementSvc {
+    /// Omni's `enableBreakGlassConfigs` feature flag.
+    fn break_glass_allowed(&self) -> Result<(), Status> {
+        if self.core.opts.break_glass_configs {
+            Ok(())
+        } else {
+            Err(Status::permission_denied("not allowed"))
+        }
+    }
+
     async fn caller(&self, md: &MetadataMap, m: &str) -> Result<Caller, Status> {
         self.core.signed(md, &format!("{P}{m}")).await
     }
@@ -319,10 +328,15 @@ impl ManagementService for ManagementSvc {
         req: Request<KubeconfigRequest>,
     ) -> Result<Response<KubeconfigResponse>, Status> {
         let c = self.caller(req.metadata(), "Kubeconfig").await?;
+        if req.get_ref().break_glass {
+            // upstream breakGlassKubeconfig: Admin, then the feature flag, then the cluster
+            need(&c, Role::Admin)?;
+            self.break_glass_allowed()?;
+        }
         let cluster = self.cluster(req.metadata())?;
         let r = req.into_inner();
         if r.break_glass {
-            need(&c, Role::Admin)?;
+            // checked above
         } else if r.service_account {
             need(&c, Role::Operator)?;
             if r.service_account_user.is_empty() {
@@ -367,6 +381,17 @@ impl ManagementService for ManagementSvc {
                 Role::Reader
             },
         )?;
+        // upstream: a raw talosconfig only in debug builds (never here); break-glass only
+        // with the feature flag, and for a cluster
+        if r.raw {
+            return Err(Status::permission_denied("not allowed"));
+        }
+        if r.break_glass {
+            self.break_glass_allowed()?;
+            if cluster.is_none() {
+                return Err(Status::invalid_argument("cluster name is required"));
+            }
+        }
         let ctx = cluster
             .clone()
             .map(|c| format!("omni-{c}"))

@@ -352,6 +352,7 @@ impl ResourceService for ResourceSvc {
         check(&md.r#type, Verb::Create, caller.role)?;
         let spec = yaml::spec_from_json(&self.core.pool, &md.r#type, &res.spec)
             .map_err(Status::unknown)?;
+        crate::validations::create(&self.core, &md, &spec)?;
         md.phase = "running".into();
         if md.version.is_empty() {
             md.version = "1".into();

@@ -1145,14 +1145,45 @@ async fn plain_ecdsa_key_flow_and_eula() {
     )
     .await;
     assert_eq!(st, 400, "{t}");
-    let body = r#"{"resource":{"metadata":{"namespace":"default","type":"EulaAcceptances.omni.sidero.dev","id":"accepted","version":"1"},"spec":"{\"accepted_by_name\":\"Jane\",\"accepted_by_email\":\"jane@example.com\"}"}}"#;
-    let (st, t) = post_json(
-        &format!("{}/api/omni.resources.ResourceService/Create", sim.url()),
-        body,
-        &[("runtime".into(), "Omni".into())],
-    )
-    .await;
+    // Omni's EULA validations (upstream validations/eula.go): the id must be `eula`, a name and
+    // an email are required, and it is accepted once; each refusal is a validation error
+    let eula = |id: &str, name: &str, email: &str| {
+        let spec =
+            serde_json::json!({"accepted_by_name": name, "accepted_by_email": email}).to_string();
+        serde_json::json!({"resource": {"metadata": {"namespace": "default",
+            "type": "EulaAcceptances.omni.sidero.dev", "id": id, "version": "1"}, "spec": spec}})
+        .to_string()
+    };
+    let create_eula = |body: String| {
+        let url = format!("{}/api/omni.resources.ResourceService/Create", sim.url());
+        async move { post_json(&url, &body, &[("runtime".into(), "Omni".into())]).await }
+    };
+    for (body, why) in [
+        (
+            eula("accepted", "Jane", "jane@example.com"),
+            "resource ID must be eula",
+        ),
+        (
+            eula("eula", "", "jane@example.com"),
+            "name is required when accepting the EULA",
+        ),
+        (
+            eula("eula", "Jane", ""),
+            "email is required when accepting the EULA",
+        ),
+    ] {
+        let (st, t) = create_eula(body).await;
+        assert_eq!(st, 400, "{t}");
+        assert!(
+            t.contains("failed to validate: 1 error occurred") && t.contains(why),
+            "{t}"
+        );
+    }
+    let (st, t) = create_eula(eula("eula", "Jane", "jane@example.com")).await;
     assert_eq!(st, 200, "{t}");
+    let (st, t) = create_eula(eula("eula", "Jane", "jane@example.com")).await;
+    assert_eq!(st, 400, "{t}");
+    assert!(t.contains("EULA has already been accepted"), "{t}");
     let (st, t) = post_json(
         &format!("{}/api{m}", sim.url()),
         r#"{"namespace":"default","type":"Clusters.omni.sidero.dev"}"#,
@@ -1329,4 +1360,121 @@ async fn seed_file_users_and_keys() {
         "1"
     );
     sim.stop().await;
+}
+
+/// Codes Omni answers for bad keys (upstream `internal/backend/grpc/auth.go`, `validate.go`):
+/// a key that does not parse and a revocation of an unknown key are plain errors (`Unknown`),
+/// a bad validity window is `InvalidArgument`, WebAuthn is `Unimplemented`.
+#[tokio::test]
+async fn public_key_errors_have_omnis_codes() {
+    let sim = omni_sim::Sim::builder()
+        .accept_eula(true)
+        .start()
+        .await
+        .unwrap();
+    let register = |body: serde_json::Value| {
+        let url = format!("{}/api/auth.AuthService/RegisterPublicKey", sim.url());
+        async move { post_json(&url, &body.to_string(), &[]).await }
+    };
+    let code = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap()["code"].as_i64();
+    let nb = chrono::Utc::now() - chrono::Duration::seconds(10);
+    let na = nb + chrono::Duration::hours(1);
+    let plain = |pem: &str,
+                 nb: chrono::DateTime<chrono::Utc>,
+                 na: chrono::DateTime<chrono::Utc>| {
+        serde_json::json!({
+            "public_key": {"plain_key": {"key_pem": pem, "not_before": nb.to_rfc3339(), "not_after": na.to_rfc3339()}},
+            "identity": {"email": "web@example.com"},
+        })
+    };
+    // not PEM, and PEM that is not a public key: Unknown with go-api-signature's text
+    let (st, t) = register(plain("garbage", nb, na)).await;
+    assert_eq!((st, code(&t)), (500, Some(2)), "{t}");
+    assert!(
+        t.contains("failed to decode PEM block containing public key"),
+        "{t}"
+    );
+    let (st, t) = register(plain(
+        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+        nb,
+        na,
+    ))
+    .await;
+    assert_eq!((st, code(&t)), (500, Some(2)), "{t}");
+    // a valid key with a bad window: InvalidArgument
+    use p256::pkcs8::EncodePublicKey;
+    let sk = p256::ecdsa::SigningKey::random(&mut rand::thread_rng());
+    let pem = sk
+        .verifying_key()
+        .to_public_key_pem(p256::pkcs8::LineEnding::LF)
+        .unwrap();
+    let (st, t) = register(plain(&pem, na, nb)).await;
+    assert_eq!((st, code(&t)), (400, Some(3)), "{t}");
+    assert!(
+        t.contains("public key 'not_before' is after 'not_after'"),
+        "{t}"
+    );
+    let (st, t) = register(plain(&pem, nb, nb + chrono::Duration::hours(9))).await;
+    assert_eq!((st, code(&t)), (400, Some(3)), "{t}");
+    assert!(t.contains("exceeds max allowed lifetime"), "{t}");
+    // no key data: InvalidArgument; WebAuthn: Unimplemented
+    let (st, t) = register(serde_json::json!({"identity": {"email": "web@example.com"}})).await;
+    assert_eq!((st, code(&t)), (400, Some(3)), "{t}");
+    let (_, t) = register(serde_json::json!({"public_key": {"webauthn_data": "AAEC"}})).await;
+    assert_eq!(code(&t), Some(12), "{t}");
+    // revoking a key that does not exist: the state's not-found error, Unknown
+    let admin = Signer::from_key(&sim.service_account_key("automation", "Admin").unwrap());
+    let m = "/auth.AuthService/RevokePublicKey";
+    let (st, t) = api(&sim, &admin, m, r#"{"public_key_id":"no-such-key"}"#, &[]).await;
+    assert_eq!((st, code(&t)), (500, Some(2)), "{t}");
+    assert!(t.contains("doesn't exist"), "{t}");
+    sim.stop().await;
+}
+
+/// Break-glass configs are off unless the server enables them (upstream management.go:
+/// `PermissionDenied "not allowed"`, checked after the Admin role); a raw talosconfig only
+/// exists in Omni's debug builds.
+#[tokio::test]
+async fn break_glass_configs_need_the_feature_flag() {
+    let m = "/management.ManagementService/";
+    for enabled in [false, true] {
+        let sim = omni_sim::Sim::builder()
+            .accept_eula(true)
+            .break_glass_configs(enabled)
+            .start()
+            .await
+            .unwrap();
+        let admin = Signer::from_key(&sim.service_account_key("automation", "Admin").unwrap());
+        let reader = Signer::from_key(&sim.service_account_key("viewer", "Reader").unwrap());
+        let mut c = StateClient::connect(sim.url()).await.unwrap();
+        create(&mut c, &admin, "prod").await;
+        let prod = [("cluster", "prod")];
+        let kc = format!("{m}Kubeconfig");
+        let tc = format!("{m}Talosconfig");
+        // the role comes first, whatever the flag
+        let (st, t) = api(&sim, &reader, &kc, r#"{"break_glass":true}"#, &prod).await;
+        assert_eq!(st, 403, "{t}");
+        assert!(!t.contains("not allowed"), "{t}");
+        let (st, t) = api(&sim, &admin, &kc, r#"{"break_glass":true}"#, &prod).await;
+        let (st2, t2) = api(&sim, &admin, &tc, r#"{"break_glass":true}"#, &prod).await;
+        if enabled {
+            assert_eq!((st, st2), (200, 200), "{t} {t2}");
+            let (st, t) = api(&sim, &admin, &tc, r#"{"break_glass":true}"#, &[]).await;
+            assert_eq!(st, 400, "{t}");
+            assert!(t.contains("cluster name is required"), "{t}");
+        } else {
+            assert_eq!((st, st2), (403, 403), "{t} {t2}");
+            assert!(
+                t.contains("not allowed") && t2.contains("not allowed"),
+                "{t} {t2}"
+            );
+        }
+        let (st, t) = api(&sim, &admin, &tc, r#"{"raw":true}"#, &prod).await;
+        assert_eq!(st, 403, "{t}");
+        assert!(t.contains("not allowed"), "{t}");
+        // the ordinary configs are not affected
+        let (st, t) = api(&sim, &admin, &kc, "{}", &prod).await;
+        assert_eq!(st, 200, "{t}");
+        sim.stop().await;
+    }
 }
