@@ -37,6 +37,9 @@ fn need(c: &Caller, r: Role) -> Result<(), Status> {
     Ok(())
 }
 
+/// The longest service-account kubeconfig token (upstream `external.ServiceAccountTokenLifetime`).
+const SA_TOKEN_MAX_SECS: i64 = 10 * 365 * 24 * 3600;
+
 fn cluster_md(md: &MetadataMap) -> Option<String> {
     md.get("cluster")
         .or_else(|| md.get("context"))
@@ -328,31 +331,68 @@ impl ManagementService for ManagementSvc {
         req: Request<KubeconfigRequest>,
     ) -> Result<Response<KubeconfigResponse>, Status> {
         let c = self.caller(req.metadata(), "Kubeconfig").await?;
-        if req.get_ref().break_glass {
-            // upstream breakGlassKubeconfig: Admin, then the feature flag, then the cluster
+        let r = req.get_ref();
+        // upstream management.go / serviceaccount.go, in their order
+        let cluster = if r.break_glass {
+            // breakGlassKubeconfig: Admin, then the feature flag, then the cluster
             need(&c, Role::Admin)?;
             self.break_glass_allowed()?;
-        }
-        let cluster = self.cluster(req.metadata())?;
-        let r = req.into_inner();
-        if r.break_glass {
-            // checked above
+            self.cluster(req.metadata())?
         } else if r.service_account {
+            need(&c, Role::Reader)?;
             need(&c, Role::Operator)?;
+            let Some(cluster) = cluster_md(req.metadata()) else {
+                return Err(Status::invalid_argument("cluster name is not in context"));
+            };
             if r.service_account_user.is_empty() {
-                return Err(Status::invalid_argument("service account user is required"));
-            }
-            if r.service_account_ttl
-                .as_ref()
-                .is_none_or(|d| d.seconds <= 0)
-            {
                 return Err(Status::invalid_argument(
-                    "service account ttl must be positive",
+                    "service account user name is not set",
                 ));
             }
+            let Some(ttl) = r.service_account_ttl.as_ref() else {
+                return Err(Status::invalid_argument("service account ttl is not set"));
+            };
+            if ttl.seconds < 0 || (ttl.seconds == 0 && ttl.nanos <= 0) {
+                return Err(Status::invalid_argument(
+                    "service account ttl is must be positive",
+                ));
+            }
+            if ttl.seconds > SA_TOKEN_MAX_SECS {
+                return Err(Status::invalid_argument(
+                    "service account ttl is too long (max allowed: 87600h0m0s)",
+                ));
+            }
+            // the token names the cluster's UUID (plain error when there is none)
+            if self
+                .core
+                .store
+                .get("default", "Clusters.omni.sidero.dev", &cluster)
+                .is_none()
+            {
+                return Err(Status::unknown(format!(
+                    "failed to get cluster UUID: resource ClusterUUIDs.omni.sidero.dev(default/{cluster}@undefined) doesn't exist"
+                )));
+            }
+            cluster
         } else {
+            // an OIDC kubeconfig: nothing checks that the cluster exists
             need(&c, Role::Reader)?;
-        }
+            if !matches!(
+                r.grant_type.as_str(),
+                "" | "auto" | "authcode" | "authcode-keyboard"
+            ) {
+                return Err(Status::invalid_argument(format!(
+                    "invalid grant type {:?}",
+                    r.grant_type
+                )));
+            }
+            cluster_md(req.metadata()).ok_or_else(|| {
+                Status::invalid_argument(
+                    "cluster name is required (metadata \"cluster\" or \"context\")",
+                )
+            })?
+        };
+        let r = req.into_inner();
         let user = if r.service_account {
             r.service_account_user.clone()
         } else {

@@ -1478,3 +1478,61 @@ async fn break_glass_configs_need_the_feature_flag() {
         sim.stop().await;
     }
 }
+
+/// Kubeconfig checks as upstream makes them (management.go, serviceaccount.go): an OIDC
+/// kubeconfig does not look the cluster up; a service-account one checks the role, then its
+/// arguments, then the cluster's UUID (a plain error, Unknown).
+#[tokio::test]
+async fn kubeconfig_checks_in_omnis_order() {
+    let (sim, admin, _) = setup().await;
+    let reader = Signer::from_key(&sim.service_account_key("viewer", "Reader").unwrap());
+    let kc = "/management.ManagementService/Kubeconfig";
+    let ghost = [("cluster", "no-such-cluster")];
+    let code = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap()["code"].as_i64();
+    let (st, t) = api(&sim, &reader, kc, "{}", &ghost).await;
+    assert_eq!(st, 200, "{t}");
+    let (st, t) = api(&sim, &reader, kc, r#"{"grant_type":"password"}"#, &ghost).await;
+    assert_eq!(st, 400, "{t}");
+    assert!(t.contains(r#"invalid grant type \"password\""#), "{t}");
+    let sa = |ttl: &str| format!(r#"{{"service_account":true,"service_account_user":"ci"{ttl}}}"#);
+    // the role before anything else
+    let (st, t) = api(&sim, &reader, kc, &sa(""), &ghost).await;
+    assert_eq!(st, 403, "{t}");
+    let (st, t) = api(&sim, &admin, kc, &sa(""), &ghost).await;
+    assert_eq!(st, 400, "{t}");
+    assert!(t.contains("service account ttl is not set"), "{t}");
+    let (st, t) = api(
+        &sim,
+        &admin,
+        kc,
+        &sa(r#","service_account_ttl":"0s""#),
+        &ghost,
+    )
+    .await;
+    assert_eq!(st, 400, "{t}");
+    assert!(t.contains("service account ttl is must be positive"), "{t}");
+    let (st, t) = api(
+        &sim,
+        &admin,
+        kc,
+        &sa(r#","service_account_ttl":"315360001s""#),
+        &ghost,
+    )
+    .await;
+    assert_eq!(st, 400, "{t}");
+    assert!(
+        t.contains("service account ttl is too long (max allowed: 87600h0m0s)"),
+        "{t}"
+    );
+    let (st, t) = api(
+        &sim,
+        &admin,
+        kc,
+        &sa(r#","service_account_ttl":"3600s""#),
+        &ghost,
+    )
+    .await;
+    assert_eq!((st, code(&t)), (500, Some(2)), "{t}");
+    assert!(t.contains("failed to get cluster UUID"), "{t}");
+    sim.stop().await;
+}
