@@ -33,7 +33,9 @@ pub struct WatchParams {
     /// Deliver the existing resources first (kind watches). Defaults to `false` —
     /// [`WatchParams::bootstrap`] turns it on.
     pub bootstrap: bool,
-    /// Replay up to this many recent events first (instead of bootstrapping).
+    /// Replay up to this many recent events first (instead of bootstrapping). Omni refuses it
+    /// (`Unknown`) outside its in-memory namespaces (`ephemeral`, `meta`): its etcd store keeps
+    /// no event history.
     pub tail_events: i32,
     /// Resume after this bookmark (from a previous [`WatchEvent::bookmark`]).
     pub start_from_bookmark: Option<Vec<u8>>,

@@ -940,7 +940,11 @@ export interface WatchOptions extends ListOptions {
   id?: string;
   /** Existing resources first (default true). */
   bootstrap?: boolean;
-  /** Replay this many recent events first. */
+  /**
+   * Replay this many recent events first. Omni answers `UNKNOWN` ("operation tailEvents is not
+   * supported") except in its in-memory namespaces (`ephemeral`, `meta`): the rest of its store
+   * is etcd, which keeps no event history to replay.
+   */
   tailEvents?: number;
   /** Resume after a bookmark from a previous event (implies `bookmarks`). */
   bookmark?: string;

@@ -310,11 +310,7 @@ impl State for StateSvc {
                 "label query is not implemented for resource watch",
             ));
         }
-        if opts.tail_events > 0 && opts.start_from_bookmark.is_some() {
-            return Err(Status::invalid_argument(
-                "tail events and start from bookmark are mutually exclusive",
-            ));
-        }
+        watch_options_supported(&r.namespace, r.id.is_some(), &opts)?;
         let f = Filter {
             ns: r.namespace.clone(),
             typ: r.r#type.clone(),
@@ -401,6 +397,48 @@ pub async fn teardown_and_destroy(
         }
         notified.await;
     }
+}
+
+/// The watch options Omni's store refuses, as plain errors (gRPC Unknown). Omni keeps the
+/// `ephemeral` and `meta` namespaces in memory (COSI `inmem`) and everything else in etcd
+/// (cosi-project/state-etcd), whose watches have no `tailEvents` and cannot start from a
+/// bookmark with the bootstrap contents.
+pub(crate) fn watch_options_supported(
+    namespace: &str,
+    single: bool,
+    opts: &crate::pb::cosi::resource::WatchOptions,
+) -> Result<(), Status> {
+    let tail = opts.tail_events > 0;
+    let bookmark = opts.start_from_bookmark.is_some();
+    if matches!(namespace, "ephemeral" | "meta") {
+        if !single && opts.bootstrap_contents && (tail || bookmark) {
+            return Err(Status::unknown(
+                "cannot use BootstrapContents with TailEvents and StartFromBookmark options",
+            ));
+        }
+        if tail && bookmark {
+            return Err(Status::unknown(
+                "cannot use both TailEvents and StartFromBookmark options",
+            ));
+        }
+        return Ok(());
+    }
+    let op = match (single, opts.aggregated) {
+        (true, _) => "watch",
+        (false, false) => "watchKind",
+        (false, true) => "watchKindAggregated",
+    };
+    if tail {
+        return Err(Status::unknown(format!(
+            "failed to {op}: operation tailEvents is not supported"
+        )));
+    }
+    if !single && bookmark && opts.bootstrap_contents {
+        return Err(Status::unknown(format!(
+            "failed to {op}: operation startFromBookmark and bootstrapContents is not supported"
+        )));
+    }
+    Ok(())
 }
 
 async fn run_watch(

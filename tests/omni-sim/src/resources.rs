@@ -469,6 +469,17 @@ impl ResourceService for ResourceSvc {
             .await?;
         runtime(req.metadata())?;
         check(&r.r#type, Verb::Read, caller.role)?;
+        // the same store underneath as State/Watch (Omni's runtime watches its COSI state;
+        // kind watches always bootstrap)
+        crate::cosi::watch_options_supported(
+            &r.namespace,
+            !r.id.is_empty(),
+            &crate::pb::cosi::resource::WatchOptions {
+                tail_events: r.tail_events,
+                bootstrap_contents: r.id.is_empty(),
+                ..Default::default()
+            },
+        )?;
         let f = Filter {
             ns: r.namespace.clone(),
             typ: r.r#type.clone(),

@@ -1536,3 +1536,79 @@ async fn kubeconfig_checks_in_omnis_order() {
     assert!(t.contains("failed to get cluster UUID"), "{t}");
     sim.stop().await;
 }
+
+/// Watch options Omni's store refuses (cosi-project/state-etcd for most namespaces, COSI
+/// `inmem` for `ephemeral` and `meta`): plain errors, gRPC Unknown, before any message.
+#[tokio::test]
+async fn watch_options_omnis_store_refuses() {
+    let (sim, s, mut c) = setup().await;
+    create(&mut c, &s, "t1").await;
+    let req = |ns: &str, id: Option<&str>, o: WatchOptions| WatchRequest {
+        namespace: ns.into(),
+        r#type: CLUSTERS.into(),
+        id: id.map(str::to_string),
+        options: Some(o),
+        api_version: 1,
+    };
+    let cases = [
+        (
+            req("default", None, WatchOptions { tail_events: 3, ..Default::default() }),
+            "failed to watchKind: operation tailEvents is not supported",
+        ),
+        (
+            req("default", Some("t1"), WatchOptions { tail_events: 3, ..Default::default() }),
+            "failed to watch: operation tailEvents is not supported",
+        ),
+        (
+            req(
+                "default",
+                None,
+                WatchOptions {
+                    bootstrap_contents: true,
+                    start_from_bookmark: Some(vec![0; 8]),
+                    ..Default::default()
+                },
+            ),
+            "failed to watchKind: operation startFromBookmark and bootstrapContents is not supported",
+        ),
+        (
+            req(
+                "ephemeral",
+                None,
+                WatchOptions { bootstrap_contents: true, tail_events: 3, ..Default::default() },
+            ),
+            "cannot use BootstrapContents with TailEvents and StartFromBookmark options",
+        ),
+        (
+            req(
+                "ephemeral",
+                Some("x"),
+                WatchOptions {
+                    tail_events: 3,
+                    start_from_bookmark: Some(vec![0; 8]),
+                    ..Default::default()
+                },
+            ),
+            "cannot use both TailEvents and StartFromBookmark options",
+        ),
+    ];
+    for (r, why) in cases {
+        let Err(err) = c.watch(signed(&s, &format!("{G}Watch"), r)).await else {
+            panic!("{why}: accepted");
+        };
+        assert_eq!(err.code(), tonic::Code::Unknown, "{err:?}");
+        assert_eq!(err.message(), why);
+    }
+    // ResourceService watches read the same store
+    let (st, t) = api(
+        &sim,
+        &s,
+        "/omni.resources.ResourceService/Watch",
+        r#"{"namespace":"default","type":"Clusters.omni.sidero.dev","id":"t1","tail_events":2}"#,
+        &[("runtime", "Omni")],
+    )
+    .await;
+    assert_eq!(st, 500, "{t}");
+    assert!(t.contains("operation tailEvents is not supported"), "{t}");
+    sim.stop().await;
+}
