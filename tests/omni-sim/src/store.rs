@@ -109,25 +109,26 @@ impl Store {
     }
 
     pub fn bookmark(&self, seq: u64) -> Vec<u8> {
-        let mut b = self.epoch.to_be_bytes().to_vec();
-        b.extend_from_slice(&seq.to_be_bytes());
-        b
+        // 8 bytes, as Omni's etcd store writes them (a big-endian revision); the top 16 bits
+        // carry this run's epoch so that a bookmark from another run is told apart
+        ((self.epoch & 0xFFFF) << 48 | (seq & 0xFFFF_FFFF_FFFF))
+            .to_be_bytes()
+            .to_vec()
     }
 
     /// Decodes a bookmark into a sequence number, rejecting foreign or expired ones.
     pub fn parse_bookmark(&self, b: &[u8]) -> Result<u64, Status> {
-        let bad = || Status::failed_precondition("invalid bookmark");
-        if b.len() != 16 {
-            return Err(bad());
+        let Ok(raw) = <[u8; 8]>::try_from(b) else {
+            return Err(Status::failed_precondition(format!(
+                "invalid bookmark length: {}",
+                b.len()
+            )));
+        };
+        let v = u64::from_be_bytes(raw);
+        if v >> 48 != self.epoch & 0xFFFF {
+            return Err(Status::failed_precondition("invalid bookmark"));
         }
-        let mut e = [0u8; 8];
-        let mut s = [0u8; 8];
-        e.copy_from_slice(b.get(..8).ok_or_else(bad)?);
-        s.copy_from_slice(b.get(8..16).ok_or_else(bad)?);
-        if u64::from_be_bytes(e) != self.epoch {
-            return Err(bad());
-        }
-        Ok(u64::from_be_bytes(s))
+        Ok(v & 0xFFFF_FFFF_FFFF)
     }
 
     fn record(&self, g: &mut Inner, kind: EventType, resource: Resource, old: Option<Resource>) {

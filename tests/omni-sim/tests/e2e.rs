@@ -390,6 +390,7 @@ async fn watch_bootstrap_live_and_resume() {
     let ev = stream.message().await.unwrap().unwrap().event.remove(0);
     assert_eq!(ev.event_type, 0);
     let bm = ev.bookmark.clone().unwrap();
+    assert_eq!(bm.len(), 8, "Omni's etcd store writes 8-byte revisions");
     drop(stream);
     // Changes while disconnected.
     create(&mut c, &s, "w4").await;
@@ -421,6 +422,7 @@ async fn watch_bootstrap_live_and_resume() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+    assert!(err.message().contains("invalid bookmark length: 3"), "{err:?}");
     // Expired bookmark (history dropped) → FailedPrecondition too.
     post_json(&format!("{}/_sim/expire-bookmarks", sim.url()), "", &[]).await;
     create(&mut c, &s, "w5").await;
