@@ -422,7 +422,10 @@ async fn watch_bootstrap_live_and_resume() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::FailedPrecondition);
-    assert!(err.message().contains("invalid bookmark length: 3"), "{err:?}");
+    assert!(
+        err.message().contains("invalid bookmark length: 3"),
+        "{err:?}"
+    );
     // Expired bookmark (history dropped) → FailedPrecondition too.
     post_json(&format!("{}/_sim/expire-bookmarks", sim.url()), "", &[]).await;
     create(&mut c, &s, "w5").await;
