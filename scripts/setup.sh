@@ -30,6 +30,12 @@ if [ "${1:-}" = "--size" ] && ! command -v twiggy >/dev/null; then
 fi
 
 if [ "${1:-}" = "--browser" ]; then
+  # GnuPG: the interop tests (tests/gpg_interop.rs) fail without it rather than pass unchecked
+  if ! command -v gpg >/dev/null; then
+    echo "setup: installing gnupg from apt"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg >/dev/null
+  fi
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     echo "setup: installing chromium + chromium-driver from apt"
     apt-get update -qq
