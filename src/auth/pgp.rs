@@ -39,6 +39,12 @@ fn key_err(what: &str, e: impl fmt::Display) -> Error {
     Error::Key(format!("{what}: {e}"))
 }
 
+/// A key the caller gave that cannot be loaded: bad input (`InvalidArgument`), not a refusal
+/// by the server (`Unauthenticated` is for keys that load but may not sign: expired, revoked).
+fn load_err(what: impl fmt::Display) -> Error {
+    Error::InvalidArgument(format!("key: {what}"))
+}
+
 fn timestamp(now: i64) -> Result<Timestamp> {
     u32::try_from(now)
         .map(Timestamp::from_secs)
@@ -205,14 +211,14 @@ impl PgpKey {
     ///
     /// # Errors
     ///
-    /// [`Error::Key`] if the text is not a private key, its self-signatures do not verify, it is
-    /// revoked, it has no signing-capable key, or it is locked and the passphrase is missing or
-    /// wrong. Messages never contain key material.
+    /// [`Error::InvalidArgument`] if the text is not a private key, its self-signatures do not
+    /// verify, it has no signing-capable key, or it is locked and the passphrase is missing or
+    /// wrong; [`Error::Key`] if it is revoked. Messages never contain key material.
     pub fn from_armored(armored: &str, passphrase: Option<&str>, identity: &str) -> Result<Self> {
         let (mut key, _) = SignedSecretKey::from_string(armored)
-            .map_err(|e| key_err("not an armored OpenPGP private key", e))?;
+            .map_err(|e| load_err(format_args!("not an armored OpenPGP private key: {e}")))?;
         key.verify_bindings()
-            .map_err(|e| key_err("key self-signatures do not verify", e))?;
+            .map_err(|e| load_err(format_args!("key self-signatures do not verify: {e}")))?;
         if !key.details.revocation_signatures.is_empty() {
             return Err(Error::Key("key is revoked".into()));
         }
@@ -221,7 +227,7 @@ impl PgpKey {
             let pw = Password::from(pw);
             key.primary_key
                 .remove_password(&pw)
-                .map_err(|_| Error::Key("wrong passphrase for private key".into()))?;
+                .map_err(|_| load_err("wrong passphrase for private key"))?;
             for sub in key.secret_subkeys.iter_mut() {
                 // Subkeys under another passphrase stay locked; only the signing one matters.
                 let _ = sub.key.remove_password(&pw);
@@ -235,8 +241,8 @@ impl PgpKey {
                 .is_none_or(|s| s.key.secret_params().is_encrypted()),
         };
         if locked {
-            return Err(Error::Key(
-                "private key is passphrase-protected; pass its passphrase".into(),
+            return Err(load_err(
+                "private key is passphrase-protected; pass its passphrase",
             ));
         }
         Self::from_key(key, signing, identity)
@@ -494,7 +500,7 @@ fn choose_signing_key(key: &SignedSecretKey) -> Result<SigningChoice> {
     if primary_can_sign && key.primary_key.public_key().algorithm().can_sign() {
         Ok(SigningChoice::Primary)
     } else {
-        Err(Error::Key("key has no signing-capable (sub)key".into()))
+        Err(load_err("key has no signing-capable (sub)key"))
     }
 }
 
@@ -562,15 +568,13 @@ impl ServiceAccountKey {
             base64::engine::general_purpose::STANDARD
                 .decode(b64)
                 .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(b64))
-                .map_err(|_| Error::Key("service account key is not valid base64".into()))?,
+                .map_err(|_| load_err("service account key is not valid base64"))?,
         );
         let raw: RawServiceAccountKey = serde_json::from_slice(&json).map_err(|_| {
-            Error::Key("service account key is not JSON with \"name\" and \"pgp_key\"".into())
+            load_err("service account key is not JSON with \"name\" and \"pgp_key\"")
         })?;
         if raw.name.is_empty() || raw.pgp_key.is_empty() {
-            return Err(Error::Key(
-                "service account key has an empty name or pgp_key".into(),
-            ));
+            return Err(load_err("service account key has an empty name or pgp_key"));
         }
         Ok(ServiceAccountKey {
             name: raw.name,
@@ -852,6 +856,27 @@ mod tests {
     }
 
     #[test]
+    fn auth_keys_that_do_not_load_are_invalid_arguments_not_unauthenticated() {
+        use crate::Code;
+        for bad in [
+            "",
+            "not base64 !",
+            "bm90IGpzb24=",
+            "eyJuYW1lIjoiIiwicGdwX2tleSI6IiJ9",
+        ] {
+            let e = ServiceAccountKey::parse(bad).unwrap_err();
+            assert_eq!(e.code(), Code::InvalidArgument, "{bad:?}: {e}");
+        }
+        let e = PgpKey::from_armored("-----BEGIN PGP PRIVATE KEY BLOCK-----\nxx", None, "u@x")
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{e}");
+        // a key that loads but has expired is what the server would refuse: Unauthenticated
+        let key = PgpKey::generate("u@example.com", "", "", 3600, NOW).unwrap();
+        let e = key.sign_detached(b"x", NOW + 3600).unwrap_err();
+        assert_eq!(e.code(), Code::Unauthenticated, "{e}");
+    }
+
+    #[test]
     fn auth_passphrase_protected_key_needs_its_passphrase() {
         let key = PgpKey::generate("u@example.com", "", "", 3600, NOW).unwrap();
         let mut locked = key.key.clone();
@@ -862,11 +887,11 @@ mod tests {
         let armored = locked.to_armored_string(ArmorOptions::default()).unwrap();
         assert!(matches!(
             PgpKey::from_armored(&armored, None, "u@example.com"),
-            Err(Error::Key(_))
+            Err(Error::InvalidArgument(_))
         ));
         assert!(matches!(
             PgpKey::from_armored(&armored, Some("wrong"), "u@example.com"),
-            Err(Error::Key(_))
+            Err(Error::InvalidArgument(_))
         ));
         let k = PgpKey::from_armored(&armored, Some("s3cret"), "u@example.com").unwrap();
         let sig = k.sign_detached(b"data", NOW).unwrap();

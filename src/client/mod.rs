@@ -84,7 +84,8 @@ impl OmniClientBuilder {
     /// Sign with the `OMNI_SERVICE_ACCOUNT_KEY` string omnictl uses.
     ///
     /// # Errors
-    /// [`Error::Key`] when the string is not a valid, unexpired service-account key.
+    /// [`Error::InvalidArgument`] when the string is not a service-account key;
+    /// [`Error::Key`] when it is one that may not sign (expired, revoked).
     #[cfg(feature = "full")]
     pub fn service_account_key(self, key: &str) -> Result<Self> {
         let sa = crate::auth::ServiceAccountKey::parse(key)?;

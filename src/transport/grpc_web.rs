@@ -10,7 +10,7 @@ use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 use super::fetch::aborted;
 use super::{CallOptions, Failure};
 use crate::auth::Metadata;
-use crate::{Code, Error, Result};
+use crate::{Error, Result};
 
 fn client(base: &str, opts: &CallOptions) -> tonic::client::Grpc<tonic_web_wasm_client::Client> {
     let mut fetch = tonic_web_wasm_client::options::FetchOptions::new();
@@ -41,13 +41,10 @@ fn failure(status: tonic::Status) -> Failure {
         .get("date")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let code = Code::from_i32(status.code() as i32);
-    let error = if code == Code::Unknown && status.message().contains("fetch") {
-        Error::Transport(status.message().to_string())
-    } else {
-        Error::status(code, status.message())
-    };
-    Failure { error, server_date }
+    Failure {
+        error: super::grpc_web_status::error_of(&status),
+        server_date,
+    }
 }
 
 fn path(method: &str) -> Result<http::uri::PathAndQuery> {

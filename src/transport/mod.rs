@@ -34,6 +34,8 @@ mod fetch;
 mod gateway;
 #[cfg(target_arch = "wasm32")]
 mod grpc_web;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod grpc_web_status;
 mod memory;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod props;
