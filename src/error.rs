@@ -174,6 +174,11 @@ pub enum Error {
     /// A spec or message did not decode.
     #[error("decode: {0}")]
     Decode(String),
+    /// A cluster template that does not load, validate or render: every problem, with the
+    /// document, line and column it is at (code `InvalidArgument`).
+    #[cfg(feature = "templates")]
+    #[error("{0}")]
+    Template(crate::template::TemplateErrors),
 }
 
 impl Error {
@@ -195,6 +200,8 @@ impl Error {
             Error::Key(_) => Code::Unauthenticated,
             Error::InvalidArgument(_) => Code::InvalidArgument,
             Error::Decode(_) => Code::Internal,
+            #[cfg(feature = "templates")]
+            Error::Template(_) => Code::InvalidArgument,
         }
     }
 

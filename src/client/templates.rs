@@ -45,7 +45,7 @@ impl OmniClient {
 }
 
 fn template_error(e: TemplateErrors) -> Error {
-    Error::InvalidArgument(e.to_string())
+    Error::Template(e)
 }
 
 /// A live resource in the template module's shape; `None` for types templates do not manage.

@@ -127,8 +127,7 @@ fn template_load(
     text: &str,
     files: &std::collections::BTreeMap<String, String>,
 ) -> Result<crate::template::Template> {
-    crate::template::Template::load(text, files)
-        .map_err(|e| crate::Error::InvalidArgument(e.to_string()))
+    crate::template::Template::load(text, files).map_err(crate::Error::Template)
 }
 
 #[derive(Serialize)]

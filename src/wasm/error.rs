@@ -19,7 +19,35 @@ pub(crate) fn to_js(e: &Error) -> JsValue {
     {
         let _ = js_sys::Reflect::set(obj, &"currentVersion".into(), &v.as_str().into());
     }
+    // a template's problems, each with where it is (as `TemplateError.errors`)
+    if let Error::Template(t) = e {
+        if let Ok(list) = to_value(&issues(t)) {
+            let _ = js_sys::Reflect::set(obj, &"errors".into(), &list);
+        }
+    }
     err.into()
+}
+
+/// One template problem, with where it is.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Issue {
+    message: String,
+    document: Option<usize>,
+    line: Option<u32>,
+    column: Option<u32>,
+}
+
+pub(crate) fn issues(e: &crate::template::TemplateErrors) -> Vec<Issue> {
+    e.errors
+        .iter()
+        .map(|x| Issue {
+            message: x.message.clone(),
+            document: x.document,
+            line: x.line,
+            column: x.column,
+        })
+        .collect()
 }
 
 /// `Result` adapter for `#[wasm_bindgen]` functions.

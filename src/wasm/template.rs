@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::error::{from_value, to_value};
+use super::error::{from_value, issues, to_value, Issue};
 use crate::template::{RenderedResource, Template, TemplateErrors};
 
 #[derive(Deserialize, Default)]
@@ -21,28 +21,6 @@ struct TemplateOptions {
     /// Indentation step of the render (default 2, like omnictl).
     #[serde(default)]
     indent: Option<usize>,
-}
-
-/// One template problem, with where it is.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Issue {
-    message: String,
-    document: Option<usize>,
-    line: Option<u32>,
-    column: Option<u32>,
-}
-
-fn issues(e: &TemplateErrors) -> Vec<Issue> {
-    e.errors
-        .iter()
-        .map(|x| Issue {
-            message: x.message.clone(),
-            document: x.document,
-            line: x.line,
-            column: x.column,
-        })
-        .collect()
 }
 
 /// A JS `Error` named `TemplateError` whose `.errors` lists `{ message, document, line,

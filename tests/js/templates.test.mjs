@@ -112,9 +112,17 @@ ${workers.map((w) => `  - 11111111-0000-4000-8000-${name.length.toString().padSt
 
   test("an invalid template writes nothing", async () => {
     const name = uid("bad");
-    const err = await omni.templateSync(`kind: Cluster\nname: ${name}\nkubernetes:\n  version: vN\ntalos:\n  version: v1.9.1\n`, {}).catch((e) => e);
+    const text = `kind: Cluster\nname: ${name}\nkubernetes:\n  version: vN\ntalos:\n  version: v1.9.1\n`;
+    const err = await omni.templateSync(text, {}).catch((e) => e);
     assert.equal(err.code, "INVALID_ARGUMENT");
     assert.equal(await omni.get("clusters", name), null);
+    // every problem and where it is survive the trip through the client: the same list the
+    // offline validator gives
+    assert.deepEqual(err.errors, lib.validateTemplate(text, {}));
+    // a YAML error found while loading carries its line and column too
+    const bad = await omni.templateSync("kind: Cluster\nname: [x\n", {}).catch((e) => e);
+    assert.equal(bad.code, "INVALID_ARGUMENT");
+    assert.ok(bad.errors?.length === 1 && bad.errors[0].line >= 2 && bad.errors[0].column >= 1, JSON.stringify(bad.errors));
   });
 });
 
