@@ -324,3 +324,77 @@ fn a_json_watch_cut_during_its_first_snapshot_delivers_the_rest_once_then_bootst
         .collect();
     assert_eq!(got, ["created a", "created b", "bootstrapped "]);
 }
+
+/// A COSI `State/Watch` event (protojson): `kind` 0 created … 3 bootstrapped.
+fn state_event(kind: i32, id: &str, version: &str, bookmark: Option<&str>) -> Value {
+    let mut ev = if kind == 3 {
+        json!({"event_type": kind})
+    } else {
+        let mut e = cluster(id, version);
+        e["event_type"] = json!(kind);
+        e
+    };
+    if let Some(b) = bookmark {
+        ev["bookmark"] = json!(b);
+    }
+    json!({"event": [ev]})
+}
+
+#[test]
+fn a_state_watch_hands_out_its_bootstrap_as_it_comes_and_after_a_cut_only_the_difference() {
+    use futures::StreamExt as _;
+    use omni_wasm::client::WatchParams;
+    let calls = Rc::new(RefCell::new(0));
+    let c = calls.clone();
+    let (omni, seen) = client(move |_, _| {
+        *c.borrow_mut() += 1;
+        let n = *c.borrow();
+        match n {
+            // cut during the bootstrap: a and b delivered, no BOOTSTRAPPED
+            1 => Ok(vec![
+                json!({}),
+                state_event(0, "a", "1", None),
+                state_event(0, "b", "1", None),
+            ]),
+            // meanwhile a changed, b went away, c appeared; then a live event, then a cut
+            2 => Ok(vec![
+                json!({}),
+                state_event(0, "a", "2", None),
+                state_event(0, "c", "1", None),
+                state_event(3, "", "", Some("AQ==")),
+                state_event(1, "c", "2", Some("Ag==")),
+            ]),
+            _ => Err(Error::status(Code::PermissionDenied, "enough")),
+        }
+    });
+    let res = block_on(omni.resources_in("Clusters.omni.sidero.dev", "default")).unwrap();
+    let events: Vec<_> = block_on(
+        res.watch(WatchParams::bootstrap(), CallOptions::default())
+            .collect(),
+    );
+    let got: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.as_ref().ok())
+        .map(|e| match &e.resource {
+            Some(r) => format!("{:?} {} {}", e.kind, r.metadata.id, r.metadata.version),
+            None => format!("{:?}", e.kind),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "Created a 1",
+            "Created b 1",
+            "Updated a 2",
+            "Created c 1",
+            "Destroyed b 1",
+            "Bootstrapped",
+            "Updated c 2",
+        ]
+    );
+    // the second stream bootstraps again; the third resumes from the last bookmark
+    let seen = seen.borrow();
+    let opts = |i: usize| seen[i].2["options"].clone();
+    assert_eq!(opts(1)["bootstrap_contents"], json!(true));
+    assert_eq!(opts(2)["start_from_bookmark"], json!("Ag=="));
+}

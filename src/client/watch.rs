@@ -4,12 +4,14 @@
 //! CREATED event per existing resource and a BOOTSTRAPPED marker carrying a bookmark, then
 //! live events, each with a bookmark. When the stream breaks, the watcher re-opens it with
 //! `start_from_bookmark` = the last bookmark it delivered, so nothing is lost or repeated.
-//! Bootstrap events are held back until BOOTSTRAPPED arrives, so a stream cut during the
-//! bootstrap restarts it without duplicates. If the server rejects the bookmark
+//! Bootstrap events are handed out as they arrive; a stream cut during the bootstrap (whose
+//! events carry no bookmark) is opened again with a fresh bootstrap, of which only the
+//! difference from what was delivered is handed out (`Created`, `Updated`, and `Destroyed` for
+//! what vanished meanwhile), so nothing is repeated. If the server rejects the bookmark
 //! (`FAILED_PRECONDITION`, history gone), the watcher bootstraps afresh and says so with a
 //! [`WatchEventKind::Resync`] marker before the new snapshot.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use futures::stream::LocalBoxStream;
 use futures::StreamExt as _;
@@ -175,9 +177,17 @@ struct State {
     opts: CallOptions,
     /// Last bookmark delivered to the caller.
     bookmark: Option<Vec<u8>>,
-    /// Bootstrap events held until BOOTSTRAPPED.
-    pending_bootstrap: Vec<RawWatchEvent>,
+    /// The bootstrap is being read (its events carry no bookmark).
     bootstrapping: bool,
+    /// What this bootstrap has delivered so far, by id (metadata only). A stream cut before
+    /// BOOTSTRAPPED is opened again with a fresh bootstrap, which is compared with this: only
+    /// the difference is delivered, so bootstrap events are handed out as they arrive and
+    /// never twice. Emptied at BOOTSTRAPPED.
+    delivered: BTreeMap<String, cosi::Metadata>,
+    /// Ids the bootstrap sent again after such a cut has shown so far.
+    seen: BTreeSet<String>,
+    /// This bootstrap follows a cut during an earlier one.
+    resent: bool,
 }
 
 pub(super) fn watch(
@@ -205,8 +215,10 @@ pub(super) fn watch_raw(
         res,
         params,
         opts: opts.clone(),
-        pending_bootstrap: Vec::new(),
         bootstrapping: false,
+        delivered: BTreeMap::new(),
+        seen: BTreeSet::new(),
+        resent: false,
     };
     super::resume::drive(state, backoff, opts)
 }
@@ -256,7 +268,7 @@ impl Resumable for State {
     fn open(&mut self) -> Result<LocalBoxStream<'static, Result<cosi::WatchResponse>>> {
         let req = self.request()?;
         self.bootstrapping = req.options.as_ref().is_some_and(|o| o.bootstrap_contents);
-        self.pending_bootstrap.clear();
+        self.seen.clear();
         Ok(self.res.client().transport().server_streaming(
             &format!("{STATE}Watch"),
             Metadata::new(),
@@ -275,6 +287,13 @@ impl Resumable for State {
             self.accept_event(ev, ready)?;
         }
         Ok(())
+    }
+
+    /// Cut during the bootstrap: the next one is compared with what this one delivered.
+    fn reconnecting(&mut self) {
+        if self.bootstrapping && !self.delivered.is_empty() {
+            self.resent = true;
+        }
     }
 
     /// History no longer has our bookmark (`FAILED_PRECONDITION`): start over with a fresh
@@ -332,14 +351,13 @@ impl State {
         // either delivered or waiting in `ready`, which survives a reconnect.
         if self.bootstrapping {
             if kind == WatchEventKind::Bootstrapped {
-                self.bootstrapping = false;
+                self.bootstrapped(ready);
                 if event.bookmark.is_some() {
                     self.bookmark.clone_from(&event.bookmark);
                 }
-                ready.extend(self.pending_bootstrap.drain(..));
                 ready.push_back(event);
             } else {
-                self.pending_bootstrap.push(event);
+                self.bootstrap_event(event, ready);
             }
         } else {
             if event.bookmark.is_some() {
@@ -348,6 +366,49 @@ impl State {
             ready.push_back(event);
         }
         Ok(())
+    }
+
+    /// One resource of the bootstrap: handed out at once; after a cut during the bootstrap,
+    /// only when it is new (`Created`) or changed (`Updated`) since it was delivered.
+    fn bootstrap_event(&mut self, event: RawWatchEvent, ready: &mut VecDeque<RawWatchEvent>) {
+        let Some(md) = event.resource.as_ref().and_then(|r| r.metadata.clone()) else {
+            ready.push_back(event);
+            return;
+        };
+        let mut event = event;
+        if self.resent {
+            self.seen.insert(md.id.clone());
+            match self.delivered.get(&md.id) {
+                Some(had) if had.version == md.version => return,
+                Some(_) => event.kind = WatchEventKind::Updated,
+                None => {}
+            }
+        }
+        self.delivered.insert(md.id.clone(), md);
+        ready.push_back(event);
+    }
+
+    /// BOOTSTRAPPED: after a cut during the bootstrap, what was delivered and is gone now is
+    /// `Destroyed` (with the metadata it had).
+    fn bootstrapped(&mut self, ready: &mut VecDeque<RawWatchEvent>) {
+        self.bootstrapping = false;
+        let delivered = std::mem::take(&mut self.delivered);
+        if std::mem::take(&mut self.resent) {
+            for (id, md) in delivered {
+                if !self.seen.contains(&id) {
+                    ready.push_back(RawWatchEvent {
+                        kind: WatchEventKind::Destroyed,
+                        resource: Some(cosi::Resource {
+                            metadata: Some(md),
+                            spec: None,
+                        }),
+                        old: None,
+                        bookmark: None,
+                    });
+                }
+            }
+        }
+        self.seen.clear();
     }
 }
 
