@@ -22,6 +22,20 @@ fn cluster(id: &str, version: &str) -> Value {
     }})
 }
 
+/// A client whose n-th call is answered with `script[n]` (a whole stream), and with
+/// `PERMISSION_DENIED` after the script, which ends a watch.
+fn scripted(script: Vec<Vec<Value>>) -> (omni_wasm::client::OmniClient, common::Seen) {
+    let calls = Rc::new(RefCell::new(0usize));
+    client(move |_, _| {
+        let n = *calls.borrow();
+        *calls.borrow_mut() += 1;
+        script
+            .get(n)
+            .cloned()
+            .ok_or_else(|| Error::status(Code::PermissionDenied, "enough"))
+    })
+}
+
 #[test]
 fn list_sends_a_signed_state_list_with_parsed_selectors() {
     let (omni, seen) = client(|method, body| match method {
@@ -290,21 +304,14 @@ fn json_watches_resume_by_delivering_the_difference_between_snapshots() {
 fn a_json_watch_cut_during_its_first_snapshot_delivers_the_rest_once_then_bootstrapped() {
     use futures::StreamExt as _;
     use omni_wasm::client::WatchParams;
-    let calls = Rc::new(RefCell::new(0));
-    let c = calls.clone();
-    let (omni, _) = client(move |_, _| {
-        *c.borrow_mut() += 1;
-        let n = *c.borrow();
-        match n {
-            1 => Ok(vec![rs_event(1, "a", 1, None)]), // cut before BOOTSTRAPPED
-            2 => Ok(vec![
-                rs_event(1, "a", 1, None),
-                rs_event(1, "b", 1, None),
-                rs_event(4, "", 0, None),
-            ]),
-            _ => Err(Error::status(Code::PermissionDenied, "enough")),
-        }
-    });
+    let (omni, _) = scripted(vec![
+        vec![rs_event(1, "a", 1, None)], // cut before BOOTSTRAPPED
+        vec![
+            rs_event(1, "a", 1, None),
+            rs_event(1, "b", 1, None),
+            rs_event(4, "", 0, None),
+        ],
+    ]);
     let res = block_on(omni.resources_in("Clusters.omni.sidero.dev", "default")).unwrap();
     let events: Vec<_> = block_on(
         res.watch_text(WatchParams::bootstrap(), CallOptions::default())
@@ -344,29 +351,22 @@ fn state_event(kind: i32, id: &str, version: &str, bookmark: Option<&str>) -> Va
 fn a_state_watch_hands_out_its_bootstrap_as_it_comes_and_after_a_cut_only_the_difference() {
     use futures::StreamExt as _;
     use omni_wasm::client::WatchParams;
-    let calls = Rc::new(RefCell::new(0));
-    let c = calls.clone();
-    let (omni, seen) = client(move |_, _| {
-        *c.borrow_mut() += 1;
-        let n = *c.borrow();
-        match n {
-            // cut during the bootstrap: a and b delivered, no BOOTSTRAPPED
-            1 => Ok(vec![
-                json!({}),
-                state_event(0, "a", "1", None),
-                state_event(0, "b", "1", None),
-            ]),
-            // meanwhile a changed, b went away, c appeared; then a live event, then a cut
-            2 => Ok(vec![
-                json!({}),
-                state_event(0, "a", "2", None),
-                state_event(0, "c", "1", None),
-                state_event(3, "", "", Some("AQ==")),
-                state_event(1, "c", "2", Some("Ag==")),
-            ]),
-            _ => Err(Error::status(Code::PermissionDenied, "enough")),
-        }
-    });
+    let (omni, seen) = scripted(vec![
+        // cut during the bootstrap: a and b delivered, no BOOTSTRAPPED
+        vec![
+            json!({}),
+            state_event(0, "a", "1", None),
+            state_event(0, "b", "1", None),
+        ],
+        // meanwhile a changed, b went away, c appeared; then a live event, then a cut
+        vec![
+            json!({}),
+            state_event(0, "a", "2", None),
+            state_event(0, "c", "1", None),
+            state_event(3, "", "", Some("AQ==")),
+            state_event(1, "c", "2", Some("Ag==")),
+        ],
+    ]);
     let res = block_on(omni.resources_in("Clusters.omni.sidero.dev", "default")).unwrap();
     let events: Vec<_> = block_on(
         res.watch(WatchParams::bootstrap(), CallOptions::default())
