@@ -13,6 +13,8 @@
 
 pub mod error;
 #[cfg(feature = "templates")]
+pub(crate) mod goyaml;
+#[cfg(feature = "templates")]
 pub mod template;
 
 #[cfg(feature = "browser")]

@@ -33,9 +33,9 @@ use super::yaml::{
     y_text,
 };
 use super::{MergeResult, Rename, RenameKind};
-use crate::template::emit::Y;
-use crate::template::node::{Node, NodeKind};
-use crate::template::scalar::go_quote;
+use crate::goyaml::emit::Y;
+use crate::goyaml::node::{Node, NodeKind};
+use crate::goyaml::scalar::go_quote;
 use crate::Result;
 
 const WHAT: &str = "kubeconfig";

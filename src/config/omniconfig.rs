@@ -10,8 +10,8 @@ use std::fmt;
 
 use super::yaml::{entries, node_to_y, parse_root, string_of, to_yaml_v3};
 use super::{Rename, RenameKind};
-use crate::template::emit::Y;
-use crate::template::node::Node;
+use crate::goyaml::emit::Y;
+use crate::goyaml::node::Node;
 use crate::template::sort::natural_cmp;
 use crate::{Error, Result};
 
@@ -290,7 +290,7 @@ impl OmniConfig {
 fn unconfigured(name: &str) -> Error {
     Error::InvalidArgument(format!(
         "context {} has not been configured, you will need to set it manually",
-        crate::template::scalar::go_quote(name)
+        crate::goyaml::scalar::go_quote(name)
     ))
 }
 
@@ -382,7 +382,7 @@ pub fn resolve(
     if url.is_empty() {
         return Err(Error::InvalidArgument(format!(
             "context {} has no url and {ENDPOINT_ENV} is not set",
-            crate::template::scalar::go_quote(&name)
+            crate::goyaml::scalar::go_quote(&name)
         )));
     }
     Ok(ResolvedEndpoint {

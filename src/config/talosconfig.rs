@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 
 use super::yaml::{entries, node_to_y, parse_root, string_of, strings_of, to_yaml_v3};
 use super::{MergeResult, Rename, RenameKind};
-use crate::template::emit::Y;
-use crate::template::node::Node;
-use crate::template::scalar::go_quote;
+use crate::goyaml::emit::Y;
+use crate::goyaml::node::Node;
+use crate::goyaml::scalar::go_quote;
 use crate::template::sort::natural_cmp;
 use crate::Result;
 

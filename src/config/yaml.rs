@@ -4,9 +4,9 @@
 
 use std::fmt::Display;
 
-use crate::template::emit::{to_yaml, Y};
-use crate::template::node::{parse_stream, Node, NodeKind, Pos, STag};
-use crate::template::scalar::resolve_plain;
+use crate::goyaml::emit::{to_yaml, Y};
+use crate::goyaml::node::{parse_stream, Node, NodeKind, Pos, STag};
+use crate::goyaml::scalar::resolve_plain;
 use crate::template::sort::natural_cmp;
 use crate::{Error, Result};
 
@@ -76,7 +76,7 @@ pub(crate) fn entries<'a>(n: &'a Node, what: &str, field: &str) -> Result<Vec<(S
                 k.pos,
                 format!(
                     "mapping key {} already defined at line {line}",
-                    crate::template::scalar::go_quote(key)
+                    crate::goyaml::scalar::go_quote(key)
                 ),
             ));
         }

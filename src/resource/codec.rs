@@ -10,9 +10,9 @@ use prost_reflect::{
 };
 use serde_json::{Map, Value as Json};
 
-use super::goyaml::emit::Y;
-use super::goyaml::node::{Node, NodeKind, Pos, STag};
-use super::goyaml::scalar::{parse_float, parse_go_int, GoInt};
+use crate::goyaml::emit::Y;
+use crate::goyaml::node::{Node, NodeKind, Pos, STag};
+use crate::goyaml::scalar::{parse_float, parse_go_int, GoInt};
 use crate::{Error, Result};
 
 /// The descriptor pool of the spec files (and their imports), decoded once.

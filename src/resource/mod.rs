@@ -14,7 +14,6 @@ use crate::proto::cosi::resource as pb;
 use crate::{Error, Result};
 
 mod codec;
-mod goyaml;
 mod names;
 mod print;
 mod registry;
@@ -33,7 +32,7 @@ pub use yaml_in::{parse_yaml_documents, parse_yaml_documents_with};
 /// Any JSON value as go-yaml writes it (4-space indent, Go's scalar quoting): the one YAML
 /// emitter of the crate, for stable text to compare and diff.
 pub(crate) fn json_to_go_yaml(v: &Json) -> String {
-    goyaml::emit::to_yaml(&codec::json_to_y(v), 4)
+    crate::goyaml::emit::to_yaml(&codec::json_to_y(v), 4)
 }
 
 /// The `version` of a resource that does not exist yet.
@@ -271,7 +270,7 @@ impl Resource {
     /// fields), as YAML text with 4-space indentation. Uses `yaml_spec` when present.
     pub fn spec_yaml(&self) -> Result<String> {
         let y = print::spec_y(self)?;
-        Ok(goyaml::emit::to_yaml(&y, 4))
+        Ok(crate::goyaml::emit::to_yaml(&y, 4))
     }
 }
 

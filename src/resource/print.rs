@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use super::codec;
-use super::goyaml::emit::{Emitter, Y};
-use super::goyaml::node::parse_stream;
-use super::goyaml::node::STag;
-use super::goyaml::scalar::{parse_float, parse_go_int, resolve_plain, GoInt};
 use super::{Registry, Resource, ResourceDefinition};
+use crate::goyaml::emit::{Emitter, Y};
+use crate::goyaml::node::parse_stream;
+use crate::goyaml::node::STag;
+use crate::goyaml::scalar::{parse_float, parse_go_int, resolve_plain, GoInt};
 use crate::{Error, Result};
 
 /// Go's zero `time.Time` in RFC 3339.

@@ -6,8 +6,8 @@ use prost_reflect::MessageDescriptor;
 use serde_json::Value as Json;
 
 use super::codec::{self, NodeError};
-use super::goyaml::node::{parse_stream, Node, NodeKind, Pos};
 use super::{time, Registry, Resource, ResourceMetadata, PHASE_RUNNING, VERSION_UNDEFINED};
+use crate::goyaml::node::{parse_stream, Node, NodeKind, Pos};
 use crate::{Error, Result};
 
 fn at(doc: usize, pos: Pos, msg: impl std::fmt::Display) -> Error {

@@ -28,7 +28,7 @@ impl TemplateError {
     pub(crate) fn at(
         message: impl Into<String>,
         document: Option<usize>,
-        pos: Option<super::node::Pos>,
+        pos: Option<crate::goyaml::node::Pos>,
     ) -> TemplateError {
         TemplateError {
             message: message.into(),

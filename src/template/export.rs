@@ -2,16 +2,16 @@
 
 use std::collections::BTreeMap;
 
-use super::emit::{Emitter, Y};
 use super::error::{Stage, TemplateError, TemplateErrors};
 use super::resource::{types, RenderedResource, Spec};
-use super::scalar::format_go_duration;
 use super::translate::{
     ANN_LOCKED, ANN_NAME, LABEL_CLUSTER, LABEL_CLUSTER_MACHINE, LABEL_MACHINE_SET, LABEL_ROLE_CP,
     LABEL_ROLE_WORKER,
 };
 use super::validate::parse_tolerant;
 use super::Template;
+use crate::goyaml::emit::{Emitter, Y};
+use crate::goyaml::scalar::format_go_duration;
 
 const RESERVED: &str = "omni.sidero.dev/";
 const LABEL_MSN_CONTROLLER: &str = "omni.sidero.dev/managed-by-machine-set-node-controller";

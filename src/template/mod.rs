@@ -19,13 +19,10 @@
 use std::collections::BTreeMap;
 
 pub mod diff;
-pub(crate) mod emit;
 mod error;
 mod export;
 mod model;
-pub(crate) mod node;
 mod resource;
-pub(crate) mod scalar;
 pub(crate) mod sort;
 #[cfg(feature = "browser")]
 pub(crate) use sort::sort_by_str;
@@ -43,8 +40,8 @@ pub use resource::{
 };
 pub use status::{status_tree, CLUSTER_STATUS_TYPE, STATUS_TYPES};
 
+use crate::goyaml::node::{self, NodeKind, STag};
 use model::{Dec, Model, ModelKind};
-use node::{NodeKind, STag};
 
 /// A loaded cluster template: its documents as typed models plus the referenced files.
 #[derive(Clone, Debug)]

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::emit::{to_yaml, Y};
-use super::node::{Node, NodeKind, Pos, STag};
-use super::scalar::{
+use crate::goyaml::emit::{to_yaml, Y};
+use crate::goyaml::node::{Node, NodeKind, Pos, STag};
+use crate::goyaml::scalar::{
     go_quote, parse_float, parse_go_duration, parse_go_int, parse_timestamp, GoInt,
 };
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::emit::{Emitter, Y};
+use crate::goyaml::emit::{Emitter, Y};
 
 /// Resource type strings.
 pub mod types {

@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use super::emit::Y;
+use crate::goyaml::emit::Y;
 
 /// Go reflect kind rank used when comparing keys of different kinds.
 fn kind_rank(y: &Y) -> u8 {

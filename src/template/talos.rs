@@ -5,10 +5,10 @@
 //! the sections listed in [`known_keys`]; other sections accept anything. Stage 2 (Omni's
 //! forbidden content) is exact.
 
-use super::emit::{to_yaml, Y};
 use super::error::multi;
 use super::model::Dec;
-use super::node::{parse_stream, Node, NodeKind};
+use crate::goyaml::emit::{to_yaml, Y};
+use crate::goyaml::node::{parse_stream, Node, NodeKind};
 
 /// Known keys of sections of the legacy v1alpha1 machine config (Talos 1.14).
 fn known_keys(path: &str) -> Option<&'static [&'static str]> {

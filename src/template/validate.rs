@@ -6,9 +6,9 @@ use super::error::{multi, TemplateError};
 use super::model::{
     Cluster, Descriptors, HealthCheck, Machine, MachineSet, Manifest, ModelKind, Patch,
 };
-use super::node::Pos;
 use super::talos::validate_patch;
 use super::Template;
+use crate::goyaml::node::Pos;
 
 const RESERVED: &str = "omni.sidero.dev/";
 
