@@ -116,26 +116,10 @@ pub(crate) fn strings_of(n: &Node, what: &str, field: &str) -> Result<Vec<String
     }
 }
 
-/// A node as an emitter value, keeping the source text of scalars (plain stays plain,
-/// quoted stays a string) and the order of mapping entries.
+/// A node as an emitter value, keeping the source text of scalars and the order of mapping
+/// entries; merge keys are resolved, as a reader of the file sees it.
 pub(crate) fn node_to_y(n: &Node) -> Y {
-    match &n.kind {
-        NodeKind::Scalar { value, plain, .. } => {
-            if *plain {
-                Y::Raw(value.clone())
-            } else {
-                Y::Str(value.clone())
-            }
-        }
-        NodeKind::Seq(items) => Y::Seq(items.iter().map(node_to_y).collect()),
-        NodeKind::Map(_) => Y::Map(
-            n.map_entries()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (node_to_y(k), node_to_y(v)))
-                .collect(),
-        ),
-    }
+    crate::goyaml::emit::node_to_y(n, crate::goyaml::emit::Merges::Resolve)
 }
 
 /// Like [`node_to_y`], but with plain `null`/`~` and booleans turned into typed values, as a

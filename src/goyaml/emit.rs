@@ -599,6 +599,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn merge_keys_are_resolved_or_kept_as_asked() {
+        let text = "base: &b\n  x: 1\nm:\n  <<: *b\n  y: 2\n";
+        let docs = super::super::node::parse_stream(text).unwrap();
+        let resolved = to_yaml(&node_to_y(&docs[0].root, Merges::Resolve), 2);
+        assert!(
+            !resolved.contains("<<") && resolved.contains("m:\n  y: 2\n  x: 1\n"),
+            "{resolved}"
+        );
+        let kept = to_yaml(&node_to_y(&docs[0].root, Merges::Keep), 2);
+        assert!(kept.contains("<<:"), "{kept}");
+    }
+
+    #[test]
     fn quotes_like_go_yaml() {
         let v = Y::map(vec![
             ("a", Y::str("")),
@@ -640,5 +653,44 @@ mod tests {
             .lines()
             .nth(1)
             .is_some_and(|l| l.starts_with("    word")));
+    }
+}
+
+/// What [`node_to_y`] does with merge keys (`<<: *anchor`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
+pub(crate) enum Merges {
+    /// Resolve them into the mapping, as a reader of the document sees it (go-yaml decoding).
+    Resolve,
+    /// Keep them as written, so that re-encoding writes the document back as it was.
+    Keep,
+}
+
+/// A parsed node as an emitter value: plain scalars stay untagged and quoted ones strings (so
+/// go-yaml's quoting decisions apply again when it is written), mappings keep their order.
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
+pub(crate) fn node_to_y(n: &super::node::Node, merges: Merges) -> Y {
+    use super::node::NodeKind;
+    match &n.kind {
+        NodeKind::Scalar { value, plain, .. } => {
+            if *plain {
+                Y::Raw(value.clone())
+            } else {
+                Y::Str(value.clone())
+            }
+        }
+        NodeKind::Seq(items) => Y::Seq(items.iter().map(|i| node_to_y(i, merges)).collect()),
+        NodeKind::Map(entries) => {
+            let pairs = match merges {
+                Merges::Resolve => n.map_entries().unwrap_or_default(),
+                Merges::Keep => entries.iter().map(|(k, v)| (k, v)).collect(),
+            };
+            Y::Map(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (node_to_y(k, merges), node_to_y(v, merges)))
+                    .collect(),
+            )
+        }
     }
 }

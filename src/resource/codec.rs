@@ -500,27 +500,6 @@ fn scalar_json(value: &str, tag: STag) -> Json {
     }
 }
 
-/// A YAML node as a go-yaml value for re-encoding: plain scalars stay untagged, quoted ones are
-/// strings (so go-yaml's quoting decisions apply again).
-pub(crate) fn node_to_y(n: &Node) -> Y {
-    match &n.kind {
-        NodeKind::Scalar { value, plain, .. } => {
-            if *plain {
-                Y::Raw(value.clone())
-            } else {
-                Y::Str(value.clone())
-            }
-        }
-        NodeKind::Seq(items) => Y::Seq(items.iter().map(node_to_y).collect()),
-        NodeKind::Map(entries) => Y::Map(
-            entries
-                .iter()
-                .map(|(k, v)| (node_to_y(k), node_to_y(v)))
-                .collect(),
-        ),
-    }
-}
-
 /// A JSON value as a go-yaml value (objects keep their key order).
 pub(crate) fn json_to_y(v: &Json) -> Y {
     match v {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::codec;
 use super::{Registry, Resource, ResourceDefinition};
-use crate::goyaml::emit::{Emitter, Y};
+use crate::goyaml::emit::{node_to_y, Emitter, Merges, Y};
 use crate::goyaml::node::parse_stream;
 use crate::goyaml::node::STag;
 use crate::goyaml::scalar::{parse_float, parse_go_int, resolve_plain, GoInt};
@@ -21,7 +21,7 @@ pub(crate) fn spec_y(r: &Resource) -> Result<Y> {
             .map_err(|e| Error::Decode(format!("yaml_spec: line {}: {}", e.pos.line, e.message)))?;
         return Ok(docs
             .first()
-            .map(|d| codec::node_to_y(&d.root))
+            .map(|d| node_to_y(&d.root, Merges::Keep))
             .unwrap_or(Y::Map(Vec::new())));
     }
     let schema = Registry::builtin_ref()
