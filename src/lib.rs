@@ -28,6 +28,8 @@ pub mod proto;
 #[cfg(feature = "browser")]
 pub mod resource;
 #[cfg(feature = "browser")]
+pub(crate) mod time;
+#[cfg(feature = "browser")]
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]

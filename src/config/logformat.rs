@@ -253,29 +253,6 @@ struct GoTime {
     offset: i32,
 }
 
-fn is_leap(y: i64) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-}
-
-fn days_in(month: u32, year: i64) -> u32 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 0001-01-01 to the given date (proleptic Gregorian).
-fn days_since_year1(y: i64, m: u32, d: u32) -> i64 {
-    let y0 = y - 1;
-    let mut days = y0 * 365 + y0.div_euclid(4) - y0.div_euclid(100) + y0.div_euclid(400);
-    for mm in 1..m {
-        days += i64::from(days_in(mm, y));
-    }
-    days + i64::from(d) - 1
-}
-
 impl GoTime {
     /// Go's strict RFC 3339 parser (`time.Time.UnmarshalJSON`): `YYYY-MM-DDTHH:MM:SS`, an
     /// optional fraction (1+ digits, nanoseconds kept), then `Z` or `±HH:MM`.
@@ -296,7 +273,7 @@ impl GoTime {
         }
         let year = num(0, 4, 0, 9999)?;
         let month = num(5, 7, 1, 12)?;
-        let day = num(8, 10, 1, days_in(month, i64::from(year)))?;
+        let day = num(8, 10, 1, crate::time::days_in_month(month, i64::from(year)))?;
         let hour = num(11, 13, 0, 23)?;
         let min = num(14, 16, 0, 59)?;
         let sec = num(17, 19, 0, 59)?;
@@ -360,7 +337,10 @@ impl GoTime {
 
     /// Go's `Time.IsZero`: the instant 0001-01-01T00:00:00Z.
     fn is_zero(&self) -> bool {
-        let secs = days_since_year1(self.year, self.month, self.day) * 86_400
+        use crate::time::days_from_civil;
+        let days = days_from_civil(self.year, i64::from(self.month), i64::from(self.day))
+            - days_from_civil(1, 1, 1);
+        let secs = days * 86_400
             + i64::from(self.hour) * 3600
             + i64::from(self.min) * 60
             + i64::from(self.sec)

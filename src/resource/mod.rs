@@ -19,7 +19,6 @@ mod print;
 mod registry;
 mod registry_table;
 mod selector;
-mod time;
 mod yaml_in;
 
 pub use print::{to_omnictl_json, to_omnictl_yaml, to_table};
@@ -110,8 +109,8 @@ impl ResourceMetadata {
             version: m.version,
             owner: m.owner,
             phase: m.phase,
-            created: m.created.map(|t| time::format_rfc3339(t.seconds)),
-            updated: m.updated.map(|t| time::format_rfc3339(t.seconds)),
+            created: m.created.map(|t| crate::time::format_rfc3339(t.seconds)),
+            updated: m.updated.map(|t| crate::time::format_rfc3339(t.seconds)),
             labels: m.labels.into_iter().collect(),
             annotations: m.annotations.into_iter().collect(),
             finalizers: m.finalizers,
@@ -123,7 +122,7 @@ impl ResourceMetadata {
         let ts = |s: &Option<String>, what: &str| -> Result<Option<pbjson_types::Timestamp>> {
             match s.as_deref() {
                 None | Some("") => Ok(None),
-                Some(s) => time::parse_rfc3339(s)
+                Some(s) => crate::time::parse_rfc3339(s)
                     .map(|(seconds, nanos)| Some(pbjson_types::Timestamp { seconds, nanos }))
                     .ok_or_else(|| {
                         Error::InvalidArgument(format!(

@@ -6,7 +6,7 @@ use prost_reflect::MessageDescriptor;
 use serde_json::Value as Json;
 
 use super::codec::{self, NodeError};
-use super::{time, Registry, Resource, ResourceMetadata, PHASE_RUNNING, VERSION_UNDEFINED};
+use super::{Registry, Resource, ResourceMetadata, PHASE_RUNNING, VERSION_UNDEFINED};
 use crate::goyaml::node::{parse_stream, Node, NodeKind, Pos};
 use crate::{Error, Result};
 
@@ -155,9 +155,9 @@ fn parse_metadata(i: usize, n: &Node) -> Result<ResourceMetadata> {
                 let val = if s.is_empty() {
                     None
                 } else {
-                    let (secs, _) = time::parse_rfc3339(&s)
+                    let (secs, _) = crate::time::parse_rfc3339(&s)
                         .ok_or_else(|| at(i, v.pos, format!("invalid time {s:?}")))?;
-                    Some(time::format_rfc3339(secs))
+                    Some(crate::time::format_rfc3339(secs))
                 };
                 if key == "created" {
                     md.created = val;

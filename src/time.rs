@@ -1,6 +1,10 @@
+//! The crate's one calendar: proleptic Gregorian day arithmetic (H. Hinnant's algorithms) and
 //! RFC 3339 timestamps as Go's `time.RFC3339` prints them (seconds precision, `Z` for UTC).
+//! The HTTP `Date` parser (`auth::clock`) and Go's strict RFC 3339 reader for log lines
+//! (`config::logformat`) build on it.
 
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -10,7 +14,8 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+/// The proleptic Gregorian date (year, month, day) of a day counted from 1970-01-01.
+pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -21,6 +26,21 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Whether `y` is a leap year.
+pub(crate) fn is_leap(y: i64) -> bool {
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+}
+
+/// The number of days of `month` (1–12) in `year`.
+pub(crate) fn days_in_month(month: u32, year: i64) -> u32 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// `2025-01-02T08:30:00Z` for Unix seconds.
@@ -117,5 +137,28 @@ mod tests {
         );
         assert_eq!(format_rfc3339(-62_135_596_800), "0001-01-01T00:00:00Z");
         assert_eq!(parse_rfc3339("2025-01-01"), None);
+    }
+
+    #[test]
+    fn calendar_round_trips_and_knows_its_months() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(1, 1, 1), -719_162);
+        for (y, m, d) in [
+            (1, 1, 1),
+            (1600, 2, 29),
+            (1900, 3, 1),
+            (2000, 2, 29),
+            (2026, 12, 5),
+        ] {
+            assert_eq!(civil_from_days(days_from_civil(y, m, d)), (y, m, d));
+        }
+        assert_eq!(days_in_month(2, 2000), 29);
+        assert_eq!(days_in_month(2, 1900), 28);
+        assert_eq!(days_in_month(4, 2026), 30);
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            parse_rfc3339("2026-12-05T06:34:31Z").unwrap().0 % 86_400,
+            6 * 3600 + 34 * 60 + 31
+        );
     }
 }
