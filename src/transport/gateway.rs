@@ -184,14 +184,15 @@ pub(super) async fn server_streaming_js(
     let reader = BodyReader::new(&resp, &guard)?;
     let decoder = TextDecoder::new()
         .map_err(|_| Error::Transport("no TextDecoder in this runtime".into()))?;
-    let streaming = js_sys::Object::new();
-    js_sys::Reflect::set(&streaming, &"stream".into(), &true.into())
-        .map_err(|_| Error::Transport("TextDecoder options".into()))?;
+    let streaming: wasm_bindgen::JsValue = js_sys::Object::new().into();
+    if !super::props::set(&streaming, "stream", &true.into()) {
+        return Err(Error::Transport("TextDecoder options".into()).into());
+    }
     let state = EngineLines {
         guard,
         reader,
         decoder,
-        streaming: streaming.into(),
+        streaming,
         lines: js_sys::Array::new(),
         next: 0,
         carry: js_sys::JsString::from(""),
@@ -249,8 +250,6 @@ fn url(base: &str, method: &str) -> String {
     format!("{base}/api{method}")
 }
 
-/// A unary call: the response message as protojson text, still in the engine's string (a
-/// large answer is never copied into linear memory unless the caller decodes it there).
 /// POSTs a call; a response other than 200 is the error its body carries.
 async fn open(
     base: &str,
@@ -273,6 +272,8 @@ async fn open(
     Ok((resp, guard))
 }
 
+/// A unary call: the response message as protojson text, still in the engine's string (a
+/// large answer is never copied into linear memory unless the caller decodes it there).
 pub(super) async fn unary(
     base: &str,
     method: &str,

@@ -781,8 +781,8 @@ pub(super) fn own_controller(call: &mut CallOptions) -> Result<web_sys::AbortCon
 }
 
 /// The Rust side of every stream (watches, logs, audit log, ...): `nextBatch()` resolves to
-/// the items that are ready (empty at the end); `return()` stops it and aborts the underlying fetch. The glue wraps it
-/// into an `AsyncIterable`.
+/// the items that are ready (empty at the end); `return()` stops it and aborts the underlying
+/// fetch. The glue wraps it into an `AsyncIterable`.
 type JsItems = LocalBoxStream<'static, Result<JsValue, JsValue>>;
 
 #[wasm_bindgen]
