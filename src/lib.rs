@@ -4,7 +4,9 @@
 //!
 //! - `templates`: cluster templates only (validate, render, diff, export); no transport, no crypto.
 //! - `browser`: `templates` + protobuf types, transports (gateway, gRPC-web), WebCrypto ECDSA keys.
-//! - `full` (default): `browser` + OpenPGP keys (service accounts, omnictl keys).
+//! - `full` (default): `browser` + OpenPGP keys (service accounts, omnictl keys); in wasm also
+//!   the config-file exports (kubeconfig/talosconfig merges, omniconfig editing) that the CLI
+//!   and Node scripts use.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)

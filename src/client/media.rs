@@ -416,7 +416,7 @@ impl Media {
             .iter()
             .map(PresetInfo::from_resource)
             .collect();
-        crate::template::sort_by_str(&mut out, |p| p.name.as_str());
+        crate::goyaml::sort::sort_by_str(&mut out, |p| p.name.as_str());
         Ok(out)
     }
 

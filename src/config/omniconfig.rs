@@ -12,7 +12,7 @@ use super::yaml::{entries, node_to_y, parse_root, string_of, to_yaml_v3};
 use super::{Rename, RenameKind};
 use crate::goyaml::emit::Y;
 use crate::goyaml::node::Node;
-use crate::template::sort::natural_cmp;
+use crate::goyaml::sort::natural_cmp;
 use crate::{Error, Result};
 
 /// The URL of the default context (`omnictl config new`/`add` without `--url`).

@@ -16,7 +16,7 @@ use super::{MergeResult, Rename, RenameKind};
 use crate::goyaml::emit::Y;
 use crate::goyaml::node::Node;
 use crate::goyaml::scalar::go_quote;
-use crate::template::sort::natural_cmp;
+use crate::goyaml::sort::natural_cmp;
 use crate::Result;
 
 type Extra = Vec<(String, Y)>;

@@ -7,7 +7,7 @@ use std::fmt::Display;
 use crate::goyaml::emit::{to_yaml, Y};
 use crate::goyaml::node::{parse_stream, Node, NodeKind, Pos, STag};
 use crate::goyaml::scalar::resolve_plain;
-use crate::template::sort::natural_cmp;
+use crate::goyaml::sort::natural_cmp;
 use crate::{Error, Result};
 
 /// An `InvalidArgument` error naming the file kind and the position.

@@ -7,3 +7,4 @@
 pub(crate) mod emit;
 pub(crate) mod node;
 pub(crate) mod scalar;
+pub(crate) mod sort;

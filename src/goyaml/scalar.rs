@@ -21,8 +21,7 @@ pub(crate) fn resolve_plain(s: &str) -> STag {
         if parse_go_int(s).is_some() {
             return STag::Int;
         }
-        let plain: String = s.chars().filter(|c| *c != '_').collect();
-        if is_float_text(&plain) {
+        if is_float_text(&without_underscores(s)) {
             return STag::Float;
         }
         return STag::Str;
@@ -40,30 +39,32 @@ pub(crate) enum GoInt {
     U(u64),
 }
 
+/// `s` without `_` (go-yaml drops them before parsing numbers), borrowed when it has none.
+fn without_underscores(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('_') {
+        std::borrow::Cow::Owned(s.replace('_', ""))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// Go `strconv.ParseInt(s, 0, 64)` then `ParseUint(s, 0, 64)` on `s` with `_` removed.
 pub(crate) fn parse_go_int(s: &str) -> Option<GoInt> {
-    let plain: String = s.chars().filter(|c| *c != '_').collect();
+    let plain = without_underscores(s);
     let (neg, body) = match plain.as_bytes().first() {
         Some(b'-') => (true, &plain[1..]),
         Some(b'+') => (false, &plain[1..]),
-        _ => (false, plain.as_str()),
+        _ => (false, &plain[..]),
     };
-    if body.is_empty() {
-        return None;
-    }
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, &lower[1..])
-    } else {
-        (10, lower.as_str())
+    let b = body.as_bytes();
+    let (radix, digits) = match b {
+        [b'0', p, ..] if p.eq_ignore_ascii_case(&b'x') => (16, &body[2..]),
+        [b'0', p, ..] if p.eq_ignore_ascii_case(&b'o') => (8, &body[2..]),
+        [b'0', p, ..] if p.eq_ignore_ascii_case(&b'b') => (2, &body[2..]),
+        [b'0', _, ..] => (8, &body[1..]),
+        _ => (10, body),
     };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+    if digits.is_empty() || !digits.bytes().all(|c| char::from(c).is_digit(radix)) {
         return None;
     }
     let mag = u64::from_str_radix(digits, radix).ok()?;
@@ -128,8 +129,7 @@ pub(crate) fn parse_float(s: &str) -> Option<f64> {
         "-.inf" | "-.Inf" | "-.INF" => return Some(f64::NEG_INFINITY),
         _ => {}
     }
-    let plain: String = s.chars().filter(|c| *c != '_').collect();
-    plain.parse::<f64>().ok()
+    without_underscores(s).parse::<f64>().ok()
 }
 
 /// Formats a float like Go's `strconv.FormatFloat(f, 'g', -1, 64)` as go-yaml writes it.
@@ -432,6 +432,36 @@ pub(crate) fn go_quote(s: &str) -> String {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_parse_like_go() {
+        use GoInt::{I, U};
+        for (text, want) in [
+            ("0x1F", Some(I(31))),
+            ("0X1f", Some(I(31))),
+            ("0o17", Some(I(15))),
+            ("017", Some(I(15))),
+            ("0b101", Some(I(5))),
+            ("+5", Some(I(5))),
+            ("1_000", Some(I(1000))),
+            ("-9223372036854775808", Some(I(i64::MIN))),
+            ("18446744073709551615", Some(U(u64::MAX))),
+            ("-9223372036854775809", None),
+            ("0", Some(I(0))),
+            ("-", None),
+            ("0x", None),
+            ("08", None),
+            ("12a", None),
+            ("00000000-0000-4000-8000-000000000000", None),
+        ] {
+            assert_eq!(parse_go_int(text), want, "{text}");
+        }
+        assert_eq!(
+            resolve_plain("00000000-0000-4000-8000-000000000000"),
+            STag::Str
+        );
+        assert_eq!(resolve_plain("1_0.5"), STag::Float);
+    }
 
     #[test]
     fn resolves_like_go_yaml() {

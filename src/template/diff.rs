@@ -192,10 +192,10 @@ pub fn plan(
         }
         plan.create.push(want.clone());
     }
-    super::sort::sort_by_num_str(&mut plan.create, |r| {
+    crate::goyaml::sort::sort_by_num_str(&mut plan.create, |r| {
         (canonical(&r.metadata.resource_type), "")
     });
-    super::sort::sort_by_num_str(&mut plan.update, |u| {
+    crate::goyaml::sort::sort_by_num_str(&mut plan.update, |u| {
         (canonical(&u.new.metadata.resource_type), "")
     });
     plan.destroy = destroy_phases(destroy);
@@ -247,7 +247,7 @@ pub fn delete_plan(
         }
         destroy.push(actual.clone());
     }
-    super::sort::sort_by_num_str(&mut plan.update, |u| {
+    crate::goyaml::sort::sort_by_num_str(&mut plan.update, |u| {
         (canonical(&u.new.metadata.resource_type), "")
     });
     plan.destroy = destroy_phases(destroy);
@@ -292,8 +292,12 @@ pub(crate) fn destroy_phases(destroy: Vec<RenderedResource>) -> Vec<Vec<Rendered
             phase1.push(r);
         }
     }
-    super::sort::sort_by_num_str(&mut phase0, |r| (canonical(&r.metadata.resource_type), ""));
-    super::sort::sort_by_num_str(&mut phase1, |r| (canonical(&r.metadata.resource_type), ""));
+    crate::goyaml::sort::sort_by_num_str(&mut phase0, |r| {
+        (canonical(&r.metadata.resource_type), "")
+    });
+    crate::goyaml::sort::sort_by_num_str(&mut phase1, |r| {
+        (canonical(&r.metadata.resource_type), "")
+    });
     vec![phase0, phase1]
 }
 

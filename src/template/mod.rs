@@ -23,9 +23,6 @@ mod error;
 mod export;
 mod model;
 mod resource;
-pub(crate) mod sort;
-#[cfg(feature = "browser")]
-pub(crate) use sort::sort_by_str;
 mod status;
 mod talos;
 mod translate;

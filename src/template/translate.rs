@@ -422,7 +422,7 @@ pub(crate) fn translate(t: &Template) -> Result<Vec<RenderedResource>, Vec<Templ
             Err(e) => errors.push(TemplateError::at(e, Some(m.doc), Some(m.start))),
         }
     }
-    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(out.len());
     for r in &out {
         if !seen.insert((&r.metadata.resource_type, &r.metadata.id)) {
             errors.push(TemplateError::new(format!(

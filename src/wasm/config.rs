@@ -1,5 +1,6 @@
-//! Local config files and log formats for JS, offline: kubeconfig/talosconfig merges,
-//! omniconfig parsing, editing and endpoint resolution, machine log line formatting.
+//! Local config files for JS, offline: kubeconfig/talosconfig merges, omniconfig parsing,
+//! editing and endpoint resolution. Only in the full build: they serve the CLI and Node
+//! scripts, which read and write those files; a page or a Worker has none.
 
 use std::collections::BTreeMap;
 
@@ -270,24 +271,6 @@ pub fn edit_omniconfig(
     })
 }
 
-/// Format one machine log line (`common.Data.bytes`, a `Uint8Array` or a string) as
-/// `omnictl machine-logs --log-format <format>` prints it, without the trailing newline.
-#[wasm_bindgen(js_name = formatLogLine)]
-pub fn format_log_line(
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] line: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "LogFormat")] format: &str,
-) -> Result<String, JsValue> {
-    let format: config::LogFormat = js(format.parse())?;
-    let bytes = if let Some(s) = line.as_string() {
-        s.into_bytes()
-    } else if let Some(a) = line.dyn_ref::<js_sys::Uint8Array>() {
-        a.to_vec()
-    } else {
-        return Err(invalid("log line must be a Uint8Array or a string"));
-    };
-    Ok(config::format_log_line(&bytes, format))
-}
-
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CONFIG: &'static str = r#"
 /** `omnictl kubeconfig --merge` flags. */
@@ -362,7 +345,4 @@ export interface OmniconfigEditResult {
   /** Contexts `merge` renamed. */
   renamed: ConfigRename[];
 }
-
-/** `omnictl machine-logs --log-format`. */
-export type LogFormat = "raw" | "omni" | "dmesg";
 "#;

@@ -848,9 +848,30 @@ struct Ttl {
     ttl_seconds: Option<u32>,
 }
 
+/// Format one machine log line (`common.Data.bytes`, a `Uint8Array` or a string) as
+/// `omnictl machine-logs --log-format <format>` prints it, without the trailing newline.
+#[wasm_bindgen(js_name = formatLogLine)]
+pub fn format_log_line(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] line: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "LogFormat")] format: &str,
+) -> Result<String, JsValue> {
+    let format: crate::config::LogFormat = js(format.parse())?;
+    let bytes = if let Some(s) = line.as_string() {
+        s.into_bytes()
+    } else if let Some(a) = line.dyn_ref::<js_sys::Uint8Array>() {
+        a.to_vec()
+    } else {
+        return Err(invalid("log line must be a Uint8Array or a string"));
+    };
+    Ok(crate::config::format_log_line(&bytes, format))
+}
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_MANAGEMENT: &'static str = r#"
 import type { management } from "./specs.js";
+
+/** `omnictl machine-logs --log-format`. */
+export type LogFormat = "raw" | "omni" | "dmesg";
 
 export interface UserInfo {
   id: string;

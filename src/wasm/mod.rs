@@ -25,7 +25,7 @@ pub fn build_flavor() -> String {
 
 #[cfg(feature = "browser")]
 mod client;
-#[cfg(feature = "browser")]
+#[cfg(feature = "full")]
 mod config;
 mod error;
 #[cfg(feature = "browser")]

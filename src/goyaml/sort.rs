@@ -1,4 +1,5 @@
-//! go-yaml's "natural" ordering of mapping keys.
+//! go-yaml's "natural" ordering of mapping keys (templates, resource YAML and the config
+//! files all sort map keys this way), and stable sorts by string keys.
 
 use std::cmp::Ordering;
 
