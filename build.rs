@@ -47,8 +47,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         i += 1;
     }
+    // descriptor.proto too: the map-entry options left below resolve against it, so building
+    // the pool never falls back to prost-reflect's global pool of well-known types
+    let descriptor_proto = "google/protobuf/descriptor.proto".to_string();
+    if !needed.contains(&descriptor_proto) {
+        needed.push(descriptor_proto);
+    }
     let mut specs = bare.clone();
     specs.file.retain(|f| needed.iter().any(|n| n == f.name()));
+    let roots: Vec<String> = needed
+        .iter()
+        .filter(|n| n.starts_with("omni/specs/") || *n == "v1alpha1/meta.proto")
+        .cloned()
+        .collect();
+    prune(&mut specs, &roots);
+    for f in &mut specs.file {
+        strip_options(f);
+    }
     std::fs::write(
         out.join("specs.desc"),
         prost::Message::encode_to_vec(&specs),
@@ -73,6 +88,150 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .extern_path(".google.protobuf", "::pbjson_types")
         .build(&["."])?;
     Ok(())
+}
+
+/// Keeps of the files other than `roots` only the messages and enums that the root files'
+/// messages reach (the spec files use a handful of Talos' hundreds of messages), and drops
+/// services and extensions: the spec codec builds its descriptor pool at the first spec it
+/// reads, and the pool's build time grows with every message in it.
+fn prune(set: &mut prost_types::FileDescriptorSet, roots: &[String]) {
+    use std::collections::{HashMap, HashSet};
+    fn index(
+        scope: &str,
+        m: &prost_types::DescriptorProto,
+        refs: &mut HashMap<String, Vec<String>>,
+        all: &mut Vec<String>,
+    ) {
+        let name = format!("{scope}.{}", m.name());
+        let used = m
+            .field
+            .iter()
+            .filter(|f| !f.type_name().is_empty())
+            .map(|f| f.type_name().to_string())
+            .collect();
+        refs.insert(name.clone(), used);
+        all.push(name.clone());
+        for e in &m.enum_type {
+            all.push(format!("{name}.{}", e.name()));
+        }
+        for n in &m.nested_type {
+            index(&name, n, refs, all);
+        }
+    }
+    let mut refs: HashMap<String, Vec<String>> = HashMap::new();
+    let mut queue: Vec<String> = Vec::new();
+    for f in &set.file {
+        let scope = if f.package().is_empty() {
+            String::new()
+        } else {
+            format!(".{}", f.package())
+        };
+        let mut all = Vec::new();
+        for m in &f.message_type {
+            index(&scope, m, &mut refs, &mut all);
+        }
+        for e in &f.enum_type {
+            all.push(format!("{scope}.{}", e.name()));
+        }
+        if roots.iter().any(|r| r == f.name()) {
+            queue.extend(all);
+        }
+    }
+    // the options that remain (map entries, packed, aliases) resolve against these
+    for o in ["MessageOptions", "FieldOptions", "EnumOptions"] {
+        queue.push(format!(".google.protobuf.{o}"));
+    }
+    let mut kept: HashSet<String> = HashSet::new();
+    while let Some(name) = queue.pop() {
+        if !kept.insert(name.clone()) {
+            continue;
+        }
+        // a nested type needs the messages around it
+        let mut outer = name.as_str();
+        while let Some((head, _)) = outer.rsplit_once('.') {
+            if refs.contains_key(head) {
+                queue.push(head.to_string());
+            }
+            outer = head;
+        }
+        if let Some(used) = refs.get(&name) {
+            queue.extend(used.iter().cloned());
+        }
+    }
+    fn keep_message(scope: &str, m: &mut prost_types::DescriptorProto, kept: &HashSet<String>) {
+        let name = format!("{scope}.{}", m.name());
+        m.nested_type
+            .retain(|n| kept.contains(&format!("{name}.{}", n.name())));
+        m.enum_type
+            .retain(|e| kept.contains(&format!("{name}.{}", e.name())));
+        m.extension.clear();
+        for n in &mut m.nested_type {
+            keep_message(&name, n, kept);
+        }
+    }
+    for f in &mut set.file {
+        let scope = if f.package().is_empty() {
+            String::new()
+        } else {
+            format!(".{}", f.package())
+        };
+        f.message_type
+            .retain(|m| kept.contains(&format!("{scope}.{}", m.name())));
+        f.enum_type
+            .retain(|e| kept.contains(&format!("{scope}.{}", e.name())));
+        for m in &mut f.message_type {
+            keep_message(&scope, m, &kept);
+        }
+        f.service.clear();
+        f.extension.clear();
+    }
+}
+
+/// Drops the options the run time never reads (Go packages, deprecation, custom options), so
+/// that building the descriptor pool does not decode and re-encode each of them. Kept: what
+/// changes the meaning of data (`map_entry`, `packed`, `allow_alias`).
+fn strip_options(f: &mut prost_types::FileDescriptorProto) {
+    fn message(m: &mut prost_types::DescriptorProto) {
+        let map_entry = m.options.as_ref().and_then(|o| o.map_entry);
+        m.options = map_entry.map(|v| prost_types::MessageOptions {
+            map_entry: Some(v),
+            ..Default::default()
+        });
+        for fd in m.field.iter_mut().chain(m.extension.iter_mut()) {
+            let packed = fd.options.as_ref().and_then(|o| o.packed);
+            fd.options = packed.map(|v| prost_types::FieldOptions {
+                packed: Some(v),
+                ..Default::default()
+            });
+        }
+        for o in &mut m.oneof_decl {
+            o.options = None;
+        }
+        m.nested_type.iter_mut().for_each(message);
+        m.enum_type.iter_mut().for_each(enumeration);
+    }
+    fn enumeration(e: &mut prost_types::EnumDescriptorProto) {
+        let alias = e.options.as_ref().and_then(|o| o.allow_alias);
+        e.options = alias.map(|v| prost_types::EnumOptions {
+            allow_alias: Some(v),
+            ..Default::default()
+        });
+        for v in &mut e.value {
+            v.options = None;
+        }
+    }
+    f.options = None;
+    f.message_type.iter_mut().for_each(message);
+    f.enum_type.iter_mut().for_each(enumeration);
+    for s in &mut f.service {
+        s.options = None;
+        for m in &mut s.method {
+            m.options = None;
+        }
+    }
+    for fd in &mut f.extension {
+        fd.options = None;
+    }
 }
 
 /// Every `.proto` under `dir`, as paths relative to `dir`, sorted.
