@@ -19,54 +19,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(path, &bytes)?;
     }
     // What the library embeds carries no source info (spans and comments, over half of it):
-    // everything for tests and tools, and for the runtime spec codec only the spec files and
-    // what they import.
+    // everything for tests and tools; for the run time (the spec codec and the JSON protocols'
+    // response reader) Omni's and COSI's own files whole, and of Talos' and Google's files only
+    // what those reach.
     let mut bare = fds.clone();
     for f in &mut bare.file {
         f.source_code_info = None;
     }
     std::fs::write(out.join("proto.desc"), prost::Message::encode_to_vec(&bare))?;
-    let mut needed: Vec<String> = bare
+    let mut runtime = bare.clone();
+    let roots: Vec<String> = runtime
         .file
         .iter()
         .map(|f| f.name().to_string())
-        .filter(|n| n.starts_with("omni/specs/") || n == "v1alpha1/meta.proto")
+        .filter(|n| !n.starts_with("talos/") && !n.starts_with("google/"))
         .collect();
-    let mut i = 0;
-    while i < needed.len() {
-        let deps = bare
-            .file
-            .iter()
-            .find(|f| f.name() == needed[i])
-            .map(|f| f.dependency.clone())
-            .unwrap_or_default();
-        for d in deps {
-            if !needed.contains(&d) {
-                needed.push(d);
-            }
-        }
-        i += 1;
-    }
-    // descriptor.proto too: the map-entry options left below resolve against it, so building
-    // the pool never falls back to prost-reflect's global pool of well-known types
-    let descriptor_proto = "google/protobuf/descriptor.proto".to_string();
-    if !needed.contains(&descriptor_proto) {
-        needed.push(descriptor_proto);
-    }
-    let mut specs = bare.clone();
-    specs.file.retain(|f| needed.iter().any(|n| n == f.name()));
-    let roots: Vec<String> = needed
-        .iter()
-        .filter(|n| n.starts_with("omni/specs/") || *n == "v1alpha1/meta.proto")
-        .cloned()
-        .collect();
-    prune(&mut specs, &roots);
-    for f in &mut specs.file {
+    prune(&mut runtime, &roots);
+    for f in &mut runtime.file {
         strip_options(f);
     }
     std::fs::write(
-        out.join("specs.desc"),
-        prost::Message::encode_to_vec(&specs),
+        out.join("runtime.desc"),
+        prost::Message::encode_to_vec(&runtime),
     )?;
 
     let mut config = prost_build::Config::new();
@@ -91,9 +65,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Keeps of the files other than `roots` only the messages and enums that the root files'
-/// messages reach (the spec files use a handful of Talos' hundreds of messages), and drops
-/// services and extensions: the spec codec builds its descriptor pool at the first spec it
-/// reads, and the pool's build time grows with every message in it.
+/// messages reach (Omni's specs use a handful of Talos' hundreds of messages; of
+/// `descriptor.proto` only the option messages that the options left resolve against, so that
+/// building the pool never falls back to prost-reflect's global pool of well-known types), and
+/// their services and all extensions: the descriptor pool is built when it is first needed,
+/// and its build time grows with every message in it.
 fn prune(set: &mut prost_types::FileDescriptorSet, roots: &[String]) {
     use std::collections::{HashMap, HashSet};
     fn index(
@@ -135,6 +111,10 @@ fn prune(set: &mut prost_types::FileDescriptorSet, roots: &[String]) {
         }
         if roots.iter().any(|r| r == f.name()) {
             queue.extend(all);
+            for m in f.service.iter().flat_map(|s| &s.method) {
+                queue.push(m.input_type().to_string());
+                queue.push(m.output_type().to_string());
+            }
         }
     }
     // the options that remain (map entries, packed, aliases) resolve against these
@@ -182,7 +162,9 @@ fn prune(set: &mut prost_types::FileDescriptorSet, roots: &[String]) {
         for m in &mut f.message_type {
             keep_message(&scope, m, &kept);
         }
-        f.service.clear();
+        if !roots.iter().any(|r| r == f.name()) {
+            f.service.clear();
+        }
         f.extension.clear();
     }
 }

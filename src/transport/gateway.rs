@@ -32,11 +32,10 @@ struct ErrorEnvelope {
     message: Option<String>,
 }
 
-/// One stream line, decoded in one pass straight into the message type.
+/// One stream line: the message's protojson or an error.
 #[derive(Deserialize)]
-#[serde(bound = "M: serde::de::DeserializeOwned")]
-struct Line<M> {
-    result: Option<M>,
+struct Line {
+    result: Option<serde_json::Value>,
     error: Option<StatusJson>,
 }
 
@@ -47,12 +46,12 @@ struct LineError {
 }
 
 /// Decodes one stream line into the message (or the error it carries).
-pub(super) fn decode_line<M: serde::de::DeserializeOwned>(method: &str, line: &[u8]) -> Result<M> {
-    match serde_json::from_slice::<Line<M>>(line) {
+pub(super) fn decode_line<M: prost::Message + Default>(method: &str, line: &[u8]) -> Result<M> {
+    match serde_json::from_slice::<Line>(line) {
         Ok(Line { error: Some(s), .. }) => Err(status_error(s)),
         Ok(Line {
             result: Some(r), ..
-        }) => Ok(r),
+        }) => crate::proto::json::decode_answer(method, &r),
         Ok(_) => Err(Error::Decode(format!(
             "{method}: stream line has neither result nor error"
         ))),

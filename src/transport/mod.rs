@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use futures::stream::LocalBoxStream;
 use futures::StreamExt as _;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::auth::{sign_grpc, Metadata, SharedSigner, SkewClock};
@@ -203,12 +202,11 @@ pub type Text = js_sys::JsString;
 #[cfg(not(target_arch = "wasm32"))]
 pub type Text = String;
 
-/// A message that can travel over both protocols.
-pub trait Message:
-    prost::Message + Serialize + DeserializeOwned + Default + Clone + 'static
-{
-}
-impl<T: prost::Message + Serialize + DeserializeOwned + Default + Clone + 'static> Message for T {}
+/// A message that can travel over both protocols: protobuf bytes for gRPC-web; for the JSON
+/// protocols, requests through the generated serde code, answers through the descriptors
+/// ([`crate::proto::json::decode_answer`]).
+pub trait Message: prost::Message + Serialize + Default + Clone + 'static {}
+impl<T: prost::Message + Serialize + Default + Clone + 'static> Message for T {}
 
 /// What one attempt of a call produced, plus the server's `Date` for skew learning.
 pub(crate) struct Failure {
@@ -776,12 +774,12 @@ fn decode<Resp: Message>(method: &str, raw: Raw) -> Result<Resp> {
     let bad = |e: String| Error::Decode(format!("{method} response: {e}"));
     match raw {
         Raw::Proto(b) => Resp::decode(b.as_slice()).map_err(|e| bad(e.to_string())),
-        Raw::Value(v) => serde_json::from_value(v).map_err(|e| bad(e.to_string())),
+        Raw::Value(v) => crate::proto::json::decode_answer(method, &v),
         #[cfg(target_arch = "wasm32")]
         Raw::Text(t) => {
             let v: serde_json::Value = serde_json::from_slice(String::from(t).as_bytes())
                 .map_err(|e| bad(e.to_string()))?;
-            serde_json::from_value(v).map_err(|e| bad(e.to_string()))
+            crate::proto::json::decode_answer(method, &v)
         }
         #[cfg(target_arch = "wasm32")]
         Raw::Line(_) | Raw::Js(_) => Err(bad("a stream line in a unary answer".into())),

@@ -10,19 +10,18 @@ use super::client::{
     call_options, own_controller, parse_opts, CommonOptions, JsOmniClient, JsSyncReport,
     StreamIterator,
 };
-use super::error::{invalid, js, to_js, to_value};
+use super::error::{from_value, invalid, js, to_js, to_value};
 use crate::client::{AuditLogParams, SecretComponent, SiderolinkConnection, SupportBundleEvent};
 use crate::proto::management as pb;
 
-/// A protojson request object (proto field names or JSON names; enums as numbers or names).
-fn request<T: serde::de::DeserializeOwned + Default>(v: JsValue, what: &str) -> Result<T, JsValue> {
+/// A protojson request object (proto field names or JSON names; enums as numbers or names) as
+/// the message `name`; unknown fields are refused.
+fn request<T: prost::Message + Default>(v: JsValue, name: &str) -> Result<T, JsValue> {
     if v.is_undefined() || v.is_null() {
         return Ok(T::default());
     }
-    // through JSON text: pbjson's deserializers expect JSON numbers/strings as JSON has them
-    let text = js_sys::JSON::stringify(&v)
-        .map_err(|_| invalid(format!("{what}: not JSON-serialisable")))?;
-    serde_json::from_str(&String::from(text)).map_err(|e| invalid(format!("{what}: {e}")))
+    let json: serde_json::Value = from_value(v, name)?;
+    crate::proto::json::decode_input(name, &json).map_err(|e| to_js(&e))
 }
 
 #[wasm_bindgen(js_class = OmniClient)]
@@ -126,7 +125,7 @@ impl JsOmniClient {
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
         let call = call_options(&options, "options")?;
-        let req: pb::CreateSchematicRequest = request(req, "schematic request")?;
+        let req: pb::CreateSchematicRequest = request(req, "management.CreateSchematicRequest")?;
         to_value(&js(self
             .inner
             .management()
@@ -158,7 +157,7 @@ impl JsOmniClient {
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
         let call = call_options(&options, "options")?;
-        let req: pb::BootAssetUrlRequest = request(req, "boot asset request")?;
+        let req: pb::BootAssetUrlRequest = request(req, "management.BootAssetURLRequest")?;
         to_value(&js(self
             .inner
             .management()
@@ -359,8 +358,11 @@ impl JsOmniClient {
         let (o, mut call): (O, _) = parse_opts(&options, "manifest sync options")?;
         let ssa = match o.ssa {
             Some(v) => Some(
-                serde_json::from_value::<pb::KubernetesSsaOptions>(v)
-                    .map_err(|e| invalid(format!("ssa options: {e}")))?,
+                crate::proto::json::decode_input::<pb::KubernetesSsaOptions>(
+                    "management.KubernetesSSAOptions",
+                    &v,
+                )
+                .map_err(|e| to_js(&e))?,
             ),
             None => None,
         };
@@ -449,11 +451,11 @@ impl JsOmniClient {
         let mut req = serde_json::Map::new();
         let mut reconnect = None;
         if !options.is_undefined() && !options.is_null() {
-            let v: serde_json::Value = request(options, "audit log options")?;
+            let v: serde_json::Value = from_value(options, "audit log options")?;
             if let serde_json::Value::Object(m) = v {
                 for (k, v) in m {
                     match k.as_str() {
-                        "signal" | "timeoutMs" => {}
+                        "signal" | "timeoutMs" | "namespace" => {}
                         "reconnectAfterMs" => reconnect = v.as_u64(),
                         _ => {
                             req.insert(k, v);
@@ -462,9 +464,11 @@ impl JsOmniClient {
                 }
             }
         }
-        let request: pb::ReadAuditLogRequest =
-            serde_json::from_value(serde_json::Value::Object(req))
-                .map_err(|e| invalid(format!("audit log options: {e}")))?;
+        let request: pb::ReadAuditLogRequest = crate::proto::json::decode_input(
+            "management.ReadAuditLogRequest",
+            &serde_json::Value::Object(req),
+        )
+        .map_err(|e| to_js(&e))?;
         let ctrl = own_controller(&mut call)?;
         let s = self
             .inner

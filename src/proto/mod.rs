@@ -14,6 +14,8 @@
     clippy::panic
 )]
 
+pub(crate) mod json;
+
 /// Includes the prost types and pbjson serde impls of one package.
 macro_rules! package {
     ($name:literal) => {
@@ -84,7 +86,8 @@ pub mod specs {
 /// The serialized `FileDescriptorSet` of everything under `proto/` (without source info).
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/proto.desc"));
 
-/// The part of [`FILE_DESCRIPTOR_SET`] the spec codec reads at run time: the spec files and
-/// what they import (72 KB of the 183 KB with source info; only this one ships in the wasm).
-pub(crate) const SPEC_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/specs.desc"));
+/// The part of [`FILE_DESCRIPTOR_SET`] the run time reads (only this one ships in the wasm):
+/// Omni's and COSI's files, of Talos' and Google's only the messages those reach, no options
+/// beyond what changes the meaning of data.
+pub(crate) const RUNTIME_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/runtime.desc"));
