@@ -54,6 +54,15 @@ pub(crate) fn write_json(msg: &DynamicMessage, out: &mut Vec<u8>) -> Result<()> 
         .map_err(|e| Error::Decode(format!("{}: {e}", msg.descriptor().full_name())))
 }
 
+/// Well-known types whose JSON forms no spec uses, refused both ways rather than guessed.
+const UNSUPPORTED_WKT: [&str; 5] = [
+    "google.protobuf.Any",
+    "google.protobuf.Struct",
+    "google.protobuf.Value",
+    "google.protobuf.ListValue",
+    "google.protobuf.FieldMask",
+];
+
 /// Writes protojson text of dynamic messages.
 struct Writer<'a> {
     out: &'a mut Vec<u8>,
@@ -86,12 +95,8 @@ impl Writer<'_> {
                 }
                 return self.string(&prost_types::Duration { seconds, nanos }.to_string());
             }
-            "google.protobuf.Any"
-            | "google.protobuf.Struct"
-            | "google.protobuf.Value"
-            | "google.protobuf.ListValue"
-            | "google.protobuf.FieldMask" => {
-                return Err(format!("{} is not supported in specs", desc.full_name()));
+            name if UNSUPPORTED_WKT.contains(&name) => {
+                return Err(format!("{name} is not supported in specs"));
             }
             _ => {}
         }
@@ -317,12 +322,8 @@ impl Reader {
                 set_wkt(&mut msg, seconds, nanos)?;
                 return Ok(msg);
             }
-            "google.protobuf.Any"
-            | "google.protobuf.Struct"
-            | "google.protobuf.Value"
-            | "google.protobuf.ListValue"
-            | "google.protobuf.FieldMask" => {
-                return Err(format!("{} is not supported in specs", desc.full_name()));
+            name if UNSUPPORTED_WKT.contains(&name) => {
+                return Err(format!("{name} is not supported in specs"));
             }
             _ => {}
         }
