@@ -285,13 +285,14 @@ impl OmniClient {
             r#type: type_name.to_string(),
             options: Some(options),
         };
-        self.transport.server_streaming::<_, cosi::ListResponse>(
-            &format!("{STATE}List"),
-            Metadata::new(),
-            req,
-            CallKind::Read,
-            opts.clone(),
-        )
+        self.transport
+            .server_streaming_one_pass::<_, cosi::ListResponse>(
+                &format!("{STATE}List"),
+                Metadata::new(),
+                req,
+                CallKind::Read,
+                opts.clone(),
+            )
     }
 
     pub(crate) async fn list_raw(

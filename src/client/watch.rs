@@ -269,7 +269,7 @@ impl Resumable for State {
         let req = self.request()?;
         self.bootstrapping = req.options.as_ref().is_some_and(|o| o.bootstrap_contents);
         self.seen.clear();
-        Ok(self.res.client().transport().server_streaming(
+        Ok(self.res.client().transport().server_streaming_one_pass(
             &format!("{STATE}Watch"),
             Metadata::new(),
             req,

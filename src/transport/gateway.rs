@@ -32,6 +32,33 @@ struct ErrorEnvelope {
     message: Option<String>,
 }
 
+/// One stream line decoded in one pass straight into the message type (see
+/// [`decode_line_one_pass`]).
+#[derive(Deserialize)]
+#[serde(bound = "M: serde::de::DeserializeOwned")]
+struct TypedLine<M> {
+    result: Option<M>,
+    error: Option<StatusJson>,
+}
+
+/// Decodes one stream line with the message's generated deserializer (COSI's resource streams,
+/// where speed matters).
+pub(super) fn decode_line_one_pass<M: serde::de::DeserializeOwned>(
+    method: &str,
+    line: &[u8],
+) -> Result<M> {
+    match serde_json::from_slice::<TypedLine<M>>(line) {
+        Ok(TypedLine { error: Some(s), .. }) => Err(status_error(s)),
+        Ok(TypedLine {
+            result: Some(r), ..
+        }) => Ok(r),
+        Ok(_) => Err(Error::Decode(format!(
+            "{method}: stream line has neither result nor error"
+        ))),
+        Err(e) => Err(Error::Decode(format!("{method} stream message: {e}"))),
+    }
+}
+
 /// One stream line: the message's protojson or an error.
 #[derive(Deserialize)]
 struct Line {
