@@ -192,6 +192,10 @@ test("schematics, boot asset URLs, machine join config", async () => {
   const s = await admin.createSchematic({ extensions: ["siderolabs/iscsi-tools"], talos_version: "1.9.1", extra_kernel_args: ["console=ttyS0"] });
   assert.match(s.schematic_id, /^[0-9a-f]{64}$/);
   assert.ok(s.schematic_yml.includes("iscsi-tools"));
+  // request objects are read strictly: JSON names as well as proto names, a misspelt field refused
+  const camel = await admin.createSchematic({ extensions: ["siderolabs/iscsi-tools"], talosVersion: "1.9.1" });
+  assert.equal(camel.schematic_id, (await admin.createSchematic({ extensions: ["siderolabs/iscsi-tools"], talos_version: "1.9.1" })).schematic_id);
+  await rejects(admin.createSchematic({ extension: ["siderolabs/iscsi-tools"], talos_version: "1.9.1" }), "INVALID_ARGUMENT");
   const raw = await admin.createSchematicFromRaw("customization:\n  extraKernelArgs: [a]\n", "1.9.1");
   assert.match(raw.schematic_id, /^[0-9a-f]{64}$/);
   const url = await admin.getBootAssetUrl({ schematic_id: s.schematic_id, talos_version: "1.9.1", boot_asset_kind: 2 });
