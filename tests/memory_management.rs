@@ -213,3 +213,86 @@ fn support_bundle_events_and_users_sorted_and_checked() {
     );
     assert_eq!(seen.borrow().len(), before);
 }
+
+#[test]
+fn call_reaches_any_method_by_name_with_protojson_in_and_out() {
+    let (omni, seen) = client(|method, body| match method {
+        "/omni.resources.ResourceService/Controllers" => {
+            assert_eq!(body, &json!({}));
+            Ok(vec![
+                json!({"controllers": ["ClusterController"], "added_later": 1}),
+            ])
+        }
+        "/management.ManagementService/Kubeconfig" => {
+            assert_eq!(body["service_account"], json!(true));
+            assert_eq!(body["service_account_user"], json!("bot"));
+            Ok(vec![json!({"kubeconfig": "YWJj"})])
+        }
+        "/management.ManagementService/MachineLogs" => {
+            assert_eq!(body["machine_id"], json!("m1"));
+            Ok(vec![json!({"bytes": "YQ=="}), json!({"bytes": "Yg=="})])
+        }
+        other => panic!("unexpected {other}"),
+    });
+    let o = CallOptions::default();
+    let svc = "management.ManagementService";
+    // an answer field this build does not know is skipped
+    let c = block_on(omni.call(
+        "omni.resources.ResourceService",
+        "Controllers",
+        &json!(null),
+        &[],
+        &o,
+    ));
+    assert_eq!(c.unwrap(), json!({"controllers": ["ClusterController"]}));
+    // JSON or proto field names in, protojson (proto names) out
+    let k = block_on(omni.call(
+        svc,
+        "Kubeconfig",
+        &json!({"serviceAccount": true, "service_account_user": "bot"}),
+        &[("cluster".to_string(), "c1".to_string())],
+        &o,
+    ));
+    assert_eq!(k.unwrap(), json!({"kubeconfig": "YWJj"}));
+    let logs: Vec<_> = block_on(
+        omni.call_stream(
+            svc,
+            "MachineLogs",
+            &json!({"machineId": "m1"}),
+            &[],
+            o.clone(),
+        )
+        .collect(),
+    );
+    let logs: Vec<_> = logs.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        logs,
+        vec![json!({"bytes": "YQ=="}), json!({"bytes": "Yg=="})]
+    );
+    {
+        let seen = seen.borrow();
+        assert_eq!(
+            seen[0].1.first("runtime"),
+            Some("Omni"),
+            "ResourceService runtime"
+        );
+        assert_eq!(seen[1].1.first("cluster"), Some("c1"), "caller's metadata");
+        assert!(seen[1].1.first("runtime").is_none());
+    }
+    let sent = seen.borrow().len();
+    // refused before anything is sent: unknown method, misspelt field, wrong call shape
+    for (method, body) in [
+        ("NoSuchMethod", json!({})),
+        ("Kubeconfig", json!({"serviceAcount": true})),
+        ("MachineLogs", json!({})),
+    ] {
+        let e = block_on(omni.call(svc, method, &body, &[], &o)).unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{method}: {e}");
+    }
+    let e = block_on(
+        omni.call_stream(svc, "Kubeconfig", &json!({}), &[], o.clone())
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(e[0].as_ref().unwrap_err().code(), Code::InvalidArgument);
+    assert_eq!(seen.borrow().len(), sent, "nothing sent after a refusal");
+}

@@ -12,6 +12,15 @@ import type {
 } from "./omni_wasm.js";
 import type { management } from "./specs.js";
 
+export interface RpcCallOptions extends CallOptions {
+  /**
+   * Request metadata beside the signature, e.g. `{ cluster: "prod" }` for the
+   * ManagementService's per-cluster methods. ResourceService calls get `runtime: "Omni"` unless
+   * given here.
+   */
+  metadata?: Record<string, string>;
+}
+
 export interface PageOptions extends CallOptions {
   offset?: number;
   /** 0 = no limit. */
@@ -114,6 +123,15 @@ export declare class OmniClient {
   machineLogs(machine: string, options?: MachineLogOptions): Stream<string>;
   supportBundle(cluster: string, options?: CallOptions & { encrypt?: boolean; encryptionRecipients?: string[]; noDefaultRecipients?: boolean }): Stream<SupportBundleEvent>;
   auditLog(options?: AuditLogOptions): Stream<AuditLogChunk>;
+  /**
+   * Any unary RPC of the services in `proto/` by name (e.g. `"omni.resources.ResourceService"`,
+   * `"Controllers"`), for what the typed API does not wrap. The request is protojson (proto or
+   * JSON field names), checked against the method's input type before anything is sent; the
+   * answer is protojson with proto field names, enum numbers and zero values omitted.
+   */
+  call(service: string, method: string, request?: Record<string, unknown>, options?: RpcCallOptions): Promise<Record<string, unknown>>;
+  /** Like `call`, for a server-streaming RPC: each message's protojson. */
+  callStream(service: string, method: string, request?: Record<string, unknown>, options?: RpcCallOptions): Stream<Record<string, unknown>>;
   /** dryRun defaults to true, as omnictl's. */
   syncManifests(cluster: string, options?: CallOptions & { dryRun?: boolean; ssa?: management.KubernetesSSAOptions }): Stream<ManifestSyncEvent>;
   maintenanceLifecycle(machine: string, options: CallOptions & { operation: "install" | "upgrade"; version?: string; disk?: string }): Stream<string>;

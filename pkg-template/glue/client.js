@@ -78,6 +78,8 @@ export class OmniClient {
   supportBundle(cluster, options = {}) { return iterate(() => this.#raw.supportBundleRaw(cluster, options)); }
   /** Audit log chunks `{ id, data }`; with `follow: true` it reconnects until aborted. */
   auditLog(options = {}) { return iterate(() => this.#raw.auditLogRaw(options)); }
+  call(service, method, request, options) { return this.#raw.call(service, method, request, options); }
+  callStream(service, method, request, options = {}) { return iterate(() => this.#raw.callStreamRaw(service, method, request, options)); }
   /** Kubernetes manifest sync (dryRun defaults to true): one event per manifest, then rollouts. */
   syncManifests(cluster, options = {}) { return iterate(() => this.#raw.syncManifestsRaw(cluster, options)); }
   /** Install or upgrade Talos on a machine in maintenance mode: progress messages. */

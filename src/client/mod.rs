@@ -16,6 +16,7 @@ use crate::transport::{
 use crate::{Code, Error, Result};
 
 mod bulk;
+mod call;
 mod login;
 mod management;
 mod media;

@@ -274,16 +274,38 @@ pub(crate) fn decode_input<T: prost::Message + Default>(name: &str, json: &Json)
 
 /// The output message of `method` (`/pkg.Service/Method`).
 fn method_output(method: &str) -> Result<MessageDescriptor> {
-    let unknown = || Error::Decode(format!("{method}: not a method of the compiled services"));
     let (service, name) = method
         .strip_prefix('/')
         .and_then(|m| m.split_once('/'))
-        .ok_or_else(unknown)?;
+        .ok_or_else(|| Error::Decode(format!("{method}: not a method path")))?;
+    Ok(rpc(service, name)
+        .map_err(|e| Error::Decode(e.to_string()))?
+        .output())
+}
+
+/// The method `name` of `service` (`management.ManagementService`), from the compiled files.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when the services in `proto/` have no such method.
+pub(crate) fn rpc(service: &str, name: &str) -> Result<prost_reflect::MethodDescriptor> {
     pool()?
         .get_service_by_name(service)
         .and_then(|s| s.methods().find(|m| m.name() == name))
-        .map(|m| m.output())
-        .ok_or_else(unknown)
+        .ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{service}/{name}: not a method of the compiled services"
+            ))
+        })
+}
+
+/// A server's protojson answer as a message of `desc`, skipping fields this build does not know
+/// (as [`decode_answer`], for callers that have no generated type).
+pub(crate) fn read_answer(desc: &MessageDescriptor, json: &Json) -> Result<DynamicMessage> {
+    Reader {
+        ignore_unknown: true,
+    }
+    .message(desc, json, 0)
+    .map_err(|e| Error::Decode(format!("{} answer: {e}", desc.full_name())))
 }
 
 /// How protojson is read: strictly (the caller's input) or skipping unknown fields (answers).

@@ -72,18 +72,23 @@ struct LineError {
     error: Option<StatusJson>,
 }
 
-/// Decodes one stream line into the message (or the error it carries).
-pub(super) fn decode_line<M: prost::Message + Default>(method: &str, line: &[u8]) -> Result<M> {
+/// The `result` of one stream line (or the error it carries).
+pub(super) fn line_result(method: &str, line: &[u8]) -> Result<serde_json::Value> {
     match serde_json::from_slice::<Line>(line) {
         Ok(Line { error: Some(s), .. }) => Err(status_error(s)),
         Ok(Line {
             result: Some(r), ..
-        }) => crate::proto::json::decode_answer(method, &r),
+        }) => Ok(r),
         Ok(_) => Err(Error::Decode(format!(
             "{method}: stream line has neither result nor error"
         ))),
         Err(e) => Err(Error::Decode(format!("{method} stream message: {e}"))),
     }
+}
+
+/// Decodes one stream line into the message (or the error it carries).
+pub(super) fn decode_line<M: prost::Message + Default>(method: &str, line: &[u8]) -> Result<M> {
+    crate::proto::json::decode_answer(method, &line_result(method, line)?)
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]

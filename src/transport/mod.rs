@@ -599,6 +599,58 @@ impl Transport {
         })
     }
 
+    /// A unary call of any method of the compiled services with a message built at run time
+    /// (`client.call`): the request encoded per protocol from its descriptor, the answer read
+    /// against the method's output type.
+    ///
+    /// # Errors
+    /// As [`unary`](Self::unary).
+    pub(crate) async fn unary_dynamic(
+        &self,
+        method: &prost_reflect::MethodDescriptor,
+        md: Metadata,
+        request: &prost_reflect::DynamicMessage,
+        kind: CallKind,
+        opts: &CallOptions,
+    ) -> Result<prost_reflect::DynamicMessage> {
+        let path = method_path(method);
+        let body = self.encode_dynamic(request)?;
+        let raw = self.unary_raw(&path, md, &body, kind, opts, true).await?;
+        decode_dynamic(&path, &method.output(), raw)
+    }
+
+    /// Like [`unary_dynamic`](Self::unary_dynamic), for a server-streaming method.
+    pub(crate) fn server_streaming_dynamic(
+        &self,
+        method: &prost_reflect::MethodDescriptor,
+        md: Metadata,
+        request: &prost_reflect::DynamicMessage,
+        kind: CallKind,
+        opts: CallOptions,
+    ) -> LocalBoxStream<'static, Result<prost_reflect::DynamicMessage>> {
+        let path = method_path(method);
+        let body = match self.encode_dynamic(request) {
+            Ok(b) => b,
+            Err(e) => return futures::stream::iter([Err(e)]).boxed_local(),
+        };
+        let output = method.output();
+        self.server_streaming_raw(&path, md, body, kind, opts, false)
+            .map(move |item| item.and_then(|raw| decode_dynamic(&path, &output, raw)))
+            .boxed_local()
+    }
+
+    fn encode_dynamic(&self, request: &prost_reflect::DynamicMessage) -> Result<Encoded> {
+        Ok(match self.inner.config.protocol {
+            Protocol::GrpcWeb => Encoded::Proto(prost::Message::encode_to_vec(request)),
+            Protocol::Gateway => {
+                let mut out = Vec::new();
+                crate::proto::json::write_json(request, &mut out)?;
+                Encoded::Json(String::from_utf8(out).map_err(|e| Error::Decode(e.to_string()))?)
+            }
+            Protocol::Memory => Encoded::Value(crate::proto::json::to_json(request)?),
+        })
+    }
+
     /// A gateway server stream that the JS engine reads: the body is decoded into a JS string
     /// as it arrives, split into lines and each line given to `JSON.parse`, so no byte of it
     /// passes through linear memory. Each item is the line's `result` as a JS value; over
@@ -803,6 +855,34 @@ fn decode<Resp: Message>(method: &str, raw: Raw) -> Result<Resp> {
         #[cfg(target_arch = "wasm32")]
         Raw::Line(_) | Raw::Js(_) => Err(bad("a stream line in a unary answer".into())),
     }
+}
+
+/// `/pkg.Service/Method` of a method descriptor.
+fn method_path(m: &prost_reflect::MethodDescriptor) -> String {
+    format!("/{}/{}", m.parent_service().full_name(), m.name())
+}
+
+/// An answer as a message of `output`, whatever the protocol.
+fn decode_dynamic(
+    method: &str,
+    output: &prost_reflect::MessageDescriptor,
+    raw: Raw,
+) -> Result<prost_reflect::DynamicMessage> {
+    #[cfg(target_arch = "wasm32")]
+    let bad = |e: String| Error::Decode(format!("{method} response: {e}"));
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = method;
+    let json = match raw {
+        Raw::Proto(b) => return crate::proto::json::decode(output, &b),
+        Raw::Value(v) => v,
+        #[cfg(target_arch = "wasm32")]
+        Raw::Text(t) => serde_json::from_str(&String::from(t)).map_err(|e| bad(e.to_string()))?,
+        #[cfg(target_arch = "wasm32")]
+        Raw::Line(l) => gateway::line_result(method, &l)?,
+        #[cfg(target_arch = "wasm32")]
+        Raw::Js(_) => return Err(bad("an engine-parsed line".into())),
+    };
+    crate::proto::json::read_answer(output, &json)
 }
 
 /// Decode one message of a stream: gateway lines through the descriptors, like unary answers.

@@ -301,6 +301,47 @@ impl JsOmniClient {
         Ok(StreamIterator::new(s.boxed_local(), ctrl))
     }
 
+    /// Any unary RPC of the compiled services by name (`"management.ManagementService"`,
+    /// `"Kubeconfig"`), with a protojson request; resolves to the answer's protojson.
+    #[wasm_bindgen(js_name = call, unchecked_return_type = "Promise<Record<string, unknown>>")]
+    pub async fn call(
+        &self,
+        service: String,
+        method: String,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | undefined")]
+        request: JsValue,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let (o, call): (CallRpcOptions, _) = parse_opts(&options, "options")?;
+        let request: serde_json::Value = from_value(request, "request")?;
+        to_value(&js(self
+            .inner
+            .call(&service, &method, &request, &o.pairs(), &call)
+            .await)?)
+    }
+
+    /// Any server-streaming RPC by name (see `call`): each message's protojson.
+    #[wasm_bindgen(js_name = callStreamRaw)]
+    pub fn call_stream_raw(
+        &self,
+        service: String,
+        method: String,
+        request: JsValue,
+        options: JsValue,
+    ) -> Result<StreamIterator, JsValue> {
+        let (o, mut call): (CallRpcOptions, _) = parse_opts(&options, "options")?;
+        let request: serde_json::Value = from_value(request, "request")?;
+        let ctrl = own_controller(&mut call)?;
+        let s = self
+            .inner
+            .call_stream(&service, &method, &request, &o.pairs(), call)
+            .map(|r| match r {
+                Ok(v) => to_value(&v),
+                Err(e) => Err(to_js(&e)),
+            });
+        Ok(StreamIterator::new(s.boxed_local(), ctrl))
+    }
+
     /// `MaintenanceLifecycle` progress messages: `{ operation: "install" | "upgrade",
     /// version, disk }`.
     #[wasm_bindgen(js_name = maintenanceLifecycleRaw)]
@@ -842,6 +883,22 @@ impl JsOmniClient {
             .media()
             .download_url(&preset, o.format.as_deref(), &call)
             .await)?)
+    }
+}
+
+/// `call` / `callStream` options beyond the common ones: extra request metadata.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CallRpcOptions {
+    metadata: std::collections::BTreeMap<String, String>,
+}
+
+impl CallRpcOptions {
+    fn pairs(&self) -> Vec<(String, String)> {
+        self.metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 

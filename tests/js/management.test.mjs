@@ -378,3 +378,24 @@ test("streams over gRPC-web: machine logs in order, abort ends the follow", asyn
   const events = await collect(web.supportBundle(await cluster()));
   assert.equal(events.at(-1).type, "bundle");
 });
+
+test("call / callStream: any RPC by name, protojson in and out, checked before sending", async () => {
+  const c = await cluster();
+  // a method the typed API wraps, reached by name: the same resource as get()
+  const got = await admin.call("omni.resources.ResourceService", "Get", { namespace: "default", type: "Clusters.omni.sidero.dev", id: c });
+  assert.equal(JSON.parse(got.body).metadata.id, c);
+  const kc = await admin.call("management.ManagementService", "Kubeconfig", {}, { timeoutMs: 10000, metadata: { cluster: c } });
+  assert.ok(Buffer.from(kc.kubeconfig, "base64").toString().startsWith("apiVersion: v1"));
+  // a server stream
+  const m = await machine();
+  const lines = await collect(admin.callStream("management.ManagementService", "MachineLogs", { machineId: m, tailLines: 3 }));
+  assert.equal(lines.length, 3);
+  assert.ok(Buffer.from(lines[0].bytes, "base64").toString().includes("seq"));
+  // refused locally: unknown method, misspelt field, wrong call shape
+  await rejects(admin.call("management.ManagementService", "NoSuchMethod", {}), "INVALID_ARGUMENT");
+  await rejects(admin.call("management.ManagementService", "Kubeconfig", { serviceAcount: true }, { metadata: { cluster: c } }), "INVALID_ARGUMENT");
+  await rejects(admin.call("management.ManagementService", "MachineLogs", { machineId: m }), "INVALID_ARGUMENT");
+  await rejects(collect(admin.callStream("management.ManagementService", "Kubeconfig", {})), "INVALID_ARGUMENT");
+  // the server's own verdicts come through as OmniErrors
+  await rejects(admin.call("omni.resources.ResourceService", "Get", { namespace: "default", type: "Clusters.omni.sidero.dev", id: "no-such" }), "NOT_FOUND");
+});
