@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use futures::executor::block_on;
 use futures::StreamExt as _;
+use omni_wasm::auth::Metadata;
 use omni_wasm::client::{AuditLogParams, SupportBundleEvent};
 use omni_wasm::proto::management as pb;
 use omni_wasm::transport::CallOptions;
@@ -241,7 +242,7 @@ fn call_reaches_any_method_by_name_with_protojson_in_and_out() {
         "omni.resources.ResourceService",
         "Controllers",
         &json!(null),
-        &[],
+        Metadata::new(),
         &o,
     ));
     assert_eq!(c.unwrap(), json!({"controllers": ["ClusterController"]}));
@@ -250,7 +251,11 @@ fn call_reaches_any_method_by_name_with_protojson_in_and_out() {
         svc,
         "Kubeconfig",
         &json!({"serviceAccount": true, "service_account_user": "bot"}),
-        &[("cluster".to_string(), "c1".to_string())],
+        {
+            let mut md = Metadata::new();
+            md.set("cluster", "c1");
+            md
+        },
         &o,
     ));
     assert_eq!(k.unwrap(), json!({"kubeconfig": "YWJj"}));
@@ -259,7 +264,7 @@ fn call_reaches_any_method_by_name_with_protojson_in_and_out() {
             svc,
             "MachineLogs",
             &json!({"machineId": "m1"}),
-            &[],
+            Metadata::new(),
             o.clone(),
         )
         .collect(),
@@ -286,11 +291,11 @@ fn call_reaches_any_method_by_name_with_protojson_in_and_out() {
         ("Kubeconfig", json!({"serviceAcount": true})),
         ("MachineLogs", json!({})),
     ] {
-        let e = block_on(omni.call(svc, method, &body, &[], &o)).unwrap_err();
+        let e = block_on(omni.call(svc, method, &body, Metadata::new(), &o)).unwrap_err();
         assert_eq!(e.code(), Code::InvalidArgument, "{method}: {e}");
     }
     let e = block_on(
-        omni.call_stream(svc, "Kubeconfig", &json!({}), &[], o.clone())
+        omni.call_stream(svc, "Kubeconfig", &json!({}), Metadata::new(), o.clone())
             .collect::<Vec<_>>(),
     );
     assert_eq!(e[0].as_ref().unwrap_err().code(), Code::InvalidArgument);

@@ -28,16 +28,12 @@ fn kind(method: &prost_reflect::MethodDescriptor) -> CallKind {
     }
 }
 
-/// The metadata sent beside the request: the caller's (e.g. `cluster` for the
-/// ManagementService's per-cluster methods), and for Omni's ResourceService, which serves
-/// several runtimes, `runtime: Omni` unless the caller chose one (as the typed API asks).
-fn metadata(service: &str, extra: &[(String, String)]) -> Metadata {
-    let mut md = Metadata::new();
-    if service == "omni.resources.ResourceService" && !extra.iter().any(|(k, _)| k == "runtime") {
+/// The caller's metadata (e.g. `cluster` for the ManagementService's per-cluster methods) and,
+/// for Omni's ResourceService, which serves several runtimes, `runtime: Omni` unless the caller
+/// chose one (as the typed API asks).
+fn with_defaults(service: &str, mut md: Metadata) -> Metadata {
+    if service == "omni.resources.ResourceService" && !md.contains("runtime") {
         md.set("runtime", "Omni");
-    }
-    for (k, v) in extra {
-        md.append(k, v.clone());
     }
     md
 }
@@ -77,8 +73,8 @@ fn prepare(
 
 impl OmniClient {
     /// A unary call of `service`/`method` (`"management.ManagementService"`, `"Kubeconfig"`)
-    /// with a protojson request (proto or JSON field names) and extra metadata (`("cluster",
-    /// name)` for per-cluster methods); the answer as protojson.
+    /// with a protojson request (proto or JSON field names) and metadata (`cluster` for
+    /// per-cluster methods); the answer as protojson.
     ///
     /// # Errors
     /// [`crate::Code::InvalidArgument`] for an unknown method, a streaming one, or a request
@@ -88,13 +84,13 @@ impl OmniClient {
         service: &str,
         method: &str,
         request: &Json,
-        extra: &[(String, String)],
+        md: Metadata,
         opts: &CallOptions,
     ) -> Result<Json> {
         let (m, msg) = prepare(service, method, request, false)?;
         let answer = self
             .transport()
-            .unary_dynamic(&m, metadata(service, extra), &msg, kind(&m), opts)
+            .unary_dynamic(&m, with_defaults(service, md), &msg, kind(&m), opts)
             .await?;
         json::to_json(&answer)
     }
@@ -105,13 +101,13 @@ impl OmniClient {
         service: &str,
         method: &str,
         request: &Json,
-        extra: &[(String, String)],
+        md: Metadata,
         opts: CallOptions,
     ) -> LocalBoxStream<'static, Result<Json>> {
         match prepare(service, method, request, true) {
             Ok((m, msg)) => self
                 .transport()
-                .server_streaming_dynamic(&m, metadata(service, extra), &msg, kind(&m), opts)
+                .server_streaming_dynamic(&m, with_defaults(service, md), &msg, kind(&m), opts)
                 .map(|item| item.and_then(|a| json::to_json(&a)))
                 .boxed_local(),
             Err(e) => futures::stream::iter([Err(e)]).boxed_local(),

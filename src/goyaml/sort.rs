@@ -123,7 +123,7 @@ pub(crate) fn natural_cmp(a: &Y, b: &Y) -> Ordering {
 pub(crate) fn sort_by_str<T>(v: &mut Vec<T>, key: impl Fn(&T) -> &str) {
     let order = {
         let keys: Vec<&str> = v.iter().map(&key).collect();
-        order_by_str(&keys)
+        order(&keys)
     };
     permute(v, &order);
 }
@@ -132,18 +132,13 @@ pub(crate) fn sort_by_str<T>(v: &mut Vec<T>, key: impl Fn(&T) -> &str) {
 pub(crate) fn sort_by_num_str<T>(v: &mut Vec<T>, key: impl Fn(&T) -> (usize, &str)) {
     let order = {
         let keys: Vec<(usize, &str)> = v.iter().map(&key).collect();
-        order_by_num_str(&keys)
+        order(&keys)
     };
     permute(v, &order);
 }
 
-fn order_by_str(keys: &[&str]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..keys.len()).collect();
-    idx.sort_by(|a, b| keys.get(*a).cmp(&keys.get(*b)));
-    idx
-}
-
-fn order_by_num_str(keys: &[(usize, &str)]) -> Vec<usize> {
+/// The stable order of `keys` (one sort instantiation per key type).
+fn order<K: Ord>(keys: &[K]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..keys.len()).collect();
     idx.sort_by(|a, b| keys.get(*a).cmp(&keys.get(*b)));
     idx

@@ -165,12 +165,10 @@ impl Writer<'_> {
             Value::U32(n) => self.out.extend_from_slice(n.to_string().as_bytes()),
             Value::I64(n) => self.string(&n.to_string())?,
             Value::U64(n) => self.string(&n.to_string())?,
-            Value::F32(x) => self.float(f64::from(*x), x.is_finite(), || {
-                serde_json::to_vec(x).map_err(|e| e.to_string())
-            })?,
-            Value::F64(x) => self.float(*x, x.is_finite(), || {
-                serde_json::to_vec(x).map_err(|e| e.to_string())
-            })?,
+            Value::F32(x) if x.is_finite() => self.number(x)?,
+            Value::F64(x) if x.is_finite() => self.number(x)?,
+            Value::F32(x) => self.non_finite(f64::from(*x))?,
+            Value::F64(x) => self.non_finite(*x)?,
             Value::String(s) => self.string(s)?,
             Value::Bytes(b) => {
                 self.string(&base64::engine::general_purpose::STANDARD.encode(b))?;
@@ -187,24 +185,20 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// A finite number as serde_json writes it (shortest round-trip text); the others as
-    /// protojson's strings.
-    fn float(
-        &mut self,
-        x: f64,
-        finite: bool,
-        text: impl Fn() -> std::result::Result<Vec<u8>, String>,
-    ) -> std::result::Result<(), String> {
-        if finite {
-            self.out.extend_from_slice(&text()?);
-            Ok(())
-        } else if x.is_nan() {
-            self.string("NaN")
+    /// A finite number as serde_json writes it (shortest round-trip text).
+    fn number(&mut self, x: &(impl serde::Serialize + ?Sized)) -> std::result::Result<(), String> {
+        serde_json::to_writer(&mut *self.out, x).map_err(|e| e.to_string())
+    }
+
+    /// NaN and the infinities as protojson's strings.
+    fn non_finite(&mut self, x: f64) -> std::result::Result<(), String> {
+        self.string(if x.is_nan() {
+            "NaN"
         } else if x > 0.0 {
-            self.string("Infinity")
+            "Infinity"
         } else {
-            self.string("-Infinity")
-        }
+            "-Infinity"
+        })
     }
 
     fn string(&mut self, s: &str) -> std::result::Result<(), String> {
@@ -250,26 +244,24 @@ pub(crate) fn from_json(desc: &MessageDescriptor, json: &Json) -> Result<Dynamic
 
 /// The message `T` from a server's protojson answer to `method` (`/pkg.Service/Method`),
 /// read against the method's output type. Fields this build does not know are skipped (a newer
-/// Omni may add some). This is the one way JSON answers become typed messages: the generated
-/// types carry no JSON code of their own.
+/// Omni may add some). This is how JSON answers become typed messages; the one exception is
+/// COSI's resource streams on the gateway (`Transport::server_streaming_one_pass`).
 pub(crate) fn decode_answer<T: prost::Message + Default>(method: &str, json: &Json) -> Result<T> {
-    let bad = |e: String| Error::Decode(format!("{method} response: {e}"));
-    let desc = method_output(method)?;
-    let msg = Reader {
-        ignore_unknown: true,
-    }
-    .message(&desc, json, 0)
-    .map_err(bad)?;
-    T::decode(msg.encode_to_vec().as_slice()).map_err(|e| bad(e.to_string()))
+    transcode(&read_answer(&method_output(method)?, json)?)
+        .map_err(|e| Error::Decode(format!("{method} response: {e}")))
 }
 
 /// The message `T` (full name `name`) from the caller's protojson: read strictly, so that a
 /// misspelt field is an error rather than silently dropped. (The wasm facade's request objects.)
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn decode_input<T: prost::Message + Default>(name: &str, json: &Json) -> Result<T> {
-    let msg = from_json(&message(name)?, json)?;
-    T::decode(msg.encode_to_vec().as_slice())
+    transcode(&from_json(&message(name)?, json)?)
         .map_err(|e| Error::InvalidArgument(format!("{name}: {e}")))
+}
+
+/// A dynamic message as the generated type `T` of the same message.
+fn transcode<T: prost::Message + Default>(msg: &DynamicMessage) -> Result<T, prost::DecodeError> {
+    T::decode(msg.encode_to_vec().as_slice())
 }
 
 /// The output message of `method` (`/pkg.Service/Method`).

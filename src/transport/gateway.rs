@@ -32,37 +32,12 @@ struct ErrorEnvelope {
     message: Option<String>,
 }
 
-/// One stream line decoded in one pass straight into the message type (see
-/// [`decode_line_one_pass`]).
+/// One stream line: the message (`M`: a generated type read in one pass, or the protojson
+/// value) or an error.
 #[derive(Deserialize)]
 #[serde(bound = "M: serde::de::DeserializeOwned")]
-struct TypedLine<M> {
+struct Line<M> {
     result: Option<M>,
-    error: Option<StatusJson>,
-}
-
-/// Decodes one stream line with the message's generated deserializer (COSI's resource streams,
-/// where speed matters).
-pub(super) fn decode_line_one_pass<M: serde::de::DeserializeOwned>(
-    method: &str,
-    line: &[u8],
-) -> Result<M> {
-    match serde_json::from_slice::<TypedLine<M>>(line) {
-        Ok(TypedLine { error: Some(s), .. }) => Err(status_error(s)),
-        Ok(TypedLine {
-            result: Some(r), ..
-        }) => Ok(r),
-        Ok(_) => Err(Error::Decode(format!(
-            "{method}: stream line has neither result nor error"
-        ))),
-        Err(e) => Err(Error::Decode(format!("{method} stream message: {e}"))),
-    }
-}
-
-/// One stream line: the message's protojson or an error.
-#[derive(Deserialize)]
-struct Line {
-    result: Option<serde_json::Value>,
     error: Option<StatusJson>,
 }
 
@@ -72,9 +47,11 @@ struct LineError {
     error: Option<StatusJson>,
 }
 
-/// The `result` of one stream line (or the error it carries).
-pub(super) fn line_result(method: &str, line: &[u8]) -> Result<serde_json::Value> {
-    match serde_json::from_slice::<Line>(line) {
+/// The `result` of one stream line (or the error it carries): a protojson value for the
+/// descriptors, or a generated type decoded in one pass (COSI's resource streams, where speed
+/// matters).
+pub(super) fn line_result<M: serde::de::DeserializeOwned>(method: &str, line: &[u8]) -> Result<M> {
+    match serde_json::from_slice::<Line<M>>(line) {
         Ok(Line { error: Some(s), .. }) => Err(status_error(s)),
         Ok(Line {
             result: Some(r), ..
@@ -84,11 +61,6 @@ pub(super) fn line_result(method: &str, line: &[u8]) -> Result<serde_json::Value
         ))),
         Err(e) => Err(Error::Decode(format!("{method} stream message: {e}"))),
     }
-}
-
-/// Decodes one stream line into the message (or the error it carries).
-pub(super) fn decode_line<M: prost::Message + Default>(method: &str, line: &[u8]) -> Result<M> {
-    crate::proto::json::decode_answer(method, &line_result(method, line)?)
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -360,7 +332,7 @@ impl LineStream {
     }
 }
 
-/// A server stream: each message as its protojson line (see [`decode_line`]).
+/// A server stream: each message as its protojson line (see [`line_result`]).
 pub(super) async fn server_streaming(
     base: &str,
     method: &str,

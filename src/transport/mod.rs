@@ -576,7 +576,7 @@ impl Transport {
         opts: CallOptions,
     ) -> LocalBoxStream<'static, Result<Resp>> {
         let call = (method, md, kind, opts);
-        self.streaming_decoded(call, &request, false, |m, raw| decode_streamed(m, raw))
+        self.streaming_decoded(call, &request, false, |m, raw| decode(m, raw))
     }
 
     /// Like [`server_streaming`](Self::server_streaming), but gateway lines are decoded in one
@@ -594,7 +594,7 @@ impl Transport {
         let call = (method, md, kind, opts);
         self.streaming_decoded(call, &request, false, |m, raw| match raw {
             #[cfg(target_arch = "wasm32")]
-            Raw::Line(l) => gateway::decode_line_one_pass(m, &l),
+            Raw::Line(l) => gateway::line_result(m, &l),
             other => decode(m, other),
         })
     }
@@ -839,21 +839,42 @@ enum Raw {
     Js(wasm_bindgen::JsValue),
 }
 
+/// An answer as it arrived: protobuf bytes, or protojson from a JSON protocol.
+enum Answer {
+    Proto(Vec<u8>),
+    Json(serde_json::Value),
+}
+
+fn answer(method: &str, raw: Raw) -> Result<Answer> {
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = method;
+    Ok(match raw {
+        Raw::Proto(b) => Answer::Proto(b),
+        Raw::Value(v) => Answer::Json(v),
+        #[cfg(target_arch = "wasm32")]
+        Raw::Text(t) => Answer::Json(
+            serde_json::from_str(&String::from(t))
+                .map_err(|e| Error::Decode(format!("{method} response: {e}")))?,
+        ),
+        #[cfg(target_arch = "wasm32")]
+        Raw::Line(l) => Answer::Json(gateway::line_result(method, &l)?),
+        #[cfg(target_arch = "wasm32")]
+        Raw::Js(_) => {
+            return Err(Error::Decode(format!(
+                "{method} response: an engine-parsed line"
+            )))
+        }
+    })
+}
+
 /// Decode one response message (the only generic step on the way back): protobuf bytes by the
 /// generated decoder, JSON through the descriptors ([`crate::proto::json::decode_answer`]).
 fn decode<Resp: Message>(method: &str, raw: Raw) -> Result<Resp> {
-    let bad = |e: String| Error::Decode(format!("{method} response: {e}"));
-    match raw {
-        Raw::Proto(b) => Resp::decode(b.as_slice()).map_err(|e| bad(e.to_string())),
-        Raw::Value(v) => crate::proto::json::decode_answer(method, &v),
-        #[cfg(target_arch = "wasm32")]
-        Raw::Text(t) => {
-            let v: serde_json::Value = serde_json::from_slice(String::from(t).as_bytes())
-                .map_err(|e| bad(e.to_string()))?;
-            crate::proto::json::decode_answer(method, &v)
+    match answer(method, raw)? {
+        Answer::Proto(b) => {
+            Resp::decode(b.as_slice()).map_err(|e| Error::Decode(format!("{method} response: {e}")))
         }
-        #[cfg(target_arch = "wasm32")]
-        Raw::Line(_) | Raw::Js(_) => Err(bad("a stream line in a unary answer".into())),
+        Answer::Json(v) => crate::proto::json::decode_answer(method, &v),
     }
 }
 
@@ -868,29 +889,9 @@ fn decode_dynamic(
     output: &prost_reflect::MessageDescriptor,
     raw: Raw,
 ) -> Result<prost_reflect::DynamicMessage> {
-    #[cfg(target_arch = "wasm32")]
-    let bad = |e: String| Error::Decode(format!("{method} response: {e}"));
-    #[cfg(not(target_arch = "wasm32"))]
-    let _ = method;
-    let json = match raw {
-        Raw::Proto(b) => return crate::proto::json::decode(output, &b),
-        Raw::Value(v) => v,
-        #[cfg(target_arch = "wasm32")]
-        Raw::Text(t) => serde_json::from_str(&String::from(t)).map_err(|e| bad(e.to_string()))?,
-        #[cfg(target_arch = "wasm32")]
-        Raw::Line(l) => gateway::line_result(method, &l)?,
-        #[cfg(target_arch = "wasm32")]
-        Raw::Js(_) => return Err(bad("an engine-parsed line".into())),
-    };
-    crate::proto::json::read_answer(output, &json)
-}
-
-/// Decode one message of a stream: gateway lines through the descriptors, like unary answers.
-fn decode_streamed<Resp: Message>(method: &str, raw: Raw) -> Result<Resp> {
-    match raw {
-        #[cfg(target_arch = "wasm32")]
-        Raw::Line(l) => gateway::decode_line(method, &l),
-        other => decode(method, other),
+    match answer(method, raw)? {
+        Answer::Proto(b) => crate::proto::json::decode(output, &b),
+        Answer::Json(v) => crate::proto::json::read_answer(output, &v),
     }
 }
 

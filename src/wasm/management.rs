@@ -316,7 +316,7 @@ impl JsOmniClient {
         let request: serde_json::Value = from_value(request, "request")?;
         to_value(&js(self
             .inner
-            .call(&service, &method, &request, &o.pairs(), &call)
+            .call(&service, &method, &request, o.metadata(), &call)
             .await)?)
     }
 
@@ -334,7 +334,7 @@ impl JsOmniClient {
         let ctrl = own_controller(&mut call)?;
         let s = self
             .inner
-            .call_stream(&service, &method, &request, &o.pairs(), call)
+            .call_stream(&service, &method, &request, o.metadata(), call)
             .map(|r| match r {
                 Ok(v) => to_value(&v),
                 Err(e) => Err(to_js(&e)),
@@ -894,11 +894,12 @@ struct CallRpcOptions {
 }
 
 impl CallRpcOptions {
-    fn pairs(&self) -> Vec<(String, String)> {
-        self.metadata
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+    fn metadata(&self) -> crate::auth::Metadata {
+        let mut md = crate::auth::Metadata::new();
+        for (k, v) in &self.metadata {
+            md.set(k, v.clone());
+        }
+        md
     }
 }
 
