@@ -48,10 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .compile_well_known_types()
         .extern_path(".google.protobuf", "::pbjson_types")
         .btree_map(["."]);
-    tonic_prost_build::configure()
-        .build_server(false)
-        .build_transport(false)
-        .compile_fds_with_config(fds, config)?;
+    config.compile_fds(fds)?;
 
     pbjson_build::Builder::new()
         .register_descriptors(&bytes)?

@@ -133,16 +133,17 @@ pub(crate) fn js_err(e: JsValue) -> Error {
     Error::Transport(describe(&e))
 }
 
-/// POST `body` to `url` with `headers`; resolves to the response (any status).
+/// POST `body` (a string or bytes) to `url` with `headers`; resolves to the response (any
+/// status).
 pub(crate) async fn post(
     url: &str,
     headers: &[(String, String)],
-    body: &str,
+    body: &JsValue,
     guard: &AbortGuard,
 ) -> Result<Response> {
     let init = RequestInit::new();
     init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
+    init.set_body(body);
     init.set_signal(Some(&guard.signal()));
     let h = web_sys::Headers::new().map_err(js_err)?;
     for (k, v) in headers {

@@ -262,7 +262,13 @@ async fn open(
     opts: &CallOptions,
 ) -> std::result::Result<(web_sys::Response, AbortGuard), Failure> {
     let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
-    let resp = post(&url(base, method), &headers(md), body, &guard).await?;
+    let resp = post(
+        &url(base, method),
+        &headers(md),
+        &wasm_bindgen::JsValue::from_str(body),
+        &guard,
+    )
+    .await?;
     let status = resp.status();
     if status != 200 {
         let date = resp.headers().get("date").ok().flatten();

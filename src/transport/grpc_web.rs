@@ -1,55 +1,106 @@
-//! gRPC-web through `tonic-web-wasm-client` (binary `application/grpc-web+proto` over fetch).
+//! gRPC-web over the global `fetch`: binary `application/grpc-web+proto` frames. The bytes are
+//! framed and read by [`super::grpc_web_codec`]; this module only moves them.
 //!
-//! Needs a gRPC-web proxy in front of Omni. Dropping a call drops the client's own abort
-//! guard, which aborts the fetch; the caller's `AbortSignal` is raced against the call.
+//! Needs a gRPC-web proxy in front of Omni (or Omni's own gRPC-web endpoint). Dropping a call
+//! drops its [`AbortGuard`], which aborts the fetch; the caller's `AbortSignal` and timeout
+//! abort it too.
 
 use futures::stream::LocalBoxStream;
-use futures::{FutureExt as _, StreamExt as _};
-use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
+use futures::StreamExt as _;
+use wasm_bindgen::JsCast as _;
 
-use super::fetch::aborted;
+use super::fetch::{post, AbortGuard, BodyReader};
+use super::grpc_web_codec::{self as codec, Deframer, Frame, Headers};
 use super::{CallOptions, Failure};
 use crate::auth::Metadata;
 use crate::{Error, Result};
 
-fn client(base: &str, opts: &CallOptions) -> tonic::client::Grpc<tonic_web_wasm_client::Client> {
-    let mut fetch = tonic_web_wasm_client::options::FetchOptions::new();
-    if let Some(t) = opts.timeout {
-        fetch = fetch.timeout(t);
-    }
-    tonic::client::Grpc::new(tonic_web_wasm_client::Client::new_with_options(
-        base.to_string(),
-        fetch,
-    ))
+/// A response being read frame by frame.
+struct Body {
+    guard: AbortGuard,
+    reader: Option<BodyReader>,
+    frames: Deframer,
+    /// The status arrived (trailers, or a trailers-only head): nothing more is read.
+    ended: bool,
 }
 
-fn request(md: &Metadata, body: &[u8]) -> Result<tonic::Request<Vec<u8>>> {
-    let mut r = tonic::Request::new(body.to_vec());
-    for (k, v) in md.pairs() {
-        let key = AsciiMetadataKey::from_bytes(k.as_bytes())
-            .map_err(|_| Error::InvalidArgument(format!("bad metadata key {k:?}")))?;
-        let value = AsciiMetadataValue::try_from(v)
-            .map_err(|_| Error::InvalidArgument(format!("metadata {k:?} is not ASCII")))?;
-        r.metadata_mut().append(key, value);
+impl Body {
+    /// The next message; `None` once the trailers said OK.
+    async fn next_message(&mut self) -> Result<Option<Vec<u8>>> {
+        loop {
+            if self.ended {
+                return Ok(None);
+            }
+            match self.frames.next_frame()? {
+                Some(Frame::Message(m)) => return Ok(Some(m)),
+                Some(Frame::Trailers(t)) => {
+                    self.ended = true;
+                    codec::status_of(&t)?;
+                    return Ok(None);
+                }
+                None => {}
+            }
+            let chunk = match &self.reader {
+                Some(r) => r.next_chunk(&self.guard).await?,
+                None => None,
+            };
+            let Some(chunk) = chunk else {
+                self.ended = true;
+                return Err(codec::ended_without_status(self.frames.has_partial()));
+            };
+            chunk.copy_to(self.frames.space(chunk.length() as usize));
+        }
     }
-    Ok(r)
 }
 
-fn failure(status: tonic::Status) -> Failure {
-    let server_date = status
-        .metadata()
-        .get("date")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    Failure {
-        error: super::grpc_web_status::error_of(&status),
-        server_date,
-    }
+/// POSTs one framed request; the head checked, the body ready to read.
+async fn open(
+    base: &str,
+    method: &str,
+    md: &Metadata,
+    req: &[u8],
+    opts: &CallOptions,
+) -> std::result::Result<Body, Failure> {
+    let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
+    let mut headers = vec![
+        ("content-type".to_string(), codec::CONTENT_TYPE.to_string()),
+        ("accept".to_string(), codec::CONTENT_TYPE.to_string()),
+        ("x-grpc-web".to_string(), "1".to_string()),
+    ];
+    headers.extend(md.pairs().map(|(k, v)| (k.to_string(), v.to_string())));
+    let body = js_sys::Uint8Array::from(codec::frame(req)?.as_slice());
+    let resp = post(&format!("{base}{method}"), &headers, &body, &guard).await?;
+    let head = response_headers(&resp);
+    let server_date = head.get("date").map(str::to_string);
+    let trailers_only = match codec::check_head(resp.status(), head) {
+        Ok(t) => t.is_some(),
+        Err(error) => return Err(Failure { error, server_date }),
+    };
+    let reader = if trailers_only {
+        None
+    } else {
+        BodyReader::new(&resp, &guard)?
+    };
+    Ok(Body {
+        guard,
+        reader,
+        frames: Deframer::default(),
+        ended: trailers_only,
+    })
 }
 
-fn path(method: &str) -> Result<http::uri::PathAndQuery> {
-    http::uri::PathAndQuery::try_from(method)
-        .map_err(|e| Error::InvalidArgument(format!("bad method path {method:?}: {e}")))
+/// The fields of a fetch response's head.
+fn response_headers(resp: &web_sys::Response) -> Headers {
+    let mut pairs = Vec::new();
+    if let Ok(Some(it)) = js_sys::try_iter(&resp.headers()) {
+        for entry in it.flatten() {
+            let entry: js_sys::Array = entry.unchecked_into();
+            if let (Some(k), Some(v)) = (entry.get(0).as_string(), entry.get(1).as_string()) {
+                pairs.push((k, v));
+            }
+        }
+    }
+    Headers::from_pairs(pairs)
 }
 
 /// A unary call: the response message as protobuf bytes.
@@ -60,29 +111,21 @@ pub(super) async fn unary(
     req: &[u8],
     opts: &CallOptions,
 ) -> std::result::Result<Vec<u8>, Failure> {
-    let mut grpc = client(base, opts);
-    let request = request(md, req)?;
-    let path = path(method)?;
-    let call = async move {
-        grpc.ready()
-            .await
-            .map_err(|e| Failure::from(Error::Transport(e.to_string())))?;
-        let codec = BytesCodec;
-        grpc.unary(request, path, codec)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(failure)
+    let mut body = open(base, method, md, req, opts).await?;
+    let first = body.next_message().await?;
+    let Some(message) = first else {
+        return Err(Error::Decode(format!("{method}: unary call answered with no message")).into());
     };
-    futures::pin_mut!(call);
-    let cancel = aborted(opts.signal.clone());
-    futures::pin_mut!(cancel);
-    match futures::future::select(call, cancel).await {
-        futures::future::Either::Left((r, _)) => r,
-        futures::future::Either::Right((e, _)) => Err(e.into()),
+    if body.next_message().await?.is_some() {
+        return Err(
+            Error::Decode(format!("{method}: unary call answered with two messages")).into(),
+        );
     }
+    Ok(message)
 }
 
-/// A server stream: each message as protobuf bytes.
+/// A server stream: each message as protobuf bytes; the stream ends with the trailers' error,
+/// if any. Dropping it aborts the fetch.
 pub(super) async fn server_streaming(
     base: &str,
     method: &str,
@@ -90,102 +133,14 @@ pub(super) async fn server_streaming(
     req: &[u8],
     opts: &CallOptions,
 ) -> std::result::Result<LocalBoxStream<'static, Result<Vec<u8>>>, Failure> {
-    let mut grpc = client(base, opts);
-    let request = request(md, req)?;
-    let path = path(method)?;
-    let signal = opts.signal.clone();
-    let open = async move {
-        grpc.ready()
-            .await
-            .map_err(|e| Failure::from(Error::Transport(e.to_string())))?;
-        let codec = BytesCodec;
-        grpc.server_streaming(request, path, codec)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(failure)
-    };
-    // One abort listener for the whole stream (not one per message: a long watch would pile
-    // them up on the signal); every wait below races a clone of it.
-    let cancel = aborted(signal).map(|_| ()).boxed_local().shared();
-    futures::pin_mut!(open);
-    let streaming = match futures::future::select(open, cancel.clone()).await {
-        futures::future::Either::Left((r, _)) => r?,
-        futures::future::Either::Right(((), _)) => return Err(cancelled().into()),
-    };
-    // Race every message against the caller's signal; dropping `streaming` aborts the fetch.
-    let stream = futures::stream::unfold(Some((streaming, cancel)), |state| async move {
-        let (mut s, cancel) = state?;
-        let out = {
-            let next = s.message();
-            futures::pin_mut!(next);
-            match futures::future::select(next, cancel.clone()).await {
-                futures::future::Either::Left((r, _)) => r,
-                futures::future::Either::Right(((), _)) => return Some((Err(cancelled()), None)),
-            }
-        };
-        match out {
-            Ok(Some(m)) => Some((Ok(m), Some((s, cancel)))),
+    let body = open(base, method, md, req, opts).await?;
+    let stream = futures::stream::unfold(Some(body), |state| async move {
+        let mut body = state?;
+        match body.next_message().await {
+            Ok(Some(m)) => Some((Ok(m), Some(body))),
             Ok(None) => None,
-            Err(status) => Some((Err(failure(status).error), None)),
+            Err(e) => Some((Err(e), None)),
         }
     });
     Ok(stream.boxed_local())
-}
-
-fn cancelled() -> Error {
-    Error::Cancelled("aborted by the caller".into())
-}
-
-/// Passes protobuf bytes through unchanged: messages are encoded and decoded by the caller, so
-/// the gRPC-web machinery is compiled once rather than once per message type.
-#[derive(Clone, Copy, Default)]
-struct BytesCodec;
-
-struct BytesEncoder;
-
-struct BytesDecoder;
-
-impl tonic::codec::Codec for BytesCodec {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = BytesEncoder;
-    type Decoder = BytesDecoder;
-
-    fn encoder(&mut self) -> BytesEncoder {
-        BytesEncoder
-    }
-
-    fn decoder(&mut self) -> BytesDecoder {
-        BytesDecoder
-    }
-}
-
-impl tonic::codec::Encoder for BytesEncoder {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-
-    fn encode(
-        &mut self,
-        item: Vec<u8>,
-        dst: &mut tonic::codec::EncodeBuf<'_>,
-    ) -> std::result::Result<(), tonic::Status> {
-        use bytes::BufMut as _;
-        dst.put_slice(&item);
-        Ok(())
-    }
-}
-
-impl tonic::codec::Decoder for BytesDecoder {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-
-    fn decode(
-        &mut self,
-        src: &mut tonic::codec::DecodeBuf<'_>,
-    ) -> std::result::Result<Option<Vec<u8>>, tonic::Status> {
-        use bytes::Buf as _;
-        let mut out = vec![0; src.remaining()];
-        src.copy_to_slice(&mut out);
-        Ok(Some(out))
-    }
 }

@@ -5,7 +5,8 @@
 //! - [`Protocol::Gateway`]: Omni's grpc-gateway JSON API under `/api/` through global `fetch`
 //!   (request JSON, NDJSON streams decoded incrementally, metadata as `Grpc-Metadata-*`).
 //!   Works against every stock Omni.
-//! - [`Protocol::GrpcWeb`]: gRPC-web through `tonic-web-wasm-client` (binary frames, trailers).
+//! - [`Protocol::GrpcWeb`]: gRPC-web over global `fetch` (binary frames and trailers, read by
+//!   a pure codec).
 //!   Needs a gRPC-web proxy in front of Omni (Envoy, Traefik).
 //! - [`Protocol::Memory`]: an in-process handler, for unit tests without a server.
 //!
@@ -35,7 +36,7 @@ mod gateway;
 #[cfg(target_arch = "wasm32")]
 mod grpc_web;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-mod grpc_web_status;
+mod grpc_web_codec;
 mod memory;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod props;
