@@ -25,6 +25,7 @@ pub mod auth;
 pub mod client;
 #[cfg(feature = "browser")]
 pub mod config;
+pub(crate) mod order;
 #[cfg(feature = "browser")]
 pub mod proto;
 #[cfg(feature = "browser")]

@@ -51,17 +51,14 @@ struct Payload<'a> {
 ///
 /// `metadata` must already contain `x-sidero-timestamp`.
 pub fn grpc_payload(method: &str, metadata: &Metadata) -> Result<Vec<u8>> {
-    let headers = SIGNED_HEADERS
-        .iter()
-        .map(|&name| {
-            let values = if name == "fieldSelectors" {
-                None
-            } else {
-                metadata.get(name)
-            };
-            (name, values)
-        })
-        .collect();
+    let headers = crate::order::map_of(SIGNED_HEADERS.iter().map(|&name| {
+        let values = if name == "fieldSelectors" {
+            None
+        } else {
+            metadata.get(name)
+        };
+        (name, values)
+    }));
     let payload = Payload { headers, method };
     let mut out = Vec::with_capacity(256);
     let mut ser = serde_json::Serializer::with_formatter(&mut out, AsciiGoFormatter);

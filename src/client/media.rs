@@ -213,9 +213,10 @@ impl PresetInfo {
                 .get("machine_labels")
                 .and_then(Value::as_object)
                 .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                        .collect()
+                    crate::order::map_of(
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())),
+                    )
                 })
                 .unwrap_or_default(),
             bootloader: bootloader_name(num(s, "bootloader")).to_string(),
@@ -292,7 +293,7 @@ impl Media {
             }
             out.extend(found.into_iter().cloned());
         }
-        out.sort();
+        crate::order::sort_with(&mut out, Ord::cmp);
         out.dedup();
         Ok(out)
     }
@@ -416,7 +417,7 @@ impl Media {
             .iter()
             .map(PresetInfo::from_resource)
             .collect();
-        crate::goyaml::sort::sort_by_str(&mut out, |p| p.name.as_str());
+        crate::order::sort_by_str(&mut out, |p| p.name.as_str());
         Ok(out)
     }
 
@@ -522,7 +523,7 @@ impl Media {
                 .split_whitespace()
                 .map(str::to_string)
                 .collect(),
-            meta_values: meta_values.into_iter().collect(),
+            meta_values: crate::order::map_of(meta_values),
             talos_version: version.clone(),
             siderolink_grpc_tunnel_mode: tunnel as i32,
             join_token: text(s, "join_token"),

@@ -119,7 +119,7 @@ impl Templates {
                 Err(e) if matches!(e.code(), Code::NotFound | Code::Unimplemented) => Vec::new(),
                 Err(e) => return Err(e),
             };
-            crate::goyaml::sort::sort_by_str(&mut items, |r| r.metadata.id.as_str());
+            crate::order::sort_by_str(&mut items, |r| r.metadata.id.as_str());
             for r in items {
                 if !r.metadata.owner.is_empty()
                     || r.metadata

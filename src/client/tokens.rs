@@ -183,7 +183,7 @@ impl Tokens {
             .iter()
             .map(JoinTokenInfo::from_status)
             .collect();
-        crate::goyaml::sort::sort_by_str(&mut out, |t| t.id.as_str());
+        crate::order::sort_by_str(&mut out, |t| t.id.as_str());
         Ok(out)
     }
 
@@ -489,7 +489,7 @@ impl Tokens {
                 }
             })
             .collect();
-        crate::goyaml::sort::sort_by_str(&mut out, |t| t.id.as_str());
+        crate::order::sort_by_str(&mut out, |t| t.id.as_str());
         Ok(out)
     }
 

@@ -87,7 +87,7 @@ impl Management {
                 last_active: u.last_active,
             })
             .collect();
-        crate::goyaml::sort::sort_by_str(&mut users, |u| u.email.as_str());
+        crate::order::sort_by_str(&mut users, |u| u.email.as_str());
         Ok(users)
     }
 

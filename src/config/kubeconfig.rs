@@ -406,7 +406,7 @@ fn canon(y: &Y) -> Y {
                 .map(|(k, v)| (canon(k), canon(v)))
                 .filter(|(_, v)| !is_empty(v))
                 .collect();
-            e.sort_by(|a, b| y_text(&a.0).cmp(&y_text(&b.0)));
+            crate::order::sort_with(&mut e, |a, b| y_text(&a.0).cmp(&y_text(&b.0)));
             Y::Map(e)
         }
         other => other.clone(),

@@ -173,7 +173,7 @@ impl OmniConfig {
             .iter()
             .map(|(k, c)| (Y::Str(k.clone()), c.to_y()))
             .collect();
-        contexts.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+        crate::order::sort_with(&mut contexts, |a, b| natural_cmp(&a.0, &b.0));
         let mut top = vec![
             (Y::Str("contexts".into()), Y::Map(contexts)),
             (Y::Str("context".into()), Y::Str(self.context.clone())),

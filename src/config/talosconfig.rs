@@ -193,7 +193,7 @@ impl Talosconfig {
             .iter()
             .map(|(k, c)| (s(k), c.to_y()))
             .collect();
-        contexts.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+        crate::order::sort_with(&mut contexts, |a, b| natural_cmp(&a.0, &b.0));
         let mut top = vec![
             (s("context"), s(&self.context)),
             (s("contexts"), Y::Map(contexts)),

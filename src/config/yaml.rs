@@ -192,7 +192,7 @@ pub(crate) fn y_remove(m: &mut Y, key: &str) {
 pub(crate) fn sort_keys(y: &mut Y) {
     match y {
         Y::Map(e) => {
-            e.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+            crate::order::sort_with(e, |a, b| natural_cmp(&a.0, &b.0));
             for (_, v) in e.iter_mut() {
                 sort_keys(v);
             }

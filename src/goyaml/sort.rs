@@ -1,5 +1,5 @@
 //! go-yaml's "natural" ordering of mapping keys (templates, resource YAML and the config
-//! files all sort map keys this way), and stable sorts by string keys.
+//! files all sort map keys this way).
 
 use std::cmp::Ordering;
 
@@ -117,57 +117,10 @@ pub(crate) fn natural_cmp(a: &Y, b: &Y) -> Ordering {
     }
 }
 
-/// Stable sort of `v` by a string key. Every caller shares one instantiation of the sort
-/// itself (of indices by `&str`): each `sort_by` with its own closure would add another
-/// copy of the standard sort to the `.wasm`.
-pub(crate) fn sort_by_str<T>(v: &mut Vec<T>, key: impl Fn(&T) -> &str) {
-    let order = {
-        let keys: Vec<&str> = v.iter().map(&key).collect();
-        order(&keys)
-    };
-    permute(v, &order);
-}
-
-/// Stable sort of `v` by a number, then a string (one shared sort instantiation, as above).
-pub(crate) fn sort_by_num_str<T>(v: &mut Vec<T>, key: impl Fn(&T) -> (usize, &str)) {
-    let order = {
-        let keys: Vec<(usize, &str)> = v.iter().map(&key).collect();
-        order(&keys)
-    };
-    permute(v, &order);
-}
-
-/// The stable order of `keys` (one sort instantiation per key type).
-fn order<K: Ord>(keys: &[K]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..keys.len()).collect();
-    idx.sort_by(|a, b| keys.get(*a).cmp(&keys.get(*b)));
-    idx
-}
-
-/// Reorder `v` so that position `i` holds the element that was at `order[i]`.
-fn permute<T>(v: &mut Vec<T>, order: &[usize]) {
-    let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
-    for &i in order {
-        if let Some(x) = slots.get_mut(i).and_then(Option::take) {
-            v.push(x);
-        }
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shared_sorts_are_stable() {
-        let mut v = vec![("b", 1), ("a", 2), ("b", 0), ("a", 1)];
-        sort_by_str(&mut v, |x| x.0);
-        assert_eq!(v, vec![("a", 2), ("a", 1), ("b", 1), ("b", 0)]);
-        let mut w = vec![(2, "x"), (1, "b"), (2, "a"), (1, "a")];
-        sort_by_num_str(&mut w, |x| (x.0, x.1));
-        assert_eq!(w, vec![(1, "a"), (1, "b"), (2, "a"), (2, "x")]);
-    }
 
     #[test]
     fn sorts_naturally() {

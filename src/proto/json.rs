@@ -138,7 +138,7 @@ impl Writer<'_> {
                 };
                 let mut keys: Vec<(String, &Value)> =
                     entries.iter().map(|(k, v)| (map_key_text(k), v)).collect();
-                keys.sort_by(|a, b| a.0.cmp(&b.0));
+                crate::order::sort_with(&mut keys, |a, b| a.0.cmp(&b.0));
                 self.out.push(b'{');
                 for (i, (k, item)) in keys.into_iter().enumerate() {
                     if i > 0 {

@@ -131,7 +131,7 @@ fn value_to_y(f: &FieldDescriptor, v: &Value) -> Y {
                 _ => None,
             };
             let mut keys: Vec<(&MapKey, &Value)> = m.iter().collect();
-            keys.sort_by(|a, b| map_key_cmp(a.0, b.0));
+            crate::order::sort_with(&mut keys, |a, b| map_key_cmp(a.0, b.0));
             Y::Map(
                 keys.into_iter()
                     .map(|(k, v)| {

@@ -149,8 +149,8 @@ impl ResourceMetadata {
             created: ts(&self.created, "created")?,
             updated: ts(&self.updated, "updated")?,
             finalizers: self.finalizers.clone(),
-            annotations: self.annotations.clone().into_iter().collect(),
-            labels: self.labels.clone().into_iter().collect(),
+            annotations: self.annotations.clone(),
+            labels: self.labels.clone(),
         })
     }
 }

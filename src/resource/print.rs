@@ -153,7 +153,9 @@ fn y_to_g(y: &Y) -> G {
             _ => G::Str(s.clone()),
         },
         Y::Seq(items) => G::Seq(items.iter().map(y_to_g).collect()),
-        Y::Map(entries) => G::Map(entries.iter().map(|(k, v)| (y_key(k), y_to_g(v))).collect()),
+        Y::Map(entries) => G::Map(crate::order::map_of(
+            entries.iter().map(|(k, v)| (y_key(k), y_to_g(v))),
+        )),
     }
 }
 

@@ -192,10 +192,10 @@ pub fn plan(
         }
         plan.create.push(want.clone());
     }
-    crate::goyaml::sort::sort_by_num_str(&mut plan.create, |r| {
+    crate::order::sort_by_num_str(&mut plan.create, |r| {
         (canonical(&r.metadata.resource_type), "")
     });
-    crate::goyaml::sort::sort_by_num_str(&mut plan.update, |u| {
+    crate::order::sort_by_num_str(&mut plan.update, |u| {
         (canonical(&u.new.metadata.resource_type), "")
     });
     plan.destroy = destroy_phases(destroy);
@@ -247,7 +247,7 @@ pub fn delete_plan(
         }
         destroy.push(actual.clone());
     }
-    crate::goyaml::sort::sort_by_num_str(&mut plan.update, |u| {
+    crate::order::sort_by_num_str(&mut plan.update, |u| {
         (canonical(&u.new.metadata.resource_type), "")
     });
     plan.destroy = destroy_phases(destroy);
@@ -292,12 +292,8 @@ pub(crate) fn destroy_phases(destroy: Vec<RenderedResource>) -> Vec<Vec<Rendered
             phase1.push(r);
         }
     }
-    crate::goyaml::sort::sort_by_num_str(&mut phase0, |r| {
-        (canonical(&r.metadata.resource_type), "")
-    });
-    crate::goyaml::sort::sort_by_num_str(&mut phase1, |r| {
-        (canonical(&r.metadata.resource_type), "")
-    });
+    crate::order::sort_by_num_str(&mut phase0, |r| (canonical(&r.metadata.resource_type), ""));
+    crate::order::sort_by_num_str(&mut phase1, |r| (canonical(&r.metadata.resource_type), ""));
     vec![phase0, phase1]
 }
 

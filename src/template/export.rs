@@ -66,7 +66,7 @@ fn patches_y(mut ps: Vec<&RenderedResource>) -> Option<Y> {
     if ps.is_empty() {
         return None;
     }
-    crate::goyaml::sort::sort_by_str(&mut ps, |r| r.metadata.id.as_str());
+    crate::order::sort_by_str(&mut ps, |r| r.metadata.id.as_str());
     Some(Y::Seq(
         ps.into_iter()
             .map(|p| {
@@ -131,7 +131,7 @@ pub fn export(
     };
 
     let mut sets = of(types::MACHINE_SET);
-    crate::goyaml::sort::sort_by_str(&mut sets, |r| r.metadata.id.as_str());
+    crate::order::sort_by_str(&mut sets, |r| r.metadata.id.as_str());
     let mut nodes_by_set: BTreeMap<&str, Vec<&RenderedResource>> = BTreeMap::new();
     for n in of(types::MACHINE_SET_NODE) {
         if !is_user_owned(n) {
@@ -203,7 +203,7 @@ pub fn export(
         .into_iter()
         .filter(|r| r.metadata.owner.is_empty())
         .collect();
-    crate::goyaml::sort::sort_by_str(&mut manifests, |r| r.metadata.id.as_str());
+    crate::order::sort_by_str(&mut manifests, |r| r.metadata.id.as_str());
     if !manifests.is_empty() {
         let mut items = Vec::new();
         for m in manifests {
@@ -229,7 +229,7 @@ pub fn export(
         .into_iter()
         .filter(|r| is_user_owned(r))
         .collect();
-    crate::goyaml::sort::sort_by_str(&mut checks, |r| r.metadata.id.as_str());
+    crate::order::sort_by_str(&mut checks, |r| r.metadata.id.as_str());
     if !checks.is_empty() {
         let mut items = Vec::new();
         for h in checks {
@@ -321,7 +321,7 @@ pub fn export(
             return Err(fail(format!("machine set \"{id}\" has no role label")));
         }
     }
-    crate::goyaml::sort::sort_by_num_str(&mut ordered, |o| (usize::from(o.0), o.1.as_str()));
+    crate::order::sort_by_num_str(&mut ordered, |o| (usize::from(o.0), o.1.as_str()));
     let mut exported_nodes: Vec<&RenderedResource> = Vec::new();
     for (role, name, s) in ordered {
         let Spec::MachineSet(ms) = &s.spec else {
@@ -360,7 +360,7 @@ pub fn export(
             d.push((Y::str("machineClass"), Y::Map(mc)));
         } else {
             let mut nodes = nodes_by_set.get(sid).cloned().unwrap_or_default();
-            crate::goyaml::sort::sort_by_str(&mut nodes, |r| r.metadata.id.as_str());
+            crate::order::sort_by_str(&mut nodes, |r| r.metadata.id.as_str());
             if !nodes.is_empty() {
                 d.push((
                     Y::str("machines"),
@@ -405,7 +405,7 @@ pub fn export(
     }
 
     // Machines
-    crate::goyaml::sort::sort_by_str(&mut exported_nodes, |r| r.metadata.id.as_str());
+    crate::order::sort_by_str(&mut exported_nodes, |r| r.metadata.id.as_str());
     for n in exported_nodes {
         let id = n.metadata.id.as_str();
         let mut d = vec![(Y::str("kind"), Y::str("Machine"))];

@@ -436,7 +436,9 @@ impl Dec {
                     let val = self.generic(v);
                     entries.push((key, val));
                 }
-                entries.sort_by(|a, b| crate::goyaml::sort::natural_cmp(&a.0, &b.0));
+                crate::order::sort_with(&mut entries, |a, b| {
+                    crate::goyaml::sort::natural_cmp(&a.0, &b.0)
+                });
                 Y::Map(entries)
             }
         }

@@ -639,9 +639,10 @@ impl RenderedResource {
             m.get(k)
                 .and_then(Value::as_object)
                 .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                        .collect()
+                    crate::order::map_of(
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())),
+                    )
                 })
                 .unwrap_or_default()
         };

@@ -255,7 +255,7 @@ fn children<'a>(parent: &Value, all: &'a [Value]) -> Vec<&'a Value> {
             }
         })
         .collect();
-    out.sort_by(|a, b| compare(a, b));
+    crate::order::sort_with(&mut out, |a, b| compare(a, b));
     out
 }
 

@@ -68,10 +68,7 @@ fn apply(
 }
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    crate::order::map_of(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
 }
 
 fn strip_v(s: &str) -> String {
