@@ -41,6 +41,7 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p omni-wasm $(WASM) --all-targets -- -D warnings
+	$(CARGO) clippy -p omni-wasm $(WASM) --lib --no-default-features --features full -- -D warnings
 	$(CARGO) clippy -p omni-wasm $(WASM) --lib --no-default-features --features browser -- -D warnings
 	$(CARGO) clippy -p omni-wasm $(WASM) --lib --no-default-features --features templates -- -D warnings
 

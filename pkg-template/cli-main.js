@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import * as omni from "./node.js";
+import * as templates from "./templates/node.js";
 
 const USAGE = `omni-wasm ${omni.version()} — omnictl-style commands on omni-wasm
 
@@ -790,13 +791,13 @@ async function cmdTemplate(argv) {
   const files = templateFiles(o.file, text);
   switch (sub) {
     case "validate": {
-      const issues = omni.validateTemplate(text, { files });
+      const issues = templates.validateTemplate(text, { files });
       if (!issues.length) return 0;
       for (const i of issues) process.stderr.write(`${o.file}:${i.line ?? 0}:${i.column ?? 0}: ${i.message.trimEnd()}\n`);
       return 1;
     }
     case "render":
-      print(omni.renderTemplate(text, { files, timestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z") }));
+      print(templates.renderTemplate(text, { files, timestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z") }));
       return 0;
     case "diff": {
       const c = await connect(o);

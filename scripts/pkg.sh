@@ -38,6 +38,14 @@ build_flavour() { # flavour features outdir
   else
     cp pkg-template/glue/client.js "$out/index.js"
     cp pkg-template/glue/client.d.ts "$out/index.d.ts"
+    # the client's template engine is the templates flavour, loaded on the first template call
+    # from the same runtime entry (a static specifier per entry, so that bundlers split it off)
+    local rel=./templates/
+    [ "$flavour" = lite ] && rel=../templates/
+    for entry in node browser workerd; do
+      printf '\n// The template engine (omni-wasm/templates), loaded on the first template call.\nimport { setTemplateEngineLoader } from "./index.js";\nsetTemplateEngineLoader(() => import("%s%s.js"));\n' \
+        "$rel" "$entry" >> "$out/$entry.js"
+    done
   fi
 }
 

@@ -176,9 +176,8 @@ pub enum Error {
     Decode(String),
     /// A cluster template that does not load, validate or render: every problem, with the
     /// document, line and column it is at (code `InvalidArgument`).
-    #[cfg(feature = "templates")]
     #[error("{0}")]
-    Template(crate::template::TemplateErrors),
+    Template(crate::engine::TemplateErrors),
 }
 
 impl Error {
@@ -200,7 +199,6 @@ impl Error {
             Error::Key(_) => Code::Unauthenticated,
             Error::InvalidArgument(_) => Code::InvalidArgument,
             Error::Decode(_) => Code::Internal,
-            #[cfg(feature = "templates")]
             Error::Template(_) => Code::InvalidArgument,
         }
     }

@@ -13,8 +13,9 @@
 )]
 #![warn(missing_docs)]
 
+pub mod engine;
 pub mod error;
-#[cfg(feature = "templates")]
+#[cfg(any(feature = "templates", feature = "browser"))]
 pub(crate) mod goyaml;
 #[cfg(feature = "templates")]
 pub mod template;

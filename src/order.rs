@@ -26,6 +26,7 @@ pub(crate) fn sort_by_str<T>(v: &mut Vec<T>, key: impl Fn(&T) -> &str) {
 }
 
 /// Stable sort of `v` by a number, then a string.
+#[cfg_attr(not(feature = "templates"), allow(dead_code))]
 pub(crate) fn sort_by_num_str<T>(v: &mut Vec<T>, key: impl Fn(&T) -> (usize, &str)) {
     let order = {
         let keys: Vec<(usize, &str)> = v.iter().map(&key).collect();

@@ -549,3 +549,63 @@ fn proto_json_round_trips_through_from_proto_json() {
         Some((1, 500_000_000))
     );
 }
+
+/// The engine the client uses (`TemplateEngine`: resources as JSON, as they cross between the
+/// npm package's two modules) plans exactly what the typed planner plans: rendered resources
+/// survive the JSON round trip, and the plan's diff is the same text.
+#[test]
+fn the_clients_engine_plans_like_the_typed_planner() {
+    use omni_wasm::engine::TemplateEngine;
+    use omni_wasm::template::{plan, Engine, RenderedResource};
+    let files = files();
+    let e = Engine;
+    let r1 = e.render(&read("cluster1.yaml"), &files).unwrap();
+    let r2 = e.render(&read("cluster2.yaml"), &files).unwrap();
+    assert_eq!(r1.cluster, "my-first-cluster");
+    let typed = |name: &str| {
+        Template::load(&read(name), &files)
+            .unwrap()
+            .render()
+            .unwrap()
+    };
+    let (typed1, typed2) = (typed("cluster1.yaml"), typed("cluster2.yaml"));
+    let back: Vec<RenderedResource> = r1
+        .resources
+        .iter()
+        .filter_map(RenderedResource::from_json)
+        .collect();
+    assert_eq!(back, typed1, "rendered resources survive JSON");
+
+    let p = e.plan(&r2.cluster, &r2.resources, &r1.resources).unwrap();
+    let t = plan("my-first-cluster", &typed2, &typed1).unwrap();
+    assert_eq!(p.diff, omni_wasm::template::diff(&t));
+    assert_eq!(
+        (p.create.len(), p.update.len()),
+        (t.create.len(), t.update.len())
+    );
+    assert_eq!(
+        p.destroy.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert!(e
+        .plan(&r2.cluster, &r2.resources, &r2.resources)
+        .unwrap()
+        .is_empty());
+
+    let d = e.delete_plan(&r1.cluster, &r1.resources).unwrap();
+    let td = omni_wasm::template::delete_plan("my-first-cluster", &typed1).unwrap();
+    assert_eq!(d.diff, omni_wasm::template::diff(&td));
+    assert!(!d.destroy.iter().all(Vec::is_empty));
+
+    assert_eq!(
+        e.validate(&read("cluster1.yaml"), &files).unwrap(),
+        "my-first-cluster"
+    );
+    let err = e
+        .render(&read("cluster-invalid1.yaml"), &files)
+        .unwrap_err();
+    let omni_wasm::Error::Template(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(t.errors.iter().any(|x| x.line.is_some()), "{t:?}");
+}

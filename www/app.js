@@ -1,7 +1,6 @@
 // The demo console: uses only the public npm package (served at /pkg/).
-import {
-  OmniClient, OmniError, version, validateTemplate, renderTemplate, resourcesToYaml,
-} from "/pkg/browser.js";
+import { OmniClient, OmniError, version, resourcesToYaml } from "/pkg/browser.js";
+import { validateTemplate, renderTemplate } from "/pkg/templates/browser.js";
 
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, props = {}, ...children) => {

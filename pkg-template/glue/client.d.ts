@@ -185,14 +185,3 @@ export declare class OmniClient {
   free(): void;
 }
 
-// Optional options, as the functions accept them (the generated declarations make them required).
-import type { TemplateOptions, TemplateIssue } from "./omni_wasm.js";
-type TemplateResource = { metadata: Record<string, unknown>; spec: Record<string, unknown> };
-/** Validate a cluster template offline: `[]` when valid, else every problem with its position. */
-export declare function validateTemplate(text: string, options?: TemplateOptions): TemplateIssue[];
-/** Render a template to `omnictl cluster template render`'s YAML; throws a TemplateError. */
-export declare function renderTemplate(text: string, options?: TemplateOptions): string;
-/** Render a template to resource objects `{ metadata, spec }`. */
-export declare function renderTemplateResources(text: string, options?: TemplateOptions): TemplateResource[];
-/** omnictl's diff of a template against given current resources (empty: no change). */
-export declare function diffTemplate(text: string, options?: TemplateOptions & { current?: TemplateResource[] }): string;

@@ -12,6 +12,33 @@ export class OmniError extends Error {
   }
 }
 
+// The template engine: the omni-wasm/templates module (its own .wasm, so that the client's does
+// not carry it). The runtime entry says how to load it (setTemplateEngineLoader); loaded once.
+let loadEngine = null;
+let engine = null;
+
+/** @internal Called by the runtime entries of the package. */
+export function setTemplateEngineLoader(load) { loadEngine = load; }
+
+function templateEngine() {
+  if (!engine) {
+    if (!loadEngine) {
+      const e = new Error("no template engine: import this package through its node, browser or workerd entry");
+      e.name = "OmniError";
+      e.code = "FAILED_PRECONDITION";
+      return Promise.reject(e);
+    }
+    engine = loadEngine().catch((cause) => {
+      engine = null;
+      const e = new Error(`loading omni-wasm/templates failed: ${cause?.message ?? cause}`, { cause });
+      e.name = "OmniError";
+      e.code = "UNAVAILABLE";
+      throw e;
+    });
+  }
+  return engine;
+}
+
 /** A client of one Omni instance. */
 export class OmniClient {
   #raw;
@@ -60,12 +87,14 @@ export class OmniClient {
   omniconfig(options) { return this.#raw.omniconfig(options); }
   /** Resources as `omnictl get -o table` prints them (the type's print columns). */
   formatTable(kind, resources) { return this.#raw.formatTable(kind, resources); }
-  templateSync(text, options) { return this.#raw.templateSync(text, options); }
-  templateDiff(text, options) { return this.#raw.templateDiff(text, options); }
-  templateDelete(text, options) { return this.#raw.templateDelete(text, options); }
-  templateStatus(text, options) { return this.#raw.templateStatus(text, options); }
+  // Template operations: the engine is the omni-wasm/templates module, loaded on first use.
+  async templateSync(text, options) { return this.#raw.templateSync(await templateEngine(), text, options); }
+  async templateDiff(text, options) { return this.#raw.templateDiff(await templateEngine(), text, options); }
+  async templateDelete(text, options) { return this.#raw.templateDelete(await templateEngine(), text, options); }
+  async templateStatus(text, options) { return this.#raw.templateStatus(await templateEngine(), text, options); }
+  async deleteCluster(cluster, options) { return this.#raw.deleteCluster(await templateEngine(), cluster, options); }
   clusterStatus(cluster, options) { return this.#raw.clusterStatus(cluster, options); }
-  templateExport(cluster, options) { return this.#raw.templateExport(cluster, options); }
+  async templateExport(cluster, options) { return this.#raw.templateExport(await templateEngine(), cluster, options); }
 
   /**
    * Watch a resource type: an AsyncIterable of `{ type, resource, old, bookmark }`.
@@ -92,7 +121,7 @@ export class OmniClient {
       "validateConfig", "validateJsonSchema", "kubernetesUpgradePreChecks",
       "createSchematic", "createSchematicFromRaw", "getBootAssetUrl", "getMachineJoinConfig",
       "createJoinToken", "resetNodeUniqueToken", "maintenanceUpgrade", "machinePowerOff", "machinePowerOn",
-      "setClusterLocked", "setMachineLocked", "deleteClusterMachine", "deleteCluster", "abortClusterImport",
+      "setClusterLocked", "setMachineLocked", "deleteClusterMachine", "abortClusterImport",
       "secretRotationStatus", "rotateSecret",
       "listJoinTokens", "getJoinToken", "resolveJoinToken", "setJoinTokenRevoked", "renewJoinToken",
       "makeDefaultJoinToken", "deleteJoinToken", "joinEndpoint", "setSiderolinkConnection",

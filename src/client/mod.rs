@@ -26,6 +26,7 @@ mod resources;
 mod resume;
 mod rpc;
 mod service_accounts;
+mod status;
 mod templates;
 mod tokens;
 mod users;

@@ -293,7 +293,7 @@ impl Resources {
         };
         match current {
             None => {
-                let diff = crate::template::diff::unified_diff(
+                let diff = crate::goyaml::diff::unified_diff(
                     "/dev/null",
                     &desired.metadata.id,
                     "",
@@ -324,7 +324,7 @@ impl Resources {
                         diff: String::new(),
                     });
                 }
-                let diff = crate::template::diff::unified_diff(
+                let diff = crate::goyaml::diff::unified_diff(
                     &desired.metadata.id,
                     &desired.metadata.id,
                     &before,

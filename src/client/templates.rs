@@ -1,18 +1,21 @@
 //! Cluster templates against a server: diff, sync, delete, export (omnictl's
-//! `cluster template diff|sync|delete|export`). Planning is the pure
-//! [`crate::template`] code; this module collects the live state and applies plans.
+//! `cluster template diff|sync|delete|export`) and the cluster status tree. Rendering and
+//! planning are the template engine's ([`TemplateEngine`]: [`crate::template::Engine`]
+//! natively, the `omni-wasm/templates` module in the npm package); this module collects the
+//! live state and applies plans.
 
 use std::collections::BTreeMap;
+
+use serde_json::Value;
 
 use futures::StreamExt as _;
 
 use super::resources::ListParams;
+use super::status;
 use super::watch::{WatchEventKind, WatchParams};
 use super::OmniClient;
+use crate::engine::{types, Plan, Rendered, TemplateEngine};
 use crate::resource::Resource;
-use crate::template::{
-    self, types, ExportOptions, RenderedResource, SyncPlan, Template, TemplateErrors,
-};
 use crate::transport::CallOptions;
 use crate::{Code, Error, Result};
 
@@ -44,23 +47,13 @@ impl OmniClient {
     }
 }
 
-fn template_error(e: TemplateErrors) -> Error {
-    Error::Template(e)
+/// A plan's resource in the library's shape.
+fn resource_of(v: &Value) -> Result<Resource> {
+    serde_json::from_value(v.clone()).map_err(|e| Error::Decode(format!("template resource: {e}")))
 }
 
-/// A live resource in the template module's shape; `None` for types templates do not manage.
-fn to_rendered(r: &Resource) -> Option<RenderedResource> {
-    RenderedResource::from_json(&serde_json::to_value(r).ok()?)
-}
-
-/// A template resource in the library's shape (spec as protojson).
-fn from_rendered(r: &RenderedResource) -> Result<Resource> {
-    serde_json::from_value(r.to_json()).map_err(|e| Error::Decode(format!("{}: {e}", label(r))))
-}
-
-/// `<Type>(<id>)` as omnictl's sync output names a resource (no namespace).
-fn label(r: &RenderedResource) -> String {
-    format!("{}({})", r.metadata.resource_type, r.metadata.id)
+fn json_of(r: &Resource) -> Result<Value> {
+    serde_json::to_value(r).map_err(|e| Error::Decode(e.to_string()))
 }
 
 impl Templates {
@@ -82,23 +75,22 @@ impl Templates {
     async fn actual(
         &self,
         cluster: &str,
-        desired: &[RenderedResource],
+        desired: &[Value],
         opts: &CallOptions,
-    ) -> Result<Vec<RenderedResource>> {
-        let mut out: Vec<RenderedResource> = Vec::new();
+    ) -> Result<Vec<Value>> {
+        let mut out: Vec<Value> = Vec::new();
         let mut seen: BTreeMap<(String, String), ()> = BTreeMap::new();
-        let push = |r: &Resource,
-                    out: &mut Vec<RenderedResource>,
-                    seen: &mut BTreeMap<(String, String), ()>| {
-            let key = (r.metadata.type_.clone(), r.metadata.id.clone());
-            if seen.contains_key(&key) {
-                return;
-            }
-            if let Some(x) = to_rendered(r) {
-                seen.insert(key, ());
-                out.push(x);
-            }
-        };
+        let push =
+            |r: &Resource, out: &mut Vec<Value>, seen: &mut BTreeMap<(String, String), ()>| {
+                let key = (r.metadata.type_.clone(), r.metadata.id.clone());
+                if seen.contains_key(&key) {
+                    return;
+                }
+                if let Ok(x) = json_of(r) {
+                    seen.insert(key, ());
+                    out.push(x);
+                }
+            };
         if let Some(c) = self.get(types::CLUSTER, cluster, opts).await? {
             push(&c, &mut out, &mut seen);
         }
@@ -142,7 +134,13 @@ impl Templates {
             }
         }
         for d in desired {
-            let key = (d.metadata.resource_type.clone(), d.metadata.id.clone());
+            let text = |k: &str| {
+                d.pointer(&format!("/metadata/{k}"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let key = (text("type"), text("id"));
             if seen.contains_key(&key) {
                 continue;
             }
@@ -154,61 +152,49 @@ impl Templates {
         Ok(out)
     }
 
-    /// The plan and its omnictl diff for `template` against the server.
+    /// The plan (with its omnictl diff) for a rendered template against the server.
     ///
     /// # Errors
-    /// Validation errors (nothing is read or written then), ownership conflicts, server errors.
-    pub async fn plan(&self, template: &Template, opts: &CallOptions) -> Result<SyncPlan> {
-        let desired = template.render().map_err(template_error)?;
-        let cluster = template
-            .cluster_name()
-            .ok_or_else(|| Error::InvalidArgument("template has no Cluster document".into()))?
-            .to_string();
-        let actual = self.actual(&cluster, &desired, opts).await?;
-        template::plan(&cluster, &desired, &actual).map_err(template_error)
+    /// Ownership conflicts, server errors.
+    pub async fn plan(
+        &self,
+        engine: &dyn TemplateEngine,
+        template: &Rendered,
+        opts: &CallOptions,
+    ) -> Result<Plan> {
+        let actual = self
+            .actual(&template.cluster, &template.resources, opts)
+            .await?;
+        engine.plan(&template.cluster, &template.resources, &actual)
     }
 
     /// `omnictl cluster template diff`.
     ///
     /// # Errors
     /// As [`plan`](Self::plan).
-    pub async fn diff(&self, template: &Template, opts: &CallOptions) -> Result<String> {
-        Ok(template::diff(&self.plan(template, opts).await?))
+    pub async fn diff(
+        &self,
+        engine: &dyn TemplateEngine,
+        template: &Rendered,
+        opts: &CallOptions,
+    ) -> Result<String> {
+        Ok(self.plan(engine, template, opts).await?.diff)
     }
 
     /// `omnictl cluster template sync`: creates, then updates, then each destroy phase
-    /// (teardown, wait for finalizers, destroy). Nothing is written when the template is
-    /// invalid; `dry_run` writes nothing at all.
+    /// (teardown, wait for finalizers, destroy). A template that does not render never gets
+    /// here (see [`TemplateEngine::render`]); `dry_run` writes nothing at all.
     ///
     /// # Errors
     /// As [`plan`](Self::plan), plus write errors (changes already made stay).
     pub async fn sync(
         &self,
-        template: &Template,
+        engine: &dyn TemplateEngine,
+        template: &Rendered,
         dry_run: bool,
         opts: &CallOptions,
     ) -> Result<SyncReport> {
-        let plan = self.plan(template, opts).await?;
-        self.apply_plan(plan, dry_run, opts).await
-    }
-
-    /// `omnictl cluster template delete`: everything the template's cluster owns.
-    ///
-    /// # Errors
-    /// Validation errors, ownership conflicts, server errors.
-    pub async fn delete(
-        &self,
-        template: &Template,
-        dry_run: bool,
-        opts: &CallOptions,
-    ) -> Result<SyncReport> {
-        template.validate().map_err(template_error)?;
-        let cluster = template
-            .cluster_name()
-            .ok_or_else(|| Error::InvalidArgument("template has no Cluster document".into()))?
-            .to_string();
-        let actual = self.actual(&cluster, &[], opts).await?;
-        let plan = template::delete_plan(&cluster, &actual).map_err(template_error)?;
+        let plan = self.plan(engine, template, opts).await?;
         self.apply_plan(plan, dry_run, opts).await
     }
 
@@ -222,6 +208,7 @@ impl Templates {
     /// Ownership conflicts, server errors.
     pub async fn delete_cluster(
         &self,
+        engine: &dyn TemplateEngine,
         cluster: &str,
         dry_run: bool,
         destroy_disconnected_machines: bool,
@@ -231,7 +218,7 @@ impl Templates {
             return Err(Error::InvalidArgument("a cluster name is required".into()));
         }
         let actual = self.actual(cluster, &[], opts).await?;
-        let plan = template::delete_plan(cluster, &actual).map_err(template_error)?;
+        let plan = engine.delete_plan(cluster, &actual)?;
         let mut extra: Vec<Vec<Target>> = Vec::new();
         if destroy_disconnected_machines {
             let by_label = |ty: &'static str, selector: String| async move {
@@ -273,7 +260,7 @@ impl Templates {
         }
         let mut report = SyncReport {
             changed: !plan.is_empty() || extra.iter().any(|p| !p.is_empty()),
-            diff: template::diff(&plan),
+            diff: plan.diff.clone(),
             actions: Vec::new(),
         };
         for phase in &extra {
@@ -304,44 +291,29 @@ impl Templates {
         opts: &CallOptions,
     ) -> Result<Option<(String, bool)>> {
         let mut all = Vec::new();
-        if let Some(c) = self
-            .get(template::CLUSTER_STATUS_TYPE, cluster, opts)
-            .await?
-        {
+        if let Some(c) = self.get(status::CLUSTER_STATUS_TYPE, cluster, opts).await? {
             all.push(serde_json::to_value(&c).map_err(|e| Error::Decode(e.to_string()))?);
         }
-        for ty in template::STATUS_TYPES {
+        for ty in status::STATUS_TYPES {
             let handle = self.client.resources_in(ty, "default").await?;
             let params = ListParams::default().selector(format!("{LABEL_CLUSTER}={cluster}"));
             for r in handle.list(&params, opts).await? {
                 all.push(serde_json::to_value(&r).map_err(|e| Error::Decode(e.to_string()))?);
             }
         }
-        Ok(template::status_tree(&all))
-    }
-
-    /// `omnictl cluster template status` (one snapshot; see [`cluster_status`](Self::cluster_status)).
-    ///
-    /// # Errors
-    /// Validation errors; server errors.
-    pub async fn status(
-        &self,
-        template: &Template,
-        opts: &CallOptions,
-    ) -> Result<Option<(String, bool)>> {
-        template.validate().map_err(template_error)?;
-        let cluster = template
-            .cluster_name()
-            .ok_or_else(|| Error::InvalidArgument("template has no Cluster document".into()))?
-            .to_string();
-        self.cluster_status(&cluster, opts).await
+        Ok(status::status_tree(&all))
     }
 
     /// `omnictl cluster template export`: the cluster's resources as a template.
     ///
     /// # Errors
     /// [`Code::NotFound`] for an unknown cluster; export errors.
-    pub async fn export(&self, cluster: &str, opts: &CallOptions) -> Result<String> {
+    pub async fn export(
+        &self,
+        engine: &dyn TemplateEngine,
+        cluster: &str,
+        opts: &CallOptions,
+    ) -> Result<String> {
         if self.get(types::CLUSTER, cluster, opts).await?.is_none() {
             return Err(Error::status(
                 Code::NotFound,
@@ -360,62 +332,60 @@ impl Templates {
                     .and_then(|v| v.as_str())
                     .map(str::to_string)
             });
-        template::export(
-            &actual,
-            &ExportOptions {
-                cluster: cluster.to_string(),
-                include_kernel_args: false,
-                initial_talos_version: initial,
-            },
-        )
-        .map_err(template_error)
+        engine.export(cluster, &actual, initial.as_deref())
     }
 
     async fn apply_plan(
         &self,
-        plan: SyncPlan,
+        plan: Plan,
         dry_run: bool,
         opts: &CallOptions,
     ) -> Result<SyncReport> {
-        let diff = template::diff(&plan);
         let mut report = SyncReport {
             changed: !plan.is_empty(),
-            diff,
+            diff: plan.diff,
             actions: Vec::new(),
         };
         let dr = if dry_run { " (dry run)" } else { "" };
         for c in &plan.create {
-            report.actions.push(format!("* creating{dr} {}", label(c)));
+            let c = resource_of(c)?;
+            report
+                .actions
+                .push(format!("* creating{dr} {}", Target::of(&c).label()));
             if !dry_run {
                 let h = self
                     .client
-                    .resources_in(&c.metadata.resource_type, &c.metadata.namespace)
+                    .resources_in(&c.metadata.type_, &c.metadata.namespace)
                     .await?;
-                h.create(&from_rendered(c)?, opts).await?;
+                h.create(&c, opts).await?;
             }
         }
         for u in &plan.update {
+            let u = resource_of(u)?;
             report
                 .actions
-                .push(format!("* updating{dr} {}", label(&u.new)));
+                .push(format!("* updating{dr} {}", Target::of(&u).label()));
             if !dry_run {
                 let h = self
                     .client
-                    .resources_in(&u.new.metadata.resource_type, &u.new.metadata.namespace)
+                    .resources_in(&u.metadata.type_, &u.metadata.namespace)
                     .await?;
-                h.update(&from_rendered(&u.new)?, opts).await?;
+                h.update(&u, opts).await?;
             }
         }
         for phase in &plan.destroy {
             if phase.is_empty() {
                 continue;
             }
-            let targets: Vec<Target> = phase.iter().map(Target::of_rendered).collect();
+            let targets = phase
+                .iter()
+                .map(|r| resource_of(r).map(|r| Target::of(&r)))
+                .collect::<Result<Vec<Target>>>()?;
             if dry_run {
-                for r in phase {
+                for t in &targets {
                     report
                         .actions
-                        .push(format!("* tearing down (dry run) {}", label(r)));
+                        .push(format!("* tearing down (dry run) {}", t.label()));
                 }
                 continue;
             }
@@ -494,14 +464,6 @@ impl Target {
     fn of(r: &Resource) -> Target {
         Target {
             ty: r.metadata.type_.clone(),
-            ns: r.metadata.namespace.clone(),
-            id: r.metadata.id.clone(),
-        }
-    }
-
-    fn of_rendered(r: &RenderedResource) -> Target {
-        Target {
-            ty: r.metadata.resource_type.clone(),
             ns: r.metadata.namespace.clone(),
             id: r.metadata.id.clone(),
         }

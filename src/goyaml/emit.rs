@@ -24,9 +24,11 @@ impl Y {
     pub(crate) fn str(s: impl Into<String>) -> Y {
         Y::Str(s.into())
     }
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
     pub(crate) fn raw(s: impl Into<String>) -> Y {
         Y::Raw(s.into())
     }
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
     pub(crate) fn map<K: Into<String>>(entries: Vec<(K, Y)>) -> Y {
         Y::Map(
             entries

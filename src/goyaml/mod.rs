@@ -4,6 +4,7 @@
 //! `get -o yaml`, `apply` input) and the kubeconfig/talosconfig/omniconfig files all go through
 //! it, so they agree with Omni and omnictl on every quoting and number rule.
 
+pub(crate) mod diff;
 pub(crate) mod emit;
 pub(crate) mod node;
 pub(crate) mod scalar;

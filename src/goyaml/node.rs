@@ -30,6 +30,7 @@ pub(crate) enum STag {
 }
 
 impl STag {
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
     pub(crate) fn short(self) -> &'static str {
         match self {
             STag::Null => "!!null",
@@ -79,6 +80,7 @@ impl Node {
         }
     }
 
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
     pub(crate) fn tag(&self) -> &'static str {
         match &self.kind {
             NodeKind::Scalar { tag, .. } => tag.short(),
@@ -88,6 +90,7 @@ impl Node {
     }
 
     /// go-yaml's numeric node kind (document=1, sequence=2, mapping=4, scalar=8).
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
     pub(crate) fn go_kind(&self) -> u8 {
         match &self.kind {
             NodeKind::Scalar { .. } => 8,
@@ -141,6 +144,7 @@ fn is_merge_key(k: &Node) -> bool {
 #[derive(Debug)]
 pub(crate) struct Doc {
     /// Position of the document start (`1:1` for the first document, the `---` marker otherwise).
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
     pub start: Pos,
     pub root: Node,
 }

@@ -282,6 +282,7 @@ fn days_in(y: u32, m: u32) -> u32 {
 }
 
 /// Go `time.ParseDuration`, returning nanoseconds.
+#[cfg_attr(not(feature = "templates"), allow(dead_code))]
 pub(crate) fn parse_go_duration(orig: &str) -> Result<i64, String> {
     let err = || format!("time: invalid duration \"{orig}\"");
     let mut s = orig;
@@ -359,6 +360,7 @@ pub(crate) fn parse_go_duration(orig: &str) -> Result<i64, String> {
 }
 
 /// Formats nanoseconds like Go's `time.Duration.String()`.
+#[cfg_attr(not(feature = "templates"), allow(dead_code))]
 pub(crate) fn format_go_duration(ns: i64) -> String {
     if ns == 0 {
         return "0s".into();
@@ -396,6 +398,7 @@ pub(crate) fn format_go_duration(ns: i64) -> String {
     }
 }
 
+#[cfg_attr(not(feature = "templates"), allow(dead_code))]
 fn frac_str(v: u64, div: u64) -> String {
     let int = v / div;
     let frac = v % div;

@@ -19,23 +19,24 @@
 use std::collections::BTreeMap;
 
 pub mod diff;
+mod engine;
 mod error;
 mod export;
 mod model;
 mod resource;
-mod status;
 mod talos;
 mod translate;
 mod validate;
 
-pub use diff::{delete_plan, diff, plan, unified_diff, SyncPlan, Update};
+pub use crate::goyaml::diff::unified_diff;
+pub use diff::{delete_plan, diff, plan, SyncPlan, Update};
+pub use engine::Engine;
 pub use error::{Stage, TemplateError, TemplateErrors};
 pub use export::{export, ExportOptions};
 pub use resource::{
     resources_to_yaml, types, ClusterFeatures, ClusterSpec, Duration, MachineAllocation,
     MachineSetSpec, Metadata, RenderedResource, Spec,
 };
-pub use status::{status_tree, CLUSTER_STATUS_TYPE, STATUS_TYPES};
 
 use crate::goyaml::node::{self, NodeKind, STag};
 use model::{Dec, Model, ModelKind};

@@ -6,27 +6,7 @@ use serde_json::{json, Value};
 
 use crate::goyaml::emit::{Emitter, Y};
 
-/// Resource type strings.
-pub mod types {
-    /// `Clusters.omni.sidero.dev`
-    pub const CLUSTER: &str = "Clusters.omni.sidero.dev";
-    /// `MachineSets.omni.sidero.dev`
-    pub const MACHINE_SET: &str = "MachineSets.omni.sidero.dev";
-    /// `MachineSetNodes.omni.sidero.dev`
-    pub const MACHINE_SET_NODE: &str = "MachineSetNodes.omni.sidero.dev";
-    /// `ConfigPatches.omni.sidero.dev`
-    pub const CONFIG_PATCH: &str = "ConfigPatches.omni.sidero.dev";
-    /// `ExtensionsConfigurations.omni.sidero.dev`
-    pub const EXTENSIONS_CONFIGURATION: &str = "ExtensionsConfigurations.omni.sidero.dev";
-    /// `KernelArgs.omni.sidero.dev`
-    pub const KERNEL_ARGS: &str = "KernelArgs.omni.sidero.dev";
-    /// `MachineInstallDiskConfigs.omni.sidero.dev`
-    pub const MACHINE_INSTALL_DISK_CONFIG: &str = "MachineInstallDiskConfigs.omni.sidero.dev";
-    /// `KubernetesManifestGroups.omni.sidero.dev`
-    pub const KUBERNETES_MANIFEST_GROUP: &str = "KubernetesManifestGroups.omni.sidero.dev";
-    /// `KubernetesHealthChecks.omni.sidero.dev`
-    pub const KUBERNETES_HEALTH_CHECK: &str = "KubernetesHealthChecks.omni.sidero.dev";
-}
+pub use crate::engine::types;
 
 /// Resource metadata as COSI carries it.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

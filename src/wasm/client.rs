@@ -123,11 +123,11 @@ struct TemplateCallOptions {
     dry_run: bool,
 }
 
-fn template_load(
-    text: &str,
-    files: &std::collections::BTreeMap<String, String>,
-) -> Result<crate::template::Template> {
-    crate::template::Template::load(text, files).map_err(crate::Error::Template)
+/// The template engine the glue hands in (the `omni-wasm/templates` module).
+use crate::engine::TemplateEngine as _;
+
+fn engine(module: JsValue) -> std::result::Result<super::engine::JsEngine, JsValue> {
+    super::engine::JsEngine::new(module)
 }
 
 #[derive(Serialize)]
@@ -620,33 +620,51 @@ impl JsOmniClient {
     }
 
     /// `omnictl cluster template sync` (with `dryRun`: plan only): resolves to `{ diff,
-    /// actions, changed }`. Nothing is written when the template is invalid.
+    /// actions, changed }`. Nothing is written when the template is invalid. `engine`: the
+    /// `omni-wasm/templates` module (the glue loads it).
     #[wasm_bindgen(js_name = templateSync, unchecked_return_type = "Promise<SyncReport>")]
-    pub async fn template_sync(&self, text: String, options: JsValue) -> Result<JsValue, JsValue> {
+    pub async fn template_sync(
+        &self,
+        engine_module: JsValue,
+        text: String,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let e = engine(engine_module)?;
         let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
-        let t = js(template_load(&text, &o.files))?;
-        let r = js(self.inner.templates().sync(&t, o.dry_run, &call).await)?;
+        let t = js(e.render(&text, &o.files))?;
+        let r = js(self.inner.templates().sync(&e, &t, o.dry_run, &call).await)?;
         to_value(&JsSyncReport::from(r))
     }
 
     /// `omnictl cluster template diff` against the server.
     #[wasm_bindgen(js_name = templateDiff)]
-    pub async fn template_diff(&self, text: String, options: JsValue) -> Result<String, JsValue> {
+    pub async fn template_diff(
+        &self,
+        engine_module: JsValue,
+        text: String,
+        options: JsValue,
+    ) -> Result<String, JsValue> {
+        let e = engine(engine_module)?;
         let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
-        let t = js(template_load(&text, &o.files))?;
-        js(self.inner.templates().diff(&t, &call).await)
+        let t = js(e.render(&text, &o.files))?;
+        js(self.inner.templates().diff(&e, &t, &call).await)
     }
 
     /// `omnictl cluster template delete` (with `dryRun`: plan only).
     #[wasm_bindgen(js_name = templateDelete, unchecked_return_type = "Promise<SyncReport>")]
     pub async fn template_delete(
         &self,
+        engine_module: JsValue,
         text: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
+        let e = engine(engine_module)?;
         let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
-        let t = js(template_load(&text, &o.files))?;
-        let r = js(self.inner.templates().delete(&t, o.dry_run, &call).await)?;
+        let cluster = js(e.validate(&text, &o.files))?;
+        let templates = self.inner.templates();
+        let r = js(templates
+            .delete_cluster(&e, &cluster, o.dry_run, false, &call)
+            .await)?;
         to_value(&JsSyncReport::from(r))
     }
 
@@ -655,12 +673,14 @@ impl JsOmniClient {
     #[wasm_bindgen(js_name = templateStatus, unchecked_return_type = "Promise<{ tree: string; healthy: boolean } | null>")]
     pub async fn template_status(
         &self,
+        engine_module: JsValue,
         text: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
+        let e = engine(engine_module)?;
         let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
-        let t = js(template_load(&text, &o.files))?;
-        let st = js(self.inner.templates().status(&t, &call).await)?;
+        let cluster = js(e.validate(&text, &o.files))?;
+        let st = js(self.inner.templates().cluster_status(&cluster, &call).await)?;
         to_value(&st.map(|(tree, healthy)| serde_json::json!({"tree": tree, "healthy": healthy})))
     }
 
@@ -680,11 +700,13 @@ impl JsOmniClient {
     #[wasm_bindgen(js_name = templateExport)]
     pub async fn template_export(
         &self,
+        engine_module: JsValue,
         cluster: String,
         options: JsValue,
     ) -> Result<String, JsValue> {
+        let e = engine(engine_module)?;
         let call = call_options(&options, "export options")?;
-        js(self.inner.templates().export(&cluster, &call).await)
+        js(self.inner.templates().export(&e, &cluster, &call).await)
     }
 
     /// Resources as `omnictl get -o table` prints them, with the print columns of `kind`'s

@@ -585,13 +585,16 @@ impl JsOmniClient {
             .await)
     }
 
-    /// `omnictl cluster delete <cluster>`: `{ dryRun, destroyDisconnectedMachines }`.
+    /// `omnictl cluster delete <cluster>`: `{ dryRun, destroyDisconnectedMachines }`;
+    /// `engine`: the `omni-wasm/templates` module (the glue loads it).
     #[wasm_bindgen(js_name = deleteCluster, unchecked_return_type = "Promise<SyncReport>")]
     pub async fn delete_cluster(
         &self,
+        engine_module: JsValue,
         cluster: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
+        let e = super::engine::JsEngine::new(engine_module)?;
         #[derive(Deserialize, Default)]
         #[serde(rename_all = "camelCase", default)]
         struct O {
@@ -602,7 +605,13 @@ impl JsOmniClient {
         let r = js(self
             .inner
             .templates()
-            .delete_cluster(&cluster, o.dry_run, o.destroy_disconnected_machines, &call)
+            .delete_cluster(
+                &e,
+                &cluster,
+                o.dry_run,
+                o.destroy_disconnected_machines,
+                &call,
+            )
             .await)?;
         to_value(&JsSyncReport::from(r))
     }

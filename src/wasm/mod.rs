@@ -27,9 +27,12 @@ pub fn build_flavor() -> String {
 mod client;
 #[cfg(feature = "full")]
 mod config;
+#[cfg(feature = "browser")]
+mod engine;
 mod error;
 #[cfg(feature = "browser")]
 mod management;
 #[cfg(feature = "browser")]
 mod signer;
+#[cfg(feature = "templates")]
 mod template;

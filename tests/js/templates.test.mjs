@@ -99,7 +99,7 @@ ${workers.map((w) => `  - 11111111-0000-4000-8000-${name.length.toString().padSt
     const exported = await omni.templateExport(name);
     const current = await Promise.all(["clusters", "machinesets", "machinesetnodes"].map((k) => omni.list(k, { selector: `omni.sidero.dev/cluster=${name}` })));
     const cluster = await omni.get("clusters", name);
-    assert.equal(lib.diffTemplate(exported, { current: [cluster, ...current.flat()] }), "");
+    assert.equal(tmpl.diffTemplate(exported, { current: [cluster, ...current.flat()] }), "");
 
     const del = await omni.templateDelete(v2, {});
     assert.ok(del.actions.includes(`* destroyed Clusters.omni.sidero.dev(${name})`), del.actions.join("\n"));
@@ -118,12 +118,27 @@ ${workers.map((w) => `  - 11111111-0000-4000-8000-${name.length.toString().padSt
     assert.equal(await omni.get("clusters", name), null);
     // every problem and where it is survive the trip through the client: the same list the
     // offline validator gives
-    assert.deepEqual(err.errors, lib.validateTemplate(text, {}));
+    assert.deepEqual(err.errors, tmpl.validateTemplate(text, {}));
     // a YAML error found while loading carries its line and column too
     const bad = await omni.templateSync("kind: Cluster\nname: [x\n", {}).catch((e) => e);
     assert.equal(bad.code, "INVALID_ARGUMENT");
     assert.ok(bad.errors?.length === 1 && bad.errors[0].line >= 2 && bad.errors[0].column >= 1, JSON.stringify(bad.errors));
   });
+});
+
+test("the client's .wasm carries no template engine: full and lite load omni-wasm/templates on the first template call", async () => {
+  assert.equal(lib.validateTemplate, undefined, "offline template functions live in omni-wasm/templates only");
+  assert.equal(typeof tmpl.validateTemplate, "function");
+  const lite = await import("../../pkg/lite/node.js");
+  assert.equal(lite.buildFlavor(), "browser");
+  assert.equal(lite.validateTemplate, undefined);
+  // lite's entry finds the engine one directory up; a template error (found before anything
+  // is sent) crosses both modules with its line and column
+  const omni = await lite.OmniClient.connect({ endpoint: SIM });
+  const bad = await omni.templateDiff("kind: Cluster\nname: [x\n", {}).catch((e) => e);
+  assert.equal(bad.code, "INVALID_ARGUMENT", String(bad));
+  assert.deepEqual(bad.errors, tmpl.validateTemplate("kind: Cluster\nname: [x\n", {}));
+  assert.ok(bad.errors[0].line >= 2, JSON.stringify(bad.errors));
 });
 
 describe("cluster status tree against omni-sim", () => {
