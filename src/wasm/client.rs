@@ -123,11 +123,17 @@ struct TemplateCallOptions {
     dry_run: bool,
 }
 
-/// The template engine the glue hands in (the `omni-wasm/templates` module).
 use crate::engine::TemplateEngine as _;
 
-fn engine(module: JsValue) -> std::result::Result<super::engine::JsEngine, JsValue> {
-    super::engine::JsEngine::new(module)
+/// A template call's engine (the `omni-wasm/templates` module the glue hands in), options and
+/// call options.
+fn template_call(
+    module: JsValue,
+    options: &JsValue,
+) -> Result<(super::engine::JsEngine, TemplateCallOptions, CallOptions), JsValue> {
+    let e = super::engine::JsEngine::new(module)?;
+    let (o, call) = parse_opts(options, "template options")?;
+    Ok((e, o, call))
 }
 
 #[derive(Serialize)]
@@ -629,8 +635,7 @@ impl JsOmniClient {
         text: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let e = engine(engine_module)?;
-        let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
+        let (e, o, call) = template_call(engine_module, &options)?;
         let t = js(e.render(&text, &o.files))?;
         let r = js(self.inner.templates().sync(&e, &t, o.dry_run, &call).await)?;
         to_value(&JsSyncReport::from(r))
@@ -644,8 +649,7 @@ impl JsOmniClient {
         text: String,
         options: JsValue,
     ) -> Result<String, JsValue> {
-        let e = engine(engine_module)?;
-        let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
+        let (e, o, call) = template_call(engine_module, &options)?;
         let t = js(e.render(&text, &o.files))?;
         js(self.inner.templates().diff(&e, &t, &call).await)
     }
@@ -658,8 +662,7 @@ impl JsOmniClient {
         text: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let e = engine(engine_module)?;
-        let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
+        let (e, o, call) = template_call(engine_module, &options)?;
         let cluster = js(e.validate(&text, &o.files))?;
         let templates = self.inner.templates();
         let r = js(templates
@@ -677,8 +680,7 @@ impl JsOmniClient {
         text: String,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let e = engine(engine_module)?;
-        let (o, call): (TemplateCallOptions, _) = parse_opts(&options, "template options")?;
+        let (e, o, call) = template_call(engine_module, &options)?;
         let cluster = js(e.validate(&text, &o.files))?;
         let st = js(self.inner.templates().cluster_status(&cluster, &call).await)?;
         to_value(&st.map(|(tree, healthy)| serde_json::json!({"tree": tree, "healthy": healthy})))
@@ -704,7 +706,7 @@ impl JsOmniClient {
         cluster: String,
         options: JsValue,
     ) -> Result<String, JsValue> {
-        let e = engine(engine_module)?;
+        let e = super::engine::JsEngine::new(engine_module)?;
         let call = call_options(&options, "export options")?;
         js(self.inner.templates().export(&e, &cluster, &call).await)
     }
