@@ -64,6 +64,8 @@ pub struct OmniClientBuilder {
     backoff: Backoff,
     observer: Option<Observer>,
     memory: Option<crate::transport::MemoryHandler>,
+    #[cfg(target_arch = "wasm32")]
+    fetch: Option<js_sys::Function>,
 }
 
 impl fmt::Debug for OmniClientBuilder {
@@ -123,6 +125,15 @@ impl OmniClientBuilder {
         self
     }
 
+    /// Send requests with `fetch(url, init)` instead of the global `fetch`: a Worker's service
+    /// binding (`(u, i) => env.OMNI.fetch(u, i)`), a Node dispatcher, a test double.
+    #[cfg(target_arch = "wasm32")]
+    #[must_use]
+    pub fn fetch(mut self, fetch: js_sys::Function) -> Self {
+        self.fetch = Some(fetch);
+        self
+    }
+
     /// Use an in-process handler instead of the network (tests).
     #[must_use]
     pub fn memory(mut self, handler: crate::transport::MemoryHandler) -> Self {
@@ -149,6 +160,8 @@ impl OmniClientBuilder {
             observer: self.observer,
             memory: self.memory,
             default_metadata: Metadata::new(),
+            #[cfg(target_arch = "wasm32")]
+            fetch: self.fetch,
         })?;
         Ok(OmniClient {
             transport,
@@ -183,6 +196,8 @@ impl OmniClient {
             backoff: Backoff::default(),
             observer: None,
             memory: None,
+            #[cfg(target_arch = "wasm32")]
+            fetch: None,
         }
     }
 

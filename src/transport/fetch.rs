@@ -133,9 +133,10 @@ pub(crate) fn js_err(e: JsValue) -> Error {
     Error::Transport(describe(&e))
 }
 
-/// POST `body` (a string or bytes) to `url` with `headers`; resolves to the response (any
-/// status).
+/// POST `body` (a string or bytes) to `url` with `headers` through `fetch` (the global one
+/// unless given); resolves to the response (any status).
 pub(crate) async fn post(
+    fetch: Option<&Function>,
     url: &str,
     headers: &[(String, String)],
     body: &JsValue,
@@ -151,11 +152,43 @@ pub(crate) async fn post(
             .map_err(|e| Error::InvalidArgument(format!("header {k}: {}", describe(&e))))?;
     }
     init.set_headers(&h);
-    let resp = JsFuture::from(global_fetch(url, &init))
+    let what = || format!("POST {url}");
+    let pending = match fetch {
+        None => global_fetch(url, &init),
+        // a caller's fetch may throw instead of rejecting, or return a plain value
+        Some(f) => Promise::resolve(
+            &f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), &init)
+                .map_err(|e| guard.error_for(e, &what()))?,
+        ),
+    };
+    let resp = JsFuture::from(pending)
         .await
-        .map_err(|e| guard.error_for(e, &format!("POST {url}")))?;
-    resp.dyn_into::<Response>()
-        .map_err(|_| Error::Transport("fetch did not return a Response".into()))
+        .map_err(|e| guard.error_for(e, &what()))?;
+    response(resp)
+}
+
+/// A fetch answer as a `Response`: one of this realm's, or one that looks like it (a double,
+/// or a `Response` of another realm, such as a test harness's).
+fn response(v: JsValue) -> Result<Response> {
+    let v = match v.dyn_into::<Response>() {
+        Ok(r) => return Ok(r),
+        Err(v) => v,
+    };
+    let has = |name: &str| {
+        Reflect::get(&v, &JsValue::from_str(name))
+            .map(|x| !x.is_undefined() && !x.is_null())
+            .unwrap_or(false)
+    };
+    let status_is_number = Reflect::get(&v, &JsValue::from_str("status"))
+        .map(|s| s.as_f64().is_some())
+        .unwrap_or(false);
+    if v.is_object() && status_is_number && has("headers") && has("text") {
+        Ok(v.unchecked_into())
+    } else {
+        Err(Error::Transport(
+            "fetch did not resolve to a Response".into(),
+        ))
+    }
 }
 
 /// The whole body as text.

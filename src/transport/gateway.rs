@@ -11,7 +11,7 @@ use futures::StreamExt as _;
 use serde::Deserialize;
 
 use super::fetch::{post, text, text_js, AbortGuard, BodyReader};
-use super::{CallOptions, Failure};
+use super::{CallOptions, Failure, TransportConfig};
 use crate::auth::Metadata;
 use crate::{Code, Error, Result};
 
@@ -177,13 +177,13 @@ impl EngineLines {
 /// A server stream read by the engine (see [`EngineLines`]): each message as the `result` of
 /// its line, parsed by `JSON.parse`; an error line ends the stream with its error.
 pub(super) async fn server_streaming_js(
-    base: &str,
+    cfg: &TransportConfig,
     method: &str,
     md: &Metadata,
     body: &str,
     opts: &CallOptions,
 ) -> std::result::Result<LocalBoxStream<'static, Result<wasm_bindgen::JsValue>>, Failure> {
-    let (resp, guard) = open(base, method, md, body, opts).await?;
+    let (resp, guard) = open(cfg, method, md, body, opts).await?;
     let reader = BodyReader::new(&resp, &guard)?;
     let decoder = TextDecoder::new()
         .map_err(|_| Error::Transport("no TextDecoder in this runtime".into()))?;
@@ -255,7 +255,7 @@ fn url(base: &str, method: &str) -> String {
 
 /// POSTs a call; a response other than 200 is the error its body carries.
 async fn open(
-    base: &str,
+    cfg: &TransportConfig,
     method: &str,
     md: &Metadata,
     body: &str,
@@ -263,7 +263,8 @@ async fn open(
 ) -> std::result::Result<(web_sys::Response, AbortGuard), Failure> {
     let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
     let resp = post(
-        &url(base, method),
+        cfg.fetch.as_ref(),
+        &url(&cfg.base_url, method),
         &headers(md),
         &wasm_bindgen::JsValue::from_str(body),
         &guard,
@@ -284,13 +285,13 @@ async fn open(
 /// A unary call: the response message as protojson text, still in the engine's string (a
 /// large answer is never copied into linear memory unless the caller decodes it there).
 pub(super) async fn unary(
-    base: &str,
+    cfg: &TransportConfig,
     method: &str,
     md: &Metadata,
     body: &str,
     opts: &CallOptions,
 ) -> std::result::Result<js_sys::JsString, Failure> {
-    let (resp, guard) = open(base, method, md, body, opts).await?;
+    let (resp, guard) = open(cfg, method, md, body, opts).await?;
     Ok(text_js(&resp, &guard).await?)
 }
 
@@ -340,13 +341,13 @@ impl LineStream {
 
 /// A server stream: each message as its protojson line (see [`line_result`]).
 pub(super) async fn server_streaming(
-    base: &str,
+    cfg: &TransportConfig,
     method: &str,
     md: &Metadata,
     body: &str,
     opts: &CallOptions,
 ) -> std::result::Result<LocalBoxStream<'static, Result<Vec<u8>>>, Failure> {
-    let (resp, guard) = open(base, method, md, body, opts).await?;
+    let (resp, guard) = open(cfg, method, md, body, opts).await?;
     let reader = BodyReader::new(&resp, &guard)?;
     let state = LineStream {
         guard,

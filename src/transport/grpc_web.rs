@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast as _;
 
 use super::fetch::{post, AbortGuard, BodyReader};
 use super::grpc_web_codec::{self as codec, Deframer, Frame, Headers};
-use super::{CallOptions, Failure};
+use super::{CallOptions, Failure, TransportConfig};
 use crate::auth::Metadata;
 use crate::{Error, Result};
 
@@ -55,7 +55,7 @@ impl Body {
 
 /// POSTs one framed request; the head checked, the body ready to read.
 async fn open(
-    base: &str,
+    cfg: &TransportConfig,
     method: &str,
     md: &Metadata,
     req: &[u8],
@@ -69,7 +69,8 @@ async fn open(
     ];
     headers.extend(md.pairs().map(|(k, v)| (k.to_string(), v.to_string())));
     let body = js_sys::Uint8Array::from(codec::frame(req)?.as_slice());
-    let resp = post(&format!("{base}{method}"), &headers, &body, &guard).await?;
+    let url = format!("{}{method}", cfg.base_url);
+    let resp = post(cfg.fetch.as_ref(), &url, &headers, &body, &guard).await?;
     let head = response_headers(&resp);
     let server_date = head.get("date").map(str::to_string);
     let trailers_only = match codec::check_head(resp.status(), head) {
@@ -105,13 +106,13 @@ fn response_headers(resp: &web_sys::Response) -> Headers {
 
 /// A unary call: the response message as protobuf bytes.
 pub(super) async fn unary(
-    base: &str,
+    cfg: &TransportConfig,
     method: &str,
     md: &Metadata,
     req: &[u8],
     opts: &CallOptions,
 ) -> std::result::Result<Vec<u8>, Failure> {
-    let mut body = open(base, method, md, req, opts).await?;
+    let mut body = open(cfg, method, md, req, opts).await?;
     let first = body.next_message().await?;
     let Some(message) = first else {
         return Err(Error::Decode(format!("{method}: unary call answered with no message")).into());
@@ -127,13 +128,13 @@ pub(super) async fn unary(
 /// A server stream: each message as protobuf bytes; the stream ends with the trailers' error,
 /// if any. Dropping it aborts the fetch.
 pub(super) async fn server_streaming(
-    base: &str,
+    cfg: &TransportConfig,
     method: &str,
     md: &Metadata,
     req: &[u8],
     opts: &CallOptions,
 ) -> std::result::Result<LocalBoxStream<'static, Result<Vec<u8>>>, Failure> {
-    let body = open(base, method, md, req, opts).await?;
+    let body = open(cfg, method, md, req, opts).await?;
     let stream = futures::stream::unfold(Some(body), |state| async move {
         let mut body = state?;
         match body.next_message().await {

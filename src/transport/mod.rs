@@ -129,6 +129,11 @@ pub struct TransportConfig {
     pub memory: Option<MemoryHandler>,
     /// Extra metadata sent with every call.
     pub default_metadata: Metadata,
+    /// The `fetch` to send requests with instead of the global one (a Worker's service
+    /// binding, a Node dispatcher, a test double): called as `fetch(url, init)`, it must
+    /// resolve to a `Response`.
+    #[cfg(target_arch = "wasm32")]
+    pub fetch: Option<js_sys::Function>,
 }
 
 impl fmt::Debug for TransportConfig {
@@ -543,13 +548,13 @@ impl Transport {
             }
             #[cfg(target_arch = "wasm32")]
             (Protocol::Gateway, Encoded::Json(b)) => {
-                gateway::unary(&self.inner.config.base_url, method, &md, b, opts)
+                gateway::unary(&self.inner.config, method, &md, b, opts)
                     .await
                     .map(Raw::Text)
             }
             #[cfg(target_arch = "wasm32")]
             (Protocol::GrpcWeb, Encoded::Proto(b)) => {
-                grpc_web::unary(&self.inner.config.base_url, method, &md, b, opts)
+                grpc_web::unary(&self.inner.config, method, &md, b, opts)
                     .await
                     .map(Raw::Proto)
             }
@@ -774,8 +779,8 @@ impl Transport {
             }
             #[cfg(target_arch = "wasm32")]
             (Protocol::Gateway, Encoded::Json(b)) if engine_lines => {
-                let base = &self.inner.config.base_url;
-                Ok(gateway::server_streaming_js(base, method, &md, b, opts)
+                let cfg = &self.inner.config;
+                Ok(gateway::server_streaming_js(cfg, method, &md, b, opts)
                     .await?
                     .map(|r| r.map(Raw::Js))
                     .boxed_local())
@@ -783,7 +788,7 @@ impl Transport {
             #[cfg(target_arch = "wasm32")]
             (Protocol::Gateway, Encoded::Json(b)) => {
                 Ok(
-                    gateway::server_streaming(&self.inner.config.base_url, method, &md, b, opts)
+                    gateway::server_streaming(&self.inner.config, method, &md, b, opts)
                         .await?
                         .map(|r| r.map(Raw::Line))
                         .boxed_local(),
@@ -792,7 +797,7 @@ impl Transport {
             #[cfg(target_arch = "wasm32")]
             (Protocol::GrpcWeb, Encoded::Proto(b)) => {
                 Ok(
-                    grpc_web::server_streaming(&self.inner.config.base_url, method, &md, b, opts)
+                    grpc_web::server_streaming(&self.inner.config, method, &md, b, opts)
                         .await?
                         .map(|r| r.map(Raw::Proto))
                         .boxed_local(),

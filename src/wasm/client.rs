@@ -269,6 +269,13 @@ impl JsOmniClient {
                 n,
             ));
         }
+        let fetch = Reflect::get(&options, &"fetch".into()).unwrap_or_default();
+        if !fetch.is_undefined() && !fetch.is_null() {
+            let f = fetch.dyn_into::<js_sys::Function>().map_err(|_| {
+                invalid("fetch: expected a function (url, init) => Promise<Response>")
+            })?;
+            b = b.fetch(f);
+        }
         let on_call = Reflect::get(&options, &"onCall".into()).ok();
         if let Some(f) = on_call.and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
             let f = Rc::new(f);
@@ -1059,6 +1066,13 @@ export interface ConnectOptions {
   allowInsecureHttp?: boolean;
   /** Called after every call (latency dashboards). */
   onCall?: (report: CallReport) => void;
+  /**
+   * Send requests with this instead of the global `fetch`: a Worker's service binding
+   * (`(url, init) => env.OMNI.fetch(url, init)`), a Node `fetch` with a dispatcher, a test
+   * double. Called as `fetch(url, init)` (`init.signal` aborts the call); must resolve to a
+   * `Response`.
+   */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
   /** Retries of reads on UNAVAILABLE (default 5). */
   retries?: number;
 }

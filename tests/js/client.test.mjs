@@ -197,6 +197,54 @@ for (const transport of ["gateway", "grpc-web"]) {
       assert.equal(err.code, "UNAUTHENTICATED");
     });
 
+    test("a caller's fetch sends every request (service bindings, dispatchers, doubles)", async () => {
+      const key = await serviceAccount(uid(`sa-fetch-${transport}`), "Admin");
+      const seen = [];
+      // a host only the caller's fetch can reach, as with a Worker's service binding
+      const host = "https://omni.binding.invalid";
+      const c = await OmniClient.connect({
+        endpoint: host, serviceAccountKey: key, transport,
+        fetch: (url, init) => { seen.push(url); return fetch(SIM + url.slice(host.length), init); },
+      });
+      const id = uid("fetch");
+      await c.apply(clusterYaml(id));
+      assert.equal((await c.get("clusters", id)).metadata.id, id);
+      const ac = new AbortController();
+      const events = c.watch("clusters", { id, signal: ac.signal });
+      let watched = null;
+      for await (const ev of events) {
+        if (ev.resource) { watched = ev.resource.metadata.id; ac.abort(); }
+      }
+      assert.equal(watched, id);
+      assert.ok(seen.length >= 3 && seen.every((u) => u.startsWith(`${host}/`)), JSON.stringify(seen));
+      // a fetch that throws is a transport error (UNAVAILABLE) with its message, not a crash
+      const broken = await OmniClient.connect({
+        endpoint: SIM, serviceAccountKey: key, transport, retries: 0,
+        fetch: () => { throw new TypeError("no route to omni"); },
+      });
+      const err = await broken.get("clusters", id).catch((e) => e);
+      assert.equal(err.code, "UNAVAILABLE", String(err));
+      assert.match(err.message, /no route to omni/);
+      // one that resolves to something other than a Response is refused as such
+      const odd = await OmniClient.connect({ endpoint: SIM, serviceAccountKey: key, transport, retries: 0, fetch: async () => "nope" });
+      const err2 = await odd.get("clusters", id).catch((e) => e);
+      assert.match(String(err2.message), /Response/);
+      if (transport === "gateway") {
+        // a double answering as the gateway does during maintenance (examples/custom-fetch.ts)
+        const down = await OmniClient.connect({
+          endpoint: "https://omni.test", serviceAccountKey: key, transport, retries: 0,
+          fetch: async () => Response.json({ code: 14, message: "down for maintenance" }, { status: 503 }),
+        });
+        const err3 = await down.get("clusters", id).catch((e) => e);
+        assert.equal(err3.code, "UNAVAILABLE", String(err3));
+        assert.match(err3.message, /down for maintenance/);
+      }
+      await assert.rejects(
+        OmniClient.connect({ endpoint: SIM, serviceAccountKey: key, fetch: 42 }),
+        (e) => e instanceof OmniError && e.code === "INVALID_ARGUMENT",
+      );
+    });
+
     test("UNAVAILABLE bursts are retried for reads, surfaced for writes", async () => {
       const reports = [];
       const key = await serviceAccount(uid(`sa-retry-${transport}`), "Admin");

@@ -50,6 +50,7 @@ const config :Workerd.Config = (
   services = [
     (name = "main", worker = .mainWorker),
     (name = "internet", network = (allow = ["public", "private", "local"])),
+    (name = "omni", external = (address = "${new URL(SIM).host}", http = ())),
   ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
@@ -65,6 +66,7 @@ const mainWorker :Workerd.Worker = (
   bindings = [
     (name = "OMNI_ENDPOINT", text = "${SIM}"),
     (name = "OMNI_SERVICE_ACCOUNT_KEY", text = "${key}"),
+    (name = "OMNI", service = "omni"),
   ],
 );
 `);
@@ -83,6 +85,17 @@ for (const transport of ["gateway", "grpc-web"]) {
     const body = await r.json();
     assert.equal(r.status, 200, JSON.stringify(body));
     assert.ok(body.includes(clusterId), JSON.stringify(body));
+  });
+}
+
+for (const transport of ["gateway", "grpc-web"]) {
+  test(`a Worker reaches Omni through a service binding (fetch option, ${transport})`, async () => {
+    const r = await fetch(`${base}/binding?transport=${transport}`);
+    const body = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(body));
+    assert.ok(body.clusters.includes(clusterId), JSON.stringify(body));
+    // every request went through the binding, to a host the Worker could not reach itself
+    assert.ok(body.calls > 0 && body.urls.every((u) => u.startsWith("https://omni.binding.invalid/")), JSON.stringify(body));
   });
 }
 

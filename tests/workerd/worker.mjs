@@ -1,10 +1,23 @@
-// A Cloudflare Worker built from the npm package: lists clusters and applies a config patch.
+// A Cloudflare Worker built from the npm package: lists clusters (over the network or a service
+// binding) and applies a config patch.
 import { OmniClient, version } from "./pkg/workerd.js";
 
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     try {
+      if (url.pathname === "/binding") {
+        // a service binding instead of the network: Omni's address is the binding's business
+        const urls = [];
+        const omni = await OmniClient.connect({
+          endpoint: "https://omni.binding.invalid",
+          serviceAccountKey: env.OMNI_SERVICE_ACCOUNT_KEY,
+          transport: url.searchParams.get("transport") ?? "gateway",
+          fetch: (u, init) => { urls.push(u); return env.OMNI.fetch(u, init); },
+        });
+        const clusters = (await omni.list("clusters")).map((c) => c.metadata.id).sort();
+        return Response.json({ clusters, calls: urls.length, urls });
+      }
       const omni = await OmniClient.connect({
         endpoint: env.OMNI_ENDPOINT,
         serviceAccountKey: env.OMNI_SERVICE_ACCOUNT_KEY,
