@@ -46,6 +46,9 @@ build_flavour() { # flavour features outdir
       printf '\n// The template engine (omni-wasm/templates), loaded on the first template call.\nimport { setTemplateEngineLoader } from "./index.js";\nsetTemplateEngineLoader(() => import("%s%s.js"));\n' \
         "$rel" "$entry" >> "$out/$entry.js"
     done
+    # Node can turn TLS verification off (insecureSkipTlsVerify); browsers and Workers cannot
+    cp pkg-template/glue/node-tls.js "$out/node-tls.js"
+    printf '\n// insecureSkipTlsVerify (Node only).\nimport { setInsecureTlsFetch } from "./index.js";\nimport { insecureTlsFetch } from "./node-tls.js";\nsetInsecureTlsFetch(insecureTlsFetch);\n' >> "$out/node.js"
   fi
 }
 

@@ -16,24 +16,29 @@ export class OmniError extends Error {
 // not carry it). The runtime entry says how to load it (setTemplateEngineLoader); loaded once.
 let loadEngine = null;
 let engine = null;
+// Node's entry sets the fetch behind insecureSkipTlsVerify.
+let insecureFetch = null;
 
 /** @internal Called by the runtime entries of the package. */
 export function setTemplateEngineLoader(load) { loadEngine = load; }
+/** @internal Called by the Node entry of the package. */
+export function setInsecureTlsFetch(f) { insecureFetch = f; }
+
+function omniError(code, message, cause) {
+  const e = new Error(message, cause === undefined ? undefined : { cause });
+  e.name = "OmniError";
+  e.code = code;
+  return e;
+}
 
 function templateEngine() {
   if (!engine) {
     if (!loadEngine) {
-      const e = new Error("no template engine: import this package through its node, browser or workerd entry");
-      e.name = "OmniError";
-      e.code = "FAILED_PRECONDITION";
-      return Promise.reject(e);
+      return Promise.reject(omniError("FAILED_PRECONDITION", "no template engine: import this package through its node, browser or workerd entry"));
     }
     engine = loadEngine().catch((cause) => {
       engine = null;
-      const e = new Error(`loading omni-wasm/templates failed: ${cause?.message ?? cause}`, { cause });
-      e.name = "OmniError";
-      e.code = "UNAVAILABLE";
-      throw e;
+      throw omniError("UNAVAILABLE", `loading omni-wasm/templates failed: ${cause?.message ?? cause}`, cause);
     });
   }
   return engine;
@@ -53,7 +58,14 @@ export class OmniClient {
    * allowInsecureHttp, onCall, retries }`. Nothing is sent until the first call.
    */
   static async connect(options) {
-    const { signer, ...rest } = options ?? {};
+    const { signer, insecureSkipTlsVerify, ...rest } = options ?? {};
+    if (insecureSkipTlsVerify) {
+      if (rest.fetch) throw omniError("INVALID_ARGUMENT", "give either fetch or insecureSkipTlsVerify, not both");
+      if (!insecureFetch) {
+        throw omniError("INVALID_ARGUMENT", "insecureSkipTlsVerify works in Node only: browsers and Workers check certificates themselves");
+      }
+      rest.fetch = insecureFetch;
+    }
     const raw = signer ? RawClient.connectWithSigner(rest, signer) : RawClient.connect(rest);
     return new OmniClient(raw);
   }

@@ -1064,6 +1064,11 @@ export interface ConnectOptions {
   /** "gateway" (default; any Omni) or "grpc-web" (behind a gRPC-web proxy). */
   transport?: "gateway" | "grpc-web";
   allowInsecureHttp?: boolean;
+  /**
+   * Node only: accept any TLS certificate (omnictl's `--insecure-skip-tls-verify`), for an Omni
+   * behind a self-signed certificate. Refused in browsers and Workers, and together with `fetch`.
+   */
+  insecureSkipTlsVerify?: boolean;
   /** Called after every call (latency dashboards). */
   onCall?: (report: CallReport) => void;
   /**

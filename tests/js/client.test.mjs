@@ -262,6 +262,40 @@ for (const transport of ["gateway", "grpc-web"]) {
   });
 }
 
+test("insecureSkipTlsVerify (Node) reaches an Omni behind a self-signed certificate, and only then", async () => {
+  const https = await import("node:https");
+  const http = await import("node:http");
+  const fs = await import("node:fs");
+  const fixtures = new URL("./fixtures/", import.meta.url);
+  // a TLS front of omni-sim whose certificate nobody trusts
+  const server = https.createServer({ key: fs.readFileSync(new URL("tls-key.pem", fixtures)), cert: fs.readFileSync(new URL("tls-cert.pem", fixtures)) }, (req, res) => {
+    const up = http.request(SIM + req.url, { method: req.method, headers: req.headers }, (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); });
+    up.on("error", () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const endpoint = `https://127.0.0.1:${server.address().port}`;
+  try {
+    const key = await serviceAccount(uid("sa-tls"), "Admin");
+    const id = uid("tls");
+    for (const transport of ["gateway", "grpc-web"]) {
+      const strict = await OmniClient.connect({ endpoint, serviceAccountKey: key, transport, retries: 0 });
+      const refused = await strict.list("clusters").catch((e) => e);
+      assert.equal(refused.code, "UNAVAILABLE", String(refused));
+      const lax = await OmniClient.connect({ endpoint, serviceAccountKey: key, transport, insecureSkipTlsVerify: true });
+      await lax.apply(clusterYaml(`${id}-${transport}`));
+      assert.ok((await lax.list("clusters")).some((c) => c.metadata.id === `${id}-${transport}`));
+    }
+    await assert.rejects(
+      OmniClient.connect({ endpoint, serviceAccountKey: key, insecureSkipTlsVerify: true, fetch }),
+      (e) => e instanceof OmniError && e.code === "INVALID_ARGUMENT",
+    );
+  } finally {
+    server.closeAllConnections?.();
+    server.close();
+  }
+});
+
 test("plain http:// to a remote host is refused unless opted in", async () => {
   await assert.rejects(
     OmniClient.connect({ endpoint: "http://omni.example.org", serviceAccountKey: "x" }),
