@@ -8,60 +8,12 @@
 
 use futures::stream::LocalBoxStream;
 use futures::StreamExt as _;
-use serde::Deserialize;
 
 use super::fetch::{post, text, text_js, AbortGuard, BodyReader};
+use super::gateway_codec as codec;
 use super::{CallOptions, Failure, TransportConfig};
 use crate::auth::Metadata;
-use crate::{Code, Error, Result};
-
-#[derive(Deserialize)]
-struct StatusJson {
-    #[serde(default)]
-    code: i32,
-    #[serde(default)]
-    message: String,
-}
-
-#[derive(Deserialize)]
-struct ErrorEnvelope {
-    error: Option<StatusJson>,
-    #[serde(default)]
-    code: Option<i32>,
-    #[serde(default)]
-    message: Option<String>,
-}
-
-/// One stream line: the message (`M`: a generated type read in one pass, or the protojson
-/// value) or an error.
-#[derive(Deserialize)]
-#[serde(bound = "M: serde::de::DeserializeOwned")]
-struct Line<M> {
-    result: Option<M>,
-    error: Option<StatusJson>,
-}
-
-/// Only the error of a stream line (the result is skipped without being built).
-#[derive(Deserialize)]
-struct LineError {
-    error: Option<StatusJson>,
-}
-
-/// The `result` of one stream line (or the error it carries): a protojson value for the
-/// descriptors, or a generated type decoded in one pass (COSI's resource streams, where speed
-/// matters).
-pub(super) fn line_result<M: serde::de::DeserializeOwned>(method: &str, line: &[u8]) -> Result<M> {
-    match serde_json::from_slice::<Line<M>>(line) {
-        Ok(Line { error: Some(s), .. }) => Err(status_error(s)),
-        Ok(Line {
-            result: Some(r), ..
-        }) => Ok(r),
-        Ok(_) => Err(Error::Decode(format!(
-            "{method}: stream line has neither result nor error"
-        ))),
-        Err(e) => Err(Error::Decode(format!("{method} stream message: {e}"))),
-    }
-}
+use crate::{Error, Result};
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
@@ -85,10 +37,7 @@ fn line_value(method: &str, line: &js_sys::JsString) -> Result<wasm_bindgen::JsV
     if error.is_object() {
         let code = get(&error, "code").as_f64().unwrap_or_default();
         let message = get(&error, "message").as_string().unwrap_or_default();
-        return Err(status_error(StatusJson {
-            code: code as i32,
-            message,
-        }));
+        return Err(codec::status_error(code as i32, message));
     }
     Err(Error::Decode(format!(
         "{method}: stream line has neither result nor error"
@@ -216,43 +165,6 @@ pub(super) async fn server_streaming_js(
     Ok(stream.boxed_local())
 }
 
-fn status_error(s: StatusJson) -> Error {
-    Error::status(Code::from_i32(s.code), s.message)
-}
-
-/// The error a non-200 response (or its body) stands for.
-fn error_from_body(http_status: u16, body: &str) -> Error {
-    let first_line = body.lines().next().unwrap_or_default();
-    if let Ok(env) = serde_json::from_str::<ErrorEnvelope>(first_line) {
-        if let Some(s) = env.error {
-            return status_error(s);
-        }
-        if let Some(code) = env.code {
-            return Error::status(Code::from_i32(code), env.message.unwrap_or_default());
-        }
-    }
-    let text: String = body.chars().take(200).collect();
-    Error::status(
-        Code::from_http_status(http_status),
-        format!("HTTP {http_status}: {}", text.trim()),
-    )
-}
-
-fn headers(md: &Metadata) -> Vec<(String, String)> {
-    let mut out = vec![
-        ("content-type".to_string(), "application/json".to_string()),
-        ("accept".to_string(), "application/json".to_string()),
-    ];
-    for (k, v) in md.pairs() {
-        out.push((format!("grpc-metadata-{k}"), v.to_string()));
-    }
-    out
-}
-
-fn url(base: &str, method: &str) -> String {
-    format!("{base}/api{method}")
-}
-
 /// POSTs a call; a response other than 200 is the error its body carries.
 async fn open(
     cfg: &TransportConfig,
@@ -264,8 +176,8 @@ async fn open(
     let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
     let resp = post(
         cfg.fetch.as_ref(),
-        &url(&cfg.base_url, method),
-        &headers(md),
+        &codec::url(&cfg.base_url, method),
+        &codec::request_headers(md),
         &wasm_bindgen::JsValue::from_str(body),
         &guard,
     )
@@ -275,7 +187,7 @@ async fn open(
         let date = resp.headers().get("date").ok().flatten();
         let text = text(&resp, &guard).await?;
         return Err(Failure {
-            error: error_from_body(status, &text),
+            error: codec::error_from_body(status, &text),
             server_date: date,
         });
     }
@@ -298,48 +210,35 @@ pub(super) async fn unary(
 struct LineStream {
     guard: AbortGuard,
     reader: Option<BodyReader>,
-    /// Received bytes; `buf[start..]` is not yet handed out.
-    buf: Vec<u8>,
-    start: usize,
+    lines: codec::LineBuffer,
     done: bool,
 }
 
 impl LineStream {
-    /// The next complete line (without `\n`), or `None` at the end of the body. Lines are
-    /// handed out as ranges of one buffer, which is compacted only when a chunk arrives (a
-    /// chunk of many lines is not copied once per line).
+    /// The next non-blank line (without `\n`), or `None` at the end of the body.
     async fn next_line(&mut self) -> Result<Option<std::ops::Range<usize>>> {
         loop {
-            if let Some(pos) = self.buf[self.start..].iter().position(|b| *b == b'\n') {
-                let line = self.start..self.start + pos;
-                self.start += pos + 1;
-                if self.buf[line.clone()].iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
+            if let Some(line) = self.lines.next_line(self.done) {
                 return Ok(Some(line));
             }
             if self.done {
-                let rest = self.start..self.buf.len();
-                self.start = self.buf.len();
-                if self.buf[rest.clone()].iter().all(u8::is_ascii_whitespace) {
-                    return Ok(None);
-                }
-                return Ok(Some(rest));
+                return Ok(None);
             }
             let Some(reader) = &self.reader else {
                 self.done = true;
                 continue;
             };
-            self.buf.drain(..self.start);
-            self.start = 0;
-            if !reader.next_into(&self.guard, &mut self.buf).await? {
+            if !reader
+                .next_into(&self.guard, self.lines.append_to())
+                .await?
+            {
                 self.done = true;
             }
         }
     }
 }
 
-/// A server stream: each message as its protojson line (see [`line_result`]).
+/// A server stream: each message as its protojson line (see [`codec::line_result`]).
 pub(super) async fn server_streaming(
     cfg: &TransportConfig,
     method: &str,
@@ -352,8 +251,7 @@ pub(super) async fn server_streaming(
     let state = LineStream {
         guard,
         reader,
-        buf: Vec::new(),
-        start: 0,
+        lines: codec::LineBuffer::default(),
         done: false,
     };
     // Lines are handed out undecoded (the caller decodes each straight into its message type);
@@ -365,10 +263,10 @@ pub(super) async fn server_streaming(
             Ok(None) => None,
             Err(e) => Some((Err(e), None)),
             Ok(Some(range)) => {
-                let line = &state.buf[range];
+                let line = state.lines.get(range);
                 if first {
-                    if let Ok(LineError { error: Some(s) }) = serde_json::from_slice(line) {
-                        return Some((Err(status_error(s)), None));
+                    if let Some(e) = codec::line_error(line) {
+                        return Some((Err(e), None));
                     }
                 }
                 let line = line.to_vec();

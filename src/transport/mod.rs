@@ -33,6 +33,8 @@ mod backoff;
 mod fetch;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod gateway_codec;
 #[cfg(target_arch = "wasm32")]
 mod grpc_web;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -600,7 +602,7 @@ impl Transport {
         let call = (method, md, kind, opts);
         self.streaming_decoded(call, &request, false, |m, raw| match raw {
             #[cfg(target_arch = "wasm32")]
-            Raw::Line(l) => gateway::line_result(m, &l),
+            Raw::Line(l) => gateway_codec::line_result(m, &l),
             other => decode(m, other),
         })
     }
@@ -863,7 +865,7 @@ fn answer(method: &str, raw: Raw) -> Result<Answer> {
                 .map_err(|e| Error::Decode(format!("{method} response: {e}")))?,
         ),
         #[cfg(target_arch = "wasm32")]
-        Raw::Line(l) => Answer::Json(gateway::line_result(method, &l)?),
+        Raw::Line(l) => Answer::Json(gateway_codec::line_result(method, &l)?),
         #[cfg(target_arch = "wasm32")]
         Raw::Js(_) => {
             return Err(Error::Decode(format!(
