@@ -13,7 +13,7 @@ use omni_wasm::client::{AuditLogParams, SupportBundleEvent};
 use omni_wasm::proto::management as pb;
 use omni_wasm::transport::CallOptions;
 use omni_wasm::{Code, Error};
-use serde_json::json;
+use serde_json::{json, Value};
 
 mod common;
 use common::client;
@@ -300,4 +300,86 @@ fn call_reaches_any_method_by_name_with_protojson_in_and_out() {
     );
     assert_eq!(e[0].as_ref().unwrap_err().code(), Code::InvalidArgument);
     assert_eq!(seen.borrow().len(), sent, "nothing sent after a refusal");
+}
+
+/// A read-only client refuses every write before anything is sent, and reads as usual.
+#[test]
+fn a_read_only_client_sends_no_write() {
+    use omni_wasm::client::{KubeconfigParams, OmniClient};
+    use omni_wasm::transport::MemoryHandler;
+    let seen: Rc<RefCell<Vec<String>>> = Rc::default();
+    let log = seen.clone();
+    let h: MemoryHandler = Rc::new(move |method: &str, _md: &Metadata, body: Value| {
+        log.borrow_mut().push(method.to_string());
+        match method {
+            "/cosi.resource.State/List" if body["type"] == "ResourceDefinitions.meta.cosi.dev" => {
+                Ok(vec![])
+            }
+            "/cosi.resource.State/List" => Ok(vec![]),
+            "/management.ManagementService/Kubeconfig" => Ok(vec![json!({"kubeconfig": "YWJj"})]),
+            other => Err(Error::status(Code::Unimplemented, other.to_string())),
+        }
+    });
+    let omni = OmniClient::builder("memory")
+        .memory(h)
+        .read_only(true)
+        .build()
+        .unwrap();
+    assert!(omni.transport().read_only());
+    let o = CallOptions::default();
+    let clusters = block_on(omni.resources_in("Clusters.omni.sidero.dev", "default")).unwrap();
+    assert!(block_on(clusters.list(&Default::default(), &o))
+        .unwrap()
+        .is_empty());
+    let denied = |r: omni_wasm::Result<()>| {
+        let e = r.unwrap_err();
+        assert_eq!(e.code(), Code::PermissionDenied, "{e}");
+        assert!(e.to_string().contains("read-only"), "{e}");
+    };
+    let r: omni_wasm::resource::Resource = serde_json::from_value(json!({
+        "metadata": {"namespace": "default", "type": "Clusters.omni.sidero.dev", "id": "c", "version": "1"},
+        "spec": {"kubernetes_version": "1.32.0"}
+    }))
+    .unwrap();
+    denied(block_on(clusters.create(&r, &o)).map(|_| ()));
+    denied(block_on(clusters.update(&r, &o)).map(|_| ()));
+    denied(block_on(clusters.teardown("c", &o)).map(|_| ()));
+    denied(block_on(clusters.destroy("c", &o)));
+    denied(block_on(clusters.delete("c", &o)).map(|_| ()));
+    let svc = "management.ManagementService";
+    denied(
+        block_on(omni.call(svc, "CreateServiceAccount", &json!({}), Metadata::new(), &o))
+            .map(|_| ()),
+    );
+    denied(
+        block_on(omni.call(
+            svc,
+            "Kubeconfig",
+            &json!({"serviceAccount": true}),
+            Metadata::new(),
+            &o,
+        ))
+        .map(|_| ()),
+    );
+    let sa = KubeconfigParams {
+        cluster: "c".into(),
+        service_account: true,
+        ..Default::default()
+    };
+    denied(block_on(omni.management().kubeconfig(&sa, &o)).map(|_| ()));
+    // a user's kubeconfig is a read
+    let mine = KubeconfigParams {
+        cluster: "c".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        block_on(omni.management().kubeconfig(&mine, &o)).unwrap(),
+        "abc"
+    );
+    let sent = seen.borrow();
+    assert!(
+        sent.iter().all(|m| omni_wasm::transport::is_read_method(m)),
+        "{sent:?}"
+    );
+    assert!(sent.iter().any(|m| m.ends_with("/Kubeconfig")));
 }

@@ -38,6 +38,19 @@ fn with_defaults(service: &str, mut md: Metadata) -> Metadata {
     md
 }
 
+/// A `Kubeconfig` that creates a service account or asks for break-glass access writes, though
+/// the method is a read otherwise.
+fn kubeconfig_writes(
+    m: &prost_reflect::MethodDescriptor,
+    msg: &prost_reflect::DynamicMessage,
+) -> bool {
+    m.name() == "Kubeconfig"
+        && ["service_account", "break_glass"].iter().any(|f| {
+            msg.get_field_by_name(f)
+                .is_some_and(|v| v.as_bool() == Some(true))
+        })
+}
+
 /// The method and the request message, checked before anything is sent.
 fn prepare(
     service: &str,
@@ -88,6 +101,8 @@ impl OmniClient {
         opts: &CallOptions,
     ) -> Result<Json> {
         let (m, msg) = prepare(service, method, request, false)?;
+        self.transport()
+            .refuse_write(&format!("/{service}/{method}"), kubeconfig_writes(&m, &msg))?;
         let answer = self
             .transport()
             .unary_dynamic(&m, with_defaults(service, md), &msg, kind(&m), opts)

@@ -80,6 +80,11 @@ impl Management {
         if p.cluster.is_empty() {
             return Err(Error::InvalidArgument("kubeconfig needs a cluster".into()));
         }
+        // a service account is created, break-glass access marks the cluster: writes
+        self.client.transport().refuse_write(
+            &format!("{SVC}Kubeconfig"),
+            p.service_account || p.break_glass,
+        )?;
         let req = pb::KubeconfigRequest {
             service_account: p.service_account,
             service_account_ttl: p.service_account_ttl_secs.map(|s| pbjson_types::Duration {

@@ -66,6 +66,7 @@ pub struct OmniClientBuilder {
     memory: Option<crate::transport::MemoryHandler>,
     #[cfg(target_arch = "wasm32")]
     fetch: Option<js_sys::Function>,
+    read_only: bool,
 }
 
 impl fmt::Debug for OmniClientBuilder {
@@ -134,6 +135,15 @@ impl OmniClientBuilder {
         self
     }
 
+    /// Refuse every write locally, before anything is sent (a dashboard that must not change
+    /// a cluster by mistake): reads, watches, config downloads and signing in stay allowed
+    /// ([`crate::transport::is_read_method`]); writes fail with `PERMISSION_DENIED`.
+    #[must_use]
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
     /// Use an in-process handler instead of the network (tests).
     #[must_use]
     pub fn memory(mut self, handler: crate::transport::MemoryHandler) -> Self {
@@ -162,6 +172,7 @@ impl OmniClientBuilder {
             default_metadata: Metadata::new(),
             #[cfg(target_arch = "wasm32")]
             fetch: self.fetch,
+            read_only: self.read_only,
         })?;
         Ok(OmniClient {
             transport,
@@ -198,6 +209,7 @@ impl OmniClient {
             memory: None,
             #[cfg(target_arch = "wasm32")]
             fetch: None,
+            read_only: false,
         }
     }
 

@@ -98,6 +98,43 @@ impl fmt::Debug for CallOptions {
     }
 }
 
+/// The calls that change nothing in the installation: what a read-only client may make.
+/// Everything else (including methods unknown here) counts as a write. `Kubeconfig` is a read
+/// unless it asks for a service account, which the callers that build it check
+/// ([`Transport::refuse_write`]). Of `AuthService`, registering, awaiting and revoking one's own
+/// key (signing in and out) are allowed; confirming a key grants access and is not.
+const READ_METHODS: &[&str] = &[
+    "/cosi.resource.State/Get",
+    "/cosi.resource.State/List",
+    "/cosi.resource.State/Watch",
+    "/omni.resources.ResourceService/Get",
+    "/omni.resources.ResourceService/List",
+    "/omni.resources.ResourceService/Watch",
+    "/omni.resources.ResourceService/Controllers",
+    "/omni.resources.ResourceService/DependencyGraph",
+    "/management.ManagementService/Kubeconfig",
+    "/management.ManagementService/Talosconfig",
+    "/management.ManagementService/Omniconfig",
+    "/management.ManagementService/MachineLogs",
+    "/management.ManagementService/ValidateConfig",
+    "/management.ManagementService/ValidateJSONSchema",
+    "/management.ManagementService/ListServiceAccounts",
+    "/management.ManagementService/KubernetesUpgradePreChecks",
+    "/management.ManagementService/GetBootAssetURL",
+    "/management.ManagementService/GetSupportBundle",
+    "/management.ManagementService/ReadAuditLog",
+    "/management.ManagementService/GetMachineJoinConfig",
+    "/management.ManagementService/ListUsers",
+    "/auth.AuthService/RegisterPublicKey",
+    "/auth.AuthService/AwaitPublicKeyConfirmation",
+    "/auth.AuthService/RevokePublicKey",
+];
+
+/// Whether `method` (`/pkg.Service/Method`) only reads (see [`READ_METHODS`]).
+pub fn is_read_method(method: &str) -> bool {
+    READ_METHODS.contains(&method)
+}
+
 /// What the observer hook hears about every finished call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallReport {
@@ -131,6 +168,8 @@ pub struct TransportConfig {
     pub memory: Option<MemoryHandler>,
     /// Extra metadata sent with every call.
     pub default_metadata: Metadata,
+    /// Refuse every call that is not a read ([`is_read_method`]) before anything is sent.
+    pub read_only: bool,
     /// The `fetch` to send requests with instead of the global one (a Worker's service
     /// binding, a Node dispatcher, a test double): called as `fetch(url, init)`, it must
     /// resolve to a `Response`.
@@ -317,6 +356,25 @@ impl Transport {
     /// The server's time as best known (local clock + learned offset), Unix seconds.
     pub fn server_now(&self) -> i64 {
         self.inner.skew.borrow().server_now(runtime::now_secs())
+    }
+
+    /// Whether this transport refuses writes ([`TransportConfig::read_only`]).
+    pub fn read_only(&self) -> bool {
+        self.inner.config.read_only
+    }
+
+    /// The error for `method` when this transport is read-only and `writes` (nothing is sent).
+    ///
+    /// # Errors
+    /// [`Code::PermissionDenied`] naming the method.
+    pub fn refuse_write(&self, method: &str, writes: bool) -> Result<()> {
+        if self.inner.config.read_only && writes {
+            return Err(Error::status(
+                Code::PermissionDenied,
+                format!("{method} changes the installation and this client is read-only; nothing was sent"),
+            ));
+        }
+        Ok(())
     }
 
     /// How many calls were started (attempts not counted).
@@ -508,6 +566,7 @@ impl Transport {
         opts: &CallOptions,
         signed: bool,
     ) -> Result<Raw> {
+        self.refuse_write(method, !is_read_method(method))?;
         self.inner.calls.set(self.inner.calls.get() + 1);
         let mut st = self.attempts();
         loop {
@@ -715,6 +774,9 @@ impl Transport {
         opts: CallOptions,
         engine_lines: bool,
     ) -> LocalBoxStream<'static, Result<Raw>> {
+        if let Err(e) = self.refuse_write(method, !is_read_method(method)) {
+            return futures::stream::iter([Err(e)]).boxed_local();
+        }
         let this = self.clone();
         let method = method.to_string();
         let open = async move {

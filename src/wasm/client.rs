@@ -31,6 +31,8 @@ struct ConnectOptions {
     allow_insecure_http: bool,
     #[serde(default)]
     retries: Option<u32>,
+    #[serde(default)]
+    read_only: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -242,8 +244,9 @@ impl JsOmniClient {
             &opts.endpoint,
             opts.allow_insecure_http,
         ))?;
-        let mut b =
-            OmniClient::builder(&opts.endpoint).allow_insecure_http(opts.allow_insecure_http);
+        let mut b = OmniClient::builder(&opts.endpoint)
+            .allow_insecure_http(opts.allow_insecure_http)
+            .read_only(opts.read_only);
         if let Some(t) = &opts.transport {
             b = b.protocol(js(Protocol::parse(t))?);
         }
@@ -1069,6 +1072,12 @@ export interface ConnectOptions {
    * behind a self-signed certificate. Refused in browsers and Workers, and together with `fetch`.
    */
   insecureSkipTlsVerify?: boolean;
+  /**
+   * Refuse every write locally, before anything is sent: a dashboard that must not change a
+   * cluster by mistake. Reads, watches, config downloads (not service-account or break-glass
+   * kubeconfigs) and signing in stay allowed; writes fail with `PERMISSION_DENIED`.
+   */
+  readOnly?: boolean;
   /** Called after every call (latency dashboards). */
   onCall?: (report: CallReport) => void;
   /**

@@ -296,6 +296,29 @@ test("insecureSkipTlsVerify (Node) reaches an Omni behind a self-signed certific
   }
 });
 
+test("a read-only client refuses every write locally and reads as usual (both transports)", async () => {
+  const key = await serviceAccount(uid("sa-ro"), "Admin");
+  const admin = await OmniClient.connect({ endpoint: SIM, serviceAccountKey: key });
+  const id = uid("ro");
+  await admin.apply(clusterYaml(id));
+  for (const transport of ["gateway", "grpc-web"]) {
+    const ro = await OmniClient.connect({ endpoint: SIM, serviceAccountKey: key, transport, readOnly: true });
+    assert.equal((await ro.get("clusters", id)).metadata.id, id);
+    assert.ok((await ro.list("clusters")).some((c) => c.metadata.id === id));
+    const denied = (e) => e instanceof OmniError && e.code === "PERMISSION_DENIED" && /read-only/.test(e.message);
+    const other = uid("ro-new");
+    await assert.rejects(ro.apply(clusterYaml(other)), denied);
+    await assert.rejects(ro.delete("clusters", id), denied);
+    await assert.rejects(ro.teardown("clusters", id), denied);
+    await assert.rejects(ro.createServiceAccount(uid("ro-sa")), denied);
+    await assert.rejects(ro.call("management.ManagementService", "DestroyUser", { email: "x@example.org" }), denied);
+    await assert.rejects(ro.kubeconfig(id, { serviceAccount: true, serviceAccountUser: "bot", serviceAccountTtlSeconds: 60 }), denied);
+    // nothing reached the server
+    assert.equal(await admin.get("clusters", other), null);
+    assert.equal((await admin.get("clusters", id)).metadata.phase, "running");
+  }
+});
+
 test("plain http:// to a remote host is refused unless opted in", async () => {
   await assert.rejects(
     OmniClient.connect({ endpoint: "http://omni.example.org", serviceAccountKey: "x" }),
