@@ -6,7 +6,7 @@ import type { SpecByType } from "./specs.js";
 export type ResourceOf<T extends keyof SpecByType> = Resource<SpecByType[T]>;
 import type {
   GrpcCodeName, Signer, Resource, CallOptions, ListOptions, WatchOptions, WatchEvent, ApplyOptions, ApplyResult,
-  DeleteOptions, DeleteResult, KubeconfigOptions, TemplateCallOptions, SyncReport, ConnectOptions,
+  DeleteOptions, DeleteResult, BatchFailure, KubeconfigOptions, TemplateCallOptions, SyncReport, ConnectOptions,
   UserInfo, RotationStatus, ManifestSyncEvent, SupportBundleEvent, AuditLogChunk, JoinTokenInfo, InfraProviderInfo,
   MediaPresetOptions, MediaPresetInfo, MediaDownload,
 } from "./omni_wasm.js";
@@ -83,6 +83,10 @@ export declare class OmniClient {
   apply(input: string | Resource | Resource[], options?: ApplyOptions): Promise<ApplyResult[]>;
   delete(kind: string, id: string, options?: DeleteOptions): Promise<DeleteResult[]>;
   delete(kind: string, options: DeleteOptions): Promise<DeleteResult[]>;
+  /** Like apply, with each resource's own outcome (`concurrency` at a time; default 1, in order). */
+  applyEach(input: string | Resource | Resource[], options?: ApplyOptions): Promise<(ApplyResult | BatchFailure)[]>;
+  /** Delete each id (`concurrency` at a time; default 8, as omnictl), each with its own outcome. */
+  deleteMany(kind: string, ids: string[], options?: CallOptions & { namespace?: string; concurrency?: number }): Promise<(DeleteResult | BatchFailure)[]>;
   teardown(kind: string, id: string, options?: CallOptions): Promise<boolean>;
   /** Register a Signer's public key for `email` (unsigned): show `loginUrl` to the person. */
   registerPublicKey(signer: Signer, email: string, options?: CallOptions): Promise<{ loginUrl: string; publicKeyId: string }>;

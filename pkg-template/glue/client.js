@@ -81,6 +81,8 @@ export class OmniClient {
   create(resource, options) { return this.#raw.create(resource, options); }
   update(resource, options) { return this.#raw.update(resource, options); }
   apply(input, options) { return this.#raw.apply(input, options); }
+  applyEach(input, options) { return this.#raw.applyEach(input, options); }
+  deleteMany(kind, ids, options) { return this.#raw.deleteMany(kind, ids, options); }
   delete(kind, id, options) {
     if (id !== null && typeof id === "object") return this.#raw.delete(kind, undefined, id);
     return this.#raw.delete(kind, id ?? undefined, options);

@@ -15,6 +15,7 @@ use crate::transport::{
 };
 use crate::{Code, Error, Result};
 
+mod batch;
 mod bulk;
 mod call;
 mod login;
@@ -33,6 +34,7 @@ mod users;
 mod watch;
 mod watch_json;
 
+pub use batch::WRITE_CONCURRENCY;
 pub use bulk::{ListText, CHUNK, PAGE};
 pub use login::{Login, PublicKeyMaterial, Registration};
 pub use management::{KubeconfigParams, Management};

@@ -433,21 +433,26 @@ impl Resources {
         }
     }
 
-    /// Delete every resource matching `params` (omnictl `delete --all` / `-l`).
+    /// Delete every resource matching `params` (omnictl `delete --all` / `-l`), eight at a
+    /// time as omnictl does ([`delete_each`](Self::delete_each)).
     ///
     /// # Errors
-    /// The first failure; resources deleted before it stay deleted.
+    /// The first failure in list order; the other deletes have run.
     pub async fn delete_all(
         &self,
         params: &ListParams,
         opts: &CallOptions,
     ) -> Result<Vec<DeleteOutcome>> {
-        let items = self.list(params, opts).await?;
-        let mut out = Vec::with_capacity(items.len());
-        for r in items {
-            out.push(self.delete(&r.metadata.id, opts).await?);
-        }
-        Ok(out)
+        let ids: Vec<String> = self
+            .list(params, opts)
+            .await?
+            .into_iter()
+            .map(|r| r.metadata.id)
+            .collect();
+        self.delete_each(&ids, super::batch::WRITE_CONCURRENCY, opts)
+            .await
+            .into_iter()
+            .collect()
     }
 
     /// Watch this type (or one id) — see [`WatchParams`](super::WatchParams). The stream

@@ -85,6 +85,8 @@ struct ApplyOptions {
     dry_run: bool,
     #[serde(default)]
     timeout_ms: Option<f64>,
+    #[serde(default)]
+    concurrency: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
@@ -170,6 +172,57 @@ struct JsDeleteResult {
     r#type: String,
     id: String,
     destroyed: bool,
+}
+
+/// A failed item of a batch: the code name and message of its error.
+#[derive(Serialize)]
+struct JsItemError {
+    code: &'static str,
+    message: String,
+}
+
+impl From<&crate::Error> for JsItemError {
+    fn from(e: &crate::Error) -> Self {
+        JsItemError {
+            code: e.code().name(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// One item of `applyEach`/`deleteMany`: its result, or `{ type, id, error }`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum JsItem<T> {
+    Ok(T),
+    Failed {
+        r#type: String,
+        id: String,
+        error: JsItemError,
+    },
+}
+
+fn apply_result(outcome: crate::client::ApplyOutcome) -> JsApplyResult {
+    JsApplyResult {
+        action: match outcome.action {
+            ApplyAction::Create => "create",
+            ApplyAction::Update => "update",
+            ApplyAction::Unchanged => "unchanged",
+        },
+        resource: outcome.resource,
+        diff: outcome.diff,
+    }
+}
+
+/// Resources from `apply`'s input: omnictl YAML text, an array of resources, or one.
+fn apply_input(input: JsValue) -> Result<Vec<Resource>, JsValue> {
+    if let Some(text) = input.as_string() {
+        js(crate::resource::parse_yaml_documents(&text))
+    } else if js_sys::Array::is_array(&input) {
+        from_value(input, "resources")
+    } else {
+        Ok(vec![from_value(input, "resource")?])
+    }
 }
 
 #[derive(Serialize)]
@@ -411,35 +464,80 @@ impl JsOmniClient {
     pub async fn apply(&self, input: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
         let (o, call): (ApplyOptions, _) = parse_opts(&options, "apply options")?;
         let _ = o.timeout_ms;
-        let resources: Vec<Resource> = if let Some(text) = input.as_string() {
-            js(crate::resource::parse_yaml_documents(&text))?
-        } else if js_sys::Array::is_array(&input) {
-            from_value(input, "resources")?
-        } else {
-            vec![from_value(input, "resource")?]
-        };
-        // resolve and encode everything first: nothing is written after a validation failure
-        let mut handles = Vec::with_capacity(resources.len());
-        for r in &resources {
-            let h = js(self
-                .handle(&r.metadata.type_, Some(&r.metadata.namespace))
-                .await)?;
-            js(r.to_proto(h.registry()))?;
-            handles.push(h);
+        let resources = apply_input(input)?;
+        let outcomes = js(self
+            .inner
+            .apply_each(&resources, o.dry_run, o.concurrency.unwrap_or(1), &call)
+            .await)?;
+        let mut out = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            out.push(apply_result(js(outcome)?));
         }
-        let mut out = Vec::with_capacity(resources.len());
-        for (r, h) in resources.iter().zip(handles) {
-            let outcome = js(h.apply(r, o.dry_run, &call).await)?;
-            out.push(JsApplyResult {
-                action: match outcome.action {
-                    ApplyAction::Create => "create",
-                    ApplyAction::Update => "update",
-                    ApplyAction::Unchanged => "unchanged",
+        to_value(&out)
+    }
+
+    /// Like `apply`, with each resource's own outcome instead of the first error: an
+    /// `ApplyResult`, or `{ type, id, error: { code, message } }`. `concurrency` (default 1:
+    /// in order, as omnictl) applies that many at a time. Invalid input still writes nothing.
+    #[wasm_bindgen(js_name = applyEach, unchecked_return_type = "Promise<(ApplyResult | BatchFailure)[]>")]
+    pub async fn apply_each(&self, input: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        let (o, call): (ApplyOptions, _) = parse_opts(&options, "apply options")?;
+        let resources = apply_input(input)?;
+        let outcomes = js(self
+            .inner
+            .apply_each(&resources, o.dry_run, o.concurrency.unwrap_or(1), &call)
+            .await)?;
+        let out: Vec<JsItem<JsApplyResult>> = outcomes
+            .into_iter()
+            .zip(&resources)
+            .map(|(outcome, r)| match outcome {
+                Ok(a) => JsItem::Ok(apply_result(a)),
+                Err(e) => JsItem::Failed {
+                    r#type: r.metadata.type_.clone(),
+                    id: r.metadata.id.clone(),
+                    error: JsItemError::from(&e),
                 },
-                resource: outcome.resource,
-                diff: outcome.diff,
-            });
+            })
+            .collect();
+        to_value(&out)
+    }
+
+    /// Delete each of `ids` (omnictl `delete TYPE ID…`), `concurrency` at a time (default 8,
+    /// as omnictl): each id's `DeleteResult`, or `{ type, id, error: { code, message } }`.
+    #[wasm_bindgen(js_name = deleteMany, unchecked_return_type = "Promise<(DeleteResult | BatchFailure)[]>")]
+    pub async fn delete_many(
+        &self,
+        kind: String,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct O {
+            namespace: Option<String>,
+            concurrency: Option<usize>,
         }
+        let ids: Vec<String> = from_value(ids, "ids")?;
+        let (o, call): (O, _) = parse_opts(&options, "delete options")?;
+        let h = js(self.handle(&kind, o.namespace.as_deref()).await)?;
+        let concurrency = o.concurrency.unwrap_or(crate::client::WRITE_CONCURRENCY);
+        let outcomes = h.delete_each(&ids, concurrency, &call).await;
+        let out: Vec<JsItem<JsDeleteResult>> = outcomes
+            .into_iter()
+            .zip(&ids)
+            .map(|(outcome, id)| match outcome {
+                Ok(d) => JsItem::Ok(JsDeleteResult {
+                    r#type: h.type_name().to_string(),
+                    id: d.id,
+                    destroyed: d.destroyed,
+                }),
+                Err(e) => JsItem::Failed {
+                    r#type: h.type_name().to_string(),
+                    id: id.clone(),
+                    error: JsItemError::from(&e),
+                },
+            })
+            .collect();
         to_value(&out)
     }
 
@@ -1003,6 +1101,15 @@ export interface WatchEvent {
 export interface ApplyOptions extends CallOptions {
   /** Write nothing; report what would change. */
   dryRun?: boolean;
+  /** How many resources are written at once (default 1: in order, as omnictl). */
+  concurrency?: number;
+}
+
+/** A failed item of `applyEach` / `deleteMany`. */
+export interface BatchFailure {
+  type: string;
+  id: string;
+  error: { code: string; message: string };
 }
 
 export interface ApplyResult {

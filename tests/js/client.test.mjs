@@ -319,6 +319,33 @@ test("a read-only client refuses every write locally and reads as usual (both tr
   }
 });
 
+test("bulk writes: applyEach and deleteMany run a bounded number at a time, each with its own outcome", async () => {
+  const key = await serviceAccount(uid("sa-bulk"), "Admin");
+  const omni = await OmniClient.connect({ endpoint: SIM, serviceAccountKey: key });
+  const ids = Array.from({ length: 12 }, (_, i) => uid(`bulk${i}`));
+  const applied = await omni.applyEach(ids.map((id) => clusterYaml(id)).join("---\n"), { concurrency: 4 });
+  assert.deepEqual(applied.map((r) => [r.action, r.resource?.metadata.id]), ids.map((id) => ["create", id]));
+  // an invalid document writes nothing at all, even with per-item outcomes
+  const fresh = uid("bulk-fresh");
+  await assert.rejects(omni.applyEach([clusterYaml(fresh), "metadata: {type: Nope.omni.sidero.dev, id: x}\n"].join("---\n")));
+  assert.equal(await omni.get("clusters", fresh), null);
+  // one resource held by a finalizer fails on its own (timeout); the others are deleted, an
+  // unknown id is reported as not there
+  const held = ids[3];
+  await mutate({ type: CLUSTER, id: held, add_finalizers: ["TestController"] });
+  const missing = uid("bulk-missing");
+  const out = await omni.deleteMany("clusters", [...ids, missing], { timeoutMs: 1500 });
+  assert.equal(out.length, ids.length + 1);
+  for (const [i, r] of out.entries()) {
+    const id = i < ids.length ? ids[i] : missing;
+    assert.equal(r.id, id);
+    if (id === held) assert.equal(r.error?.code, "DEADLINE_EXCEEDED", JSON.stringify(r));
+    else assert.equal(r.destroyed, id !== missing, JSON.stringify(r));
+  }
+  for (const id of ids) assert.equal(await omni.get("clusters", id) === null, id !== held, id);
+  await mutate({ type: CLUSTER, id: held, remove_finalizers: ["TestController"] });
+});
+
 test("plain http:// to a remote host is refused unless opted in", async () => {
   await assert.rejects(
     OmniClient.connect({ endpoint: "http://omni.example.org", serviceAccountKey: "x" }),
