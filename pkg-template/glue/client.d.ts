@@ -6,7 +6,7 @@ import type { SpecByType } from "./specs.js";
 export type ResourceOf<T extends keyof SpecByType> = Resource<SpecByType[T]>;
 import type {
   GrpcCodeName, Signer, Resource, CallOptions, ListOptions, WatchOptions, WatchEvent, ApplyOptions, ApplyResult,
-  DeleteOptions, DeleteResult, BatchFailure, KubeconfigOptions, TemplateCallOptions, SyncReport, ConnectOptions,
+  DeleteOptions, DeleteResult, BatchFailure, StatusWaitOptions, KubeconfigOptions, TemplateCallOptions, SyncReport, ConnectOptions,
   UserInfo, RotationStatus, ManifestSyncEvent, SupportBundleEvent, AuditLogChunk, JoinTokenInfo, InfraProviderInfo,
   MediaPresetOptions, MediaPresetInfo, MediaDownload,
 } from "./omni_wasm.js";
@@ -115,6 +115,14 @@ export declare class OmniClient {
   templateStatus(text: string, options?: TemplateCallOptions): Promise<{ tree: string; healthy: boolean } | null>;
   /** One snapshot of omnictl cluster status. */
   clusterStatus(cluster: string, options?: CallOptions): Promise<{ tree: string; healthy: boolean } | null>;
+  /**
+   * `omnictl cluster status --wait`: a snapshot whenever the tree changes (asked every
+   * `intervalMs`, default 1 s), ending after the first healthy one, or after the first for which
+   * `until` holds. `timeoutMs` bounds the whole wait (DEADLINE_EXCEEDED); `signal` ends it.
+   */
+  clusterStatusUpdates(cluster: string, options?: StatusWaitOptions & { until?: (s: { tree: string; healthy: boolean } | null) => boolean }): AsyncIterable<{ tree: string; healthy: boolean } | null>;
+  /** Like clusterStatusUpdates, for the cluster of a template (validated first). */
+  templateStatusUpdates(text: string, options?: StatusWaitOptions & { until?: (s: { tree: string; healthy: boolean } | null) => boolean }): AsyncIterable<{ tree: string; healthy: boolean } | null>;
   watch(kind: string, options?: WatchOptions): Watch;
 
   // users

@@ -108,6 +108,16 @@ export class OmniClient {
   async templateStatus(text, options) { return this.#raw.templateStatus(await templateEngine(), text, options); }
   async deleteCluster(cluster, options) { return this.#raw.deleteCluster(await templateEngine(), cluster, options); }
   clusterStatus(cluster, options) { return this.#raw.clusterStatus(cluster, options); }
+  /** Status-tree snapshots whenever they change, until healthy (or until `until(snapshot)`). */
+  clusterStatusUpdates(cluster, options = {}) {
+    const { until, ...rest } = options;
+    return untilTrue(iterate(() => this.#raw.clusterStatusUpdatesRaw(cluster, { ...rest, untilHealthy: !until })), until);
+  }
+  /** Like clusterStatusUpdates, for a template's cluster (the template is validated first). */
+  templateStatusUpdates(text, options = {}) {
+    const { until, ...rest } = options;
+    return untilTrue(iterate(async () => this.#raw.templateStatusUpdatesRaw(await templateEngine(), text, { ...rest, untilHealthy: !until })), until);
+  }
   async templateExport(cluster, options) { return this.#raw.templateExport(await templateEngine(), cluster, options); }
 
   /**
@@ -196,6 +206,21 @@ function versionAsString(r) {
  * `close()` or the caller's AbortSignal stop the stream and abort its fetch. `parse` turns
  * each item (JSON text for watches) into its JS value.
  */
+// Ends `iterable` after the first item for which `until` holds (closing it aborts the stream).
+function untilTrue(iterable, until) {
+  if (!until) return iterable;
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const v of iterable) {
+        yield v;
+        if (until(v)) return;
+      }
+    },
+    close: () => iterable.close(),
+    return: () => iterable.close(),
+  };
+}
+
 function iterate(open, parse) {
   let it = null;
   let closed = false;

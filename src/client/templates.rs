@@ -304,6 +304,81 @@ impl Templates {
         Ok(status::status_tree(&all))
     }
 
+    /// `omnictl cluster status --wait` as a stream: the status tree (see
+    /// [`cluster_status`](Self::cluster_status)) whenever it changes, asked again every
+    /// `interval` (omnictl re-renders at most once a second); with `until_healthy` it ends after
+    /// the first healthy snapshot, otherwise when the caller stops reading. `opts.timeout` bounds
+    /// the whole wait (`DEADLINE_EXCEEDED`); `opts.signal` ends it.
+    pub fn status_updates(
+        &self,
+        cluster: &str,
+        interval: std::time::Duration,
+        until_healthy: bool,
+        opts: CallOptions,
+    ) -> futures::stream::LocalBoxStream<'static, Result<Option<(String, bool)>>> {
+        use crate::transport::runtime;
+        struct State {
+            templates: Templates,
+            cluster: String,
+            last: Option<Option<(String, bool)>>,
+            deadline: Option<f64>,
+            done: bool,
+        }
+        let deadline = opts
+            .timeout
+            .map(|t| runtime::now_millis() + t.as_secs_f64() * 1000.0);
+        let state = State {
+            templates: self.clone(),
+            cluster: cluster.to_string(),
+            last: None,
+            deadline,
+            done: false,
+        };
+        futures::stream::unfold(state, move |mut st| {
+            let opts = opts.clone();
+            async move {
+                if st.done {
+                    return None;
+                }
+                loop {
+                    if st.last.is_some() {
+                        if let Err(e) = runtime::sleep(interval, &opts).await {
+                            st.done = true;
+                            return Some((Err(e), st));
+                        }
+                    }
+                    let mut call = opts.clone();
+                    if let Some(d) = st.deadline {
+                        let left = d - runtime::now_millis();
+                        if left <= 0.0 {
+                            st.done = true;
+                            let e = Error::status(
+                                Code::DeadlineExceeded,
+                                format!("cluster {:?} did not become ready in time", st.cluster),
+                            );
+                            return Some((Err(e), st));
+                        }
+                        call.timeout = Some(std::time::Duration::from_secs_f64(left / 1000.0));
+                    }
+                    let snapshot = match st.templates.cluster_status(&st.cluster, &call).await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            st.done = true;
+                            return Some((Err(e), st));
+                        }
+                    };
+                    if st.last.as_ref() == Some(&snapshot) {
+                        continue;
+                    }
+                    st.done = until_healthy && snapshot.as_ref().is_some_and(|(_, h)| *h);
+                    st.last = Some(snapshot.clone());
+                    return Some((Ok(snapshot), st));
+                }
+            }
+        })
+        .boxed_local()
+    }
+
     /// `omnictl cluster template export`: the cluster's resources as a template.
     ///
     /// # Errors

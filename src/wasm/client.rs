@@ -129,6 +129,38 @@ struct TemplateCallOptions {
 
 use crate::engine::TemplateEngine as _;
 
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct StatusWaitOptions {
+    interval_ms: Option<f64>,
+    until_healthy: Option<bool>,
+    files: std::collections::BTreeMap<String, String>,
+}
+
+/// Status-tree snapshots as JS values (`{ tree, healthy }` or `null`).
+fn status_items(
+    client: &OmniClient,
+    cluster: &str,
+    o: &StatusWaitOptions,
+    call: CallOptions,
+) -> JsItems {
+    let interval =
+        std::time::Duration::from_millis(o.interval_ms.unwrap_or(1000.0).max(0.0) as u64);
+    client
+        .templates()
+        .status_updates(cluster, interval, o.until_healthy.unwrap_or(true), call)
+        .map(|r| {
+            r.map_err(|e| to_js(&e)).and_then(|st| {
+                to_value(
+                    &st.map(
+                        |(tree, healthy)| serde_json::json!({"tree": tree, "healthy": healthy}),
+                    ),
+                )
+            })
+        })
+        .boxed_local()
+}
+
 /// A template call's engine (the `omni-wasm/templates` module the glue hands in), options and
 /// call options.
 fn template_call(
@@ -806,6 +838,41 @@ impl JsOmniClient {
         to_value(&st.map(|(tree, healthy)| serde_json::json!({"tree": tree, "healthy": healthy})))
     }
 
+    /// The status tree of `cluster` whenever it changes (`{ tree, healthy }`, or `null` before
+    /// a ClusterStatus exists): `{ intervalMs (default 1000), untilHealthy (default true),
+    /// timeoutMs (the whole wait), signal }`.
+    #[wasm_bindgen(js_name = clusterStatusUpdatesRaw)]
+    pub fn cluster_status_updates_raw(
+        &self,
+        cluster: String,
+        options: JsValue,
+    ) -> Result<StreamIterator, JsValue> {
+        let (o, mut call): (StatusWaitOptions, _) = parse_opts(&options, "status options")?;
+        let ctrl = own_controller(&mut call)?;
+        Ok(StreamIterator::new(
+            status_items(&self.inner, &cluster, &o, call),
+            ctrl,
+        ))
+    }
+
+    /// Like `clusterStatusUpdatesRaw`, for the cluster of a template (validated first).
+    #[wasm_bindgen(js_name = templateStatusUpdatesRaw)]
+    pub fn template_status_updates_raw(
+        &self,
+        engine_module: JsValue,
+        text: String,
+        options: JsValue,
+    ) -> Result<StreamIterator, JsValue> {
+        let e = super::engine::JsEngine::new(engine_module)?;
+        let (o, mut call): (StatusWaitOptions, _) = parse_opts(&options, "status options")?;
+        let cluster = js(e.validate(&text, &o.files))?;
+        let ctrl = own_controller(&mut call)?;
+        Ok(StreamIterator::new(
+            status_items(&self.inner, &cluster, &o, call),
+            ctrl,
+        ))
+    }
+
     /// `omnictl cluster template export`: the cluster's resources as template text.
     #[wasm_bindgen(js_name = templateExport)]
     pub async fn template_export(
@@ -1141,6 +1208,15 @@ export interface KubeconfigOptions extends CallOptions {
   /** Written into the kubeconfig's oidc-login arguments. */
   oidcCacheBaseDir?: string;
   oidcCacheIsolation?: boolean;
+}
+
+export interface StatusWaitOptions extends CallOptions {
+  /** How often the status is asked again (default 1000 ms). */
+  intervalMs?: number;
+  /** `timeoutMs` bounds the whole wait. */
+  timeoutMs?: number;
+  /** Files the template references (template status only). */
+  files?: Record<string, string>;
 }
 
 export interface TemplateCallOptions extends CallOptions {

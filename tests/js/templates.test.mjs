@@ -161,4 +161,27 @@ describe("cluster status tree against omni-sim", () => {
     assert.equal(ok.healthy, true, ok.tree);
     assert.match(ok.tree, /Machine "m-1" RUNNING Ready\n$/);
   });
+
+  test("clusterStatusUpdates yields each change and ends when healthy; timeoutMs and until bound it", async () => {
+    const omni = await lib.OmniClient.connect({ endpoint: SIM, serviceAccountKey: await serviceAccount(uid("sa-wait")) });
+    const name = uid("wait");
+    const put = (type, id, spec) => fetch(`${SIM}/_sim/resource`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type, id, create: true, spec, owner: "StatusController" }) }).then((r) => r.json());
+    const seen = [];
+    for await (const s of omni.clusterStatusUpdates(name, { intervalMs: 40, timeoutMs: 20000 })) {
+      seen.push(s);
+      if (seen.length === 1) await put("ClusterStatuses.omni.sidero.dev", name, { phase: 1, ready: false, machines: { healthy: 0, total: 1 } });
+      if (seen.length === 2) await put("ClusterStatuses.omni.sidero.dev", name, { phase: 3, ready: true, machines: { healthy: 1, total: 1 } });
+    }
+    assert.deepEqual(seen.map((s) => s?.healthy ?? null), [null, false, true], JSON.stringify(seen));
+    // nothing changes: the wait ends with DEADLINE_EXCEEDED after the first snapshot
+    const stuck = [];
+    const err = await (async () => { for await (const s of omni.clusterStatusUpdates(uid("never"), { intervalMs: 40, timeoutMs: 400 })) stuck.push(s); })().catch((e) => e);
+    assert.equal(err?.code, "DEADLINE_EXCEEDED", String(err));
+    assert.deepEqual(stuck, [null]);
+    // a predicate of one's own
+    const first = [];
+    for await (const s of omni.clusterStatusUpdates(name, { until: (s) => s !== null })) first.push(s);
+    assert.equal(first.length, 1);
+    assert.equal(first[0].healthy, true);
+  });
 });
