@@ -398,3 +398,139 @@ fn a_state_watch_hands_out_its_bootstrap_as_it_comes_and_after_a_cut_only_the_di
     assert_eq!(opts(1)["bootstrap_contents"], json!(true));
     assert_eq!(opts(2)["start_from_bookmark"], json!("Ag=="));
 }
+
+/// Virtual time: `sleep` advances the clock at once and is recorded.
+#[derive(Default)]
+struct ManualClock {
+    now: std::cell::Cell<f64>,
+    slept: RefCell<Vec<std::time::Duration>>,
+}
+
+impl omni_wasm::transport::runtime::Clock for ManualClock {
+    fn now_millis(&self) -> f64 {
+        self.now.get()
+    }
+
+    fn sleep<'a>(
+        &'a self,
+        d: std::time::Duration,
+        _opts: &'a CallOptions,
+    ) -> futures::future::LocalBoxFuture<'a, omni_wasm::Result<()>> {
+        self.slept.borrow_mut().push(d);
+        self.now.set(self.now.get() + d.as_secs_f64() * 1000.0);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Reads retry on UNAVAILABLE after the backoff's delays (exponential, jittered, bounded),
+/// measured on a manual clock; writes never retry.
+#[test]
+fn reads_back_off_on_the_clients_clock_and_writes_do_not_retry() {
+    use omni_wasm::client::OmniClient;
+    use omni_wasm::transport::{Backoff, MemoryHandler};
+    let clock = Rc::new(ManualClock::default());
+    let failures = Rc::new(std::cell::Cell::new(0u32));
+    let f = failures.clone();
+    let h: MemoryHandler = Rc::new(
+        move |method: &str, _md: &omni_wasm::auth::Metadata, body: Value| {
+            if method == "/cosi.resource.State/List"
+                && body["type"] == "ResourceDefinitions.meta.cosi.dev"
+            {
+                return Ok(vec![]);
+            }
+            if f.get() < 3 {
+                f.set(f.get() + 1);
+                return Err(Error::status(Code::Unavailable, "restarting"));
+            }
+            Ok(vec![cluster("a", "1")])
+        },
+    );
+    let omni = OmniClient::builder("memory")
+        .memory(h)
+        .clock(clock.clone())
+        .backoff(Backoff::new(
+            std::time::Duration::from_millis(100),
+            std::time::Duration::from_secs(10),
+            5,
+        ))
+        .build()
+        .unwrap();
+    let o = CallOptions::default();
+    let clusters = block_on(omni.resources_in("Clusters.omni.sidero.dev", "default")).unwrap();
+    let got = block_on(clusters.get("a", &o)).unwrap();
+    assert_eq!(got.metadata.id, "a");
+    let slept = clock.slept.borrow().clone();
+    assert_eq!(slept.len(), 3, "{slept:?}");
+    for (i, d) in slept.iter().enumerate() {
+        let base = 100.0 * 2f64.powi(i as i32);
+        let ms = d.as_secs_f64() * 1000.0;
+        assert!(
+            ms >= base * 0.5 && ms < base * 1.5,
+            "retry {i} after {ms} ms"
+        );
+    }
+    // the clock moved by exactly the delays: nothing else waited
+    let total: f64 = slept.iter().map(|d| d.as_secs_f64() * 1000.0).sum();
+    assert!((clock.now_millis_for_test() - total).abs() < 1e-6);
+
+    // a write is not retried: one attempt, no sleep
+    failures.set(0);
+    clock.slept.borrow_mut().clear();
+    let r: omni_wasm::resource::Resource = serde_json::from_value(json!({
+        "metadata": {"namespace": "default", "type": "Clusters.omni.sidero.dev", "id": "b"},
+        "spec": {"kubernetes_version": "1.32.0"}
+    }))
+    .unwrap();
+    let e = block_on(clusters.create(&r, &o)).unwrap_err();
+    assert_eq!(e.code(), Code::Unavailable);
+    assert!(clock.slept.borrow().is_empty());
+    assert_eq!(failures.get(), 1);
+}
+
+impl ManualClock {
+    fn now_millis_for_test(&self) -> f64 {
+        self.now.get()
+    }
+}
+
+/// The status wait asks again every interval on the client's clock and gives up at the
+/// deadline of its timeout, without busy-waiting.
+#[test]
+fn status_waits_run_on_the_clients_clock_until_their_deadline() {
+    use futures::StreamExt as _;
+    use omni_wasm::client::OmniClient;
+    use omni_wasm::transport::MemoryHandler;
+    let clock = Rc::new(ManualClock::default());
+    let asked = Rc::new(std::cell::Cell::new(0u32));
+    let a = asked.clone();
+    let h: MemoryHandler = Rc::new(
+        move |method: &str, _md: &omni_wasm::auth::Metadata, body: Value| {
+            if method == "/cosi.resource.State/List"
+                && body["type"] == "ClusterStatuses.omni.sidero.dev"
+            {
+                a.set(a.get() + 1);
+            }
+            Ok(vec![])
+        },
+    );
+    let omni = OmniClient::builder("memory")
+        .memory(h)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let opts = CallOptions::default().with_timeout(std::time::Duration::from_secs(10));
+    let items: Vec<_> = block_on(
+        omni.templates()
+            .status_updates("c", std::time::Duration::from_secs(1), true, opts)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(items[0].as_ref().unwrap(), &None);
+    assert_eq!(
+        items[1].as_ref().unwrap_err().code(),
+        Code::DeadlineExceeded
+    );
+    // asked once a second for ten seconds of virtual time
+    assert_eq!(clock.slept.borrow().len(), 10);
+    assert_eq!(asked.get(), 10);
+}

@@ -69,6 +69,7 @@ pub struct OmniClientBuilder {
     #[cfg(target_arch = "wasm32")]
     fetch: Option<js_sys::Function>,
     read_only: bool,
+    clock: Option<crate::transport::runtime::SharedClock>,
 }
 
 impl fmt::Debug for OmniClientBuilder {
@@ -146,6 +147,14 @@ impl OmniClientBuilder {
         self
     }
 
+    /// Measure time and sleep (retries, backoff, waits) with `clock` instead of the system's
+    /// (tests: a manual clock).
+    #[must_use]
+    pub fn clock(mut self, clock: crate::transport::runtime::SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Use an in-process handler instead of the network (tests).
     #[must_use]
     pub fn memory(mut self, handler: crate::transport::MemoryHandler) -> Self {
@@ -175,6 +184,9 @@ impl OmniClientBuilder {
             #[cfg(target_arch = "wasm32")]
             fetch: self.fetch,
             read_only: self.read_only,
+            clock: self
+                .clock
+                .unwrap_or_else(|| Rc::new(crate::transport::runtime::SystemClock)),
         })?;
         Ok(OmniClient {
             transport,
@@ -212,6 +224,7 @@ impl OmniClient {
             #[cfg(target_arch = "wasm32")]
             fetch: None,
             read_only: false,
+            clock: None,
         }
     }
 

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use futures::stream::LocalBoxStream;
 use futures::StreamExt as _;
 
-use crate::transport::{runtime, Backoff, CallOptions};
+use crate::transport::{Backoff, CallOptions};
 use crate::{Code, Error, Result};
 
 /// A watcher driven by [`drive`].
@@ -66,6 +66,7 @@ pub(super) fn fatal(e: &Error) -> bool {
 struct Driver<W: Resumable> {
     w: W,
     opts: CallOptions,
+    clock: crate::transport::runtime::SharedClock,
     stream: Option<LocalBoxStream<'static, Result<W::Msg>>>,
     ready: VecDeque<W::Out>,
     backoff: Backoff,
@@ -79,10 +80,12 @@ pub(super) fn drive<W: Resumable>(
     w: W,
     backoff: Backoff,
     opts: CallOptions,
+    clock: crate::transport::runtime::SharedClock,
 ) -> LocalBoxStream<'static, Result<W::Out>> {
     let d = Driver {
         w,
         opts,
+        clock,
         stream: None,
         ready: VecDeque::new(),
         backoff,
@@ -139,7 +142,7 @@ impl<W: Resumable> Driver<W> {
             return Ok(());
         }
         match self.backoff.next_delay() {
-            Some(d) => runtime::sleep(d, &self.opts).await,
+            Some(d) => self.clock.sleep(d, &self.opts).await,
             None => Err(e),
         }
     }

@@ -9,7 +9,7 @@ use futures::StreamExt as _;
 use super::management::cluster_md;
 use super::Management;
 use crate::proto::management as pb;
-use crate::transport::{runtime, CallKind, CallOptions, Message};
+use crate::transport::{CallKind, CallOptions, Message};
 use crate::{Error, Result};
 
 const SVC: &str = "/management.ManagementService/";
@@ -498,7 +498,8 @@ impl Management {
                     return None;
                 }
                 if st.current.is_none() {
-                    if runtime::sleep(st.pause, &st.opts).await.is_err() {
+                    let clock = st.this.client.transport().clock();
+                    if clock.sleep(st.pause, &st.opts).await.is_err() {
                         return None;
                     }
                     let mut req = st.req.clone();

@@ -316,7 +316,6 @@ impl Templates {
         until_healthy: bool,
         opts: CallOptions,
     ) -> futures::stream::LocalBoxStream<'static, Result<Option<(String, bool)>>> {
-        use crate::transport::runtime;
         struct State {
             templates: Templates,
             cluster: String,
@@ -324,9 +323,10 @@ impl Templates {
             deadline: Option<f64>,
             done: bool,
         }
+        let clock = self.client.transport().clock();
         let deadline = opts
             .timeout
-            .map(|t| runtime::now_millis() + t.as_secs_f64() * 1000.0);
+            .map(|t| clock.now_millis() + t.as_secs_f64() * 1000.0);
         let state = State {
             templates: self.clone(),
             cluster: cluster.to_string(),
@@ -336,20 +336,21 @@ impl Templates {
         };
         futures::stream::unfold(state, move |mut st| {
             let opts = opts.clone();
+            let clock = clock.clone();
             async move {
                 if st.done {
                     return None;
                 }
                 loop {
                     if st.last.is_some() {
-                        if let Err(e) = runtime::sleep(interval, &opts).await {
+                        if let Err(e) = clock.sleep(interval, &opts).await {
                             st.done = true;
                             return Some((Err(e), st));
                         }
                     }
                     let mut call = opts.clone();
                     if let Some(d) = st.deadline {
-                        let left = d - runtime::now_millis();
+                        let left = d - clock.now_millis();
                         if left <= 0.0 {
                             st.done = true;
                             let e = Error::status(

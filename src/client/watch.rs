@@ -210,6 +210,7 @@ pub(super) fn watch_raw(
         .backoff
         .clone()
         .unwrap_or_else(super::resume::default_backoff);
+    let clock = res.client().transport().clock();
     let state = State {
         bookmark: params.start_from_bookmark.clone(),
         res,
@@ -220,7 +221,7 @@ pub(super) fn watch_raw(
         seen: BTreeSet::new(),
         resent: false,
     };
-    super::resume::drive(state, backoff, opts)
+    super::resume::drive(state, backoff, opts, clock)
 }
 
 impl State {

@@ -169,6 +169,7 @@ pub(super) fn watch_json(
     opts: CallOptions,
 ) -> LocalBoxStream<'static, Result<WatchItem>> {
     let backoff = params.backoff.clone().unwrap_or_else(default_backoff);
+    let clock = res.client().transport().clock();
     let state = State {
         res,
         params,
@@ -179,7 +180,7 @@ pub(super) fn watch_json(
         bootstrapped_sent: false,
         buf: Vec::new(),
     };
-    super::resume::drive(state, backoff, opts)
+    super::resume::drive(state, backoff, opts, clock)
 }
 
 /// The id and version of a resource as ResourceService writes it (the version is a number).

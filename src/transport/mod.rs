@@ -135,6 +135,15 @@ pub fn is_read_method(method: &str) -> bool {
     READ_METHODS.contains(&method)
 }
 
+impl CallOptions {
+    /// These options with a timeout.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
 /// What the observer hook hears about every finished call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallReport {
@@ -170,6 +179,9 @@ pub struct TransportConfig {
     pub default_metadata: Metadata,
     /// Refuse every call that is not a read ([`is_read_method`]) before anything is sent.
     pub read_only: bool,
+    /// The clock of retries, backoff and the client's waits ([`runtime::SystemClock`] unless
+    /// a test gives its own).
+    pub clock: runtime::SharedClock,
     /// The `fetch` to send requests with instead of the global one (a Worker's service
     /// binding, a Node dispatcher, a test double): called as `fetch(url, init)`, it must
     /// resolve to a `Response`.
@@ -358,6 +370,11 @@ impl Transport {
         self.inner.skew.borrow().server_now(runtime::now_secs())
     }
 
+    /// The clock of retries and waits.
+    pub fn clock(&self) -> runtime::SharedClock {
+        self.inner.config.clock.clone()
+    }
+
     /// Whether this transport refuses writes ([`TransportConfig::read_only`]).
     pub fn read_only(&self) -> bool {
         self.inner.config.read_only
@@ -434,7 +451,7 @@ impl Transport {
 
     fn attempts(&self) -> Attempts {
         Attempts {
-            started: runtime::now_millis(),
+            started: self.inner.config.clock.now_millis(),
             retries: 0,
             skew_retried: false,
             backoff: self.inner.config.backoff.clone(),
@@ -460,7 +477,7 @@ impl Transport {
         if kind == CallKind::Read && failure.error.is_retryable() {
             if let Some(delay) = st.backoff.next_delay() {
                 st.retries += 1;
-                return runtime::sleep(delay, opts).await;
+                return self.inner.config.clock.sleep(delay, opts).await;
             }
         }
         self.report(method, st.started, failure.error.code(), st.retries);
@@ -469,7 +486,7 @@ impl Transport {
 
     fn report(&self, method: &str, started: f64, outcome: Code, retries: u32) {
         if let Some(obs) = &self.inner.config.observer {
-            let elapsed = (runtime::now_millis() - started).max(0.0);
+            let elapsed = (self.inner.config.clock.now_millis() - started).max(0.0);
             obs(&CallReport {
                 method: method.to_string(),
                 duration_ms: elapsed as u64,

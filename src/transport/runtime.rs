@@ -1,11 +1,15 @@
-//! Time and sleeping, the same API on wasm (JS timers, `Date.now`) and natively.
+//! Time and sleeping, the same API on wasm (JS timers, `Date.now`) and natively: a [`Clock`]
+//! that the transport and the client's waits use, so that tests can run them on a manual clock.
 
+use std::rc::Rc;
 use std::time::Duration;
+
+use futures::future::LocalBoxFuture;
 
 use super::CallOptions;
 use crate::Result;
 
-/// Milliseconds since the Unix epoch.
+/// Milliseconds since the Unix epoch (the system's clock).
 pub fn now_millis() -> f64 {
     #[cfg(target_arch = "wasm32")]
     {
@@ -25,18 +29,119 @@ pub fn now_secs() -> i64 {
     (now_millis() / 1000.0).floor() as i64
 }
 
-/// Sleep for `d`; ends early with [`crate::Error::Cancelled`] when the call's signal fires.
-///
-/// Natively (unit tests with the memory transport) this returns at once: nothing there waits
-/// on real time.
-pub async fn sleep(d: Duration, opts: &CallOptions) -> Result<()> {
-    #[cfg(target_arch = "wasm32")]
-    {
-        super::fetch::sleep(d, opts.signal.as_ref()).await
+/// Time as the transport and the client's waits see it: the clock and sleeping. The default
+/// is [`SystemClock`]; tests give a manual one (virtual time, recorded sleeps).
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_millis(&self) -> f64;
+
+    /// Waits `d`; ends early with [`crate::Error::Cancelled`] when `opts`' signal fires.
+    fn sleep<'a>(&'a self, d: Duration, opts: &'a CallOptions) -> LocalBoxFuture<'a, Result<()>>;
+}
+
+/// A shared [`Clock`].
+pub type SharedClock = Rc<dyn Clock>;
+
+/// The system's clock: JS timers in wasm (a caller's `AbortSignal` ends a sleep), a timer
+/// thread natively.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_millis(&self) -> f64 {
+        now_millis()
     }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = (d, opts);
-        Ok(())
+
+    fn sleep<'a>(&'a self, d: Duration, opts: &'a CallOptions) -> LocalBoxFuture<'a, Result<()>> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            Box::pin(super::fetch::sleep(d, opts.signal.as_ref()))
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = opts;
+            Box::pin(native::Timer::new(d))
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    //! A timer future without an async runtime: a thread sleeps, then wakes the task.
+
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
+
+    use crate::Result;
+
+    #[derive(Default)]
+    struct Shared {
+        done: bool,
+        waker: Option<Waker>,
+    }
+
+    pub(super) struct Timer {
+        d: Duration,
+        shared: Option<Arc<Mutex<Shared>>>,
+    }
+
+    impl Timer {
+        pub(super) fn new(d: Duration) -> Timer {
+            Timer { d, shared: None }
+        }
+    }
+
+    impl Future for Timer {
+        type Output = Result<()>;
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+            if self.d.is_zero() {
+                return Poll::Ready(Ok(()));
+            }
+            let d = self.d;
+            let shared = self
+                .shared
+                .get_or_insert_with(|| {
+                    let shared = Arc::new(Mutex::new(Shared::default()));
+                    let s = shared.clone();
+                    std::thread::spawn(move || {
+                        std::thread::sleep(d);
+                        if let Ok(mut s) = s.lock() {
+                            s.done = true;
+                            if let Some(w) = s.waker.take() {
+                                w.wake();
+                            }
+                        }
+                    });
+                    shared
+                })
+                .clone();
+            let Ok(mut s) = shared.lock() else {
+                return Poll::Ready(Ok(()));
+            };
+            if s.done {
+                return Poll::Ready(Ok(()));
+            }
+            s.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_clock_really_waits_natively() {
+        let clock = SystemClock;
+        let opts = CallOptions::default();
+        let start = std::time::Instant::now();
+        futures::executor::block_on(clock.sleep(Duration::from_millis(30), &opts)).unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        futures::executor::block_on(clock.sleep(Duration::ZERO, &opts)).unwrap();
     }
 }
