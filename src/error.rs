@@ -177,7 +177,7 @@ pub enum Error {
     /// A cluster template that does not load, validate or render: every problem, with the
     /// document, line and column it is at (code `InvalidArgument`).
     #[error("{0}")]
-    Template(crate::engine::TemplateErrors),
+    Template(crate::template::TemplateErrors),
 }
 
 impl Error {

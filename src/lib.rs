@@ -13,11 +13,15 @@
 )]
 #![warn(missing_docs)]
 
-pub mod engine;
 pub mod error;
 #[cfg(any(feature = "templates", feature = "browser"))]
 pub(crate) mod goyaml;
+/// Cluster templates: the engine (feature `templates`) and the interface the client uses.
 #[cfg(feature = "templates")]
+pub mod template;
+/// Cluster templates: only the interface the client uses (this build has no engine).
+#[cfg(not(feature = "templates"))]
+#[path = "template/api.rs"]
 pub mod template;
 
 #[cfg(feature = "browser")]

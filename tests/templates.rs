@@ -555,7 +555,7 @@ fn proto_json_round_trips_through_from_proto_json() {
 /// survive the JSON round trip, and the plan's diff is the same text.
 #[test]
 fn the_clients_engine_plans_like_the_typed_planner() {
-    use omni_wasm::engine::TemplateEngine;
+    use omni_wasm::template::TemplateEngine;
     use omni_wasm::template::{plan, Engine, RenderedResource};
     let files = files();
     let e = Engine;

@@ -3,7 +3,7 @@
 
 use futures::StreamExt as _;
 
-use super::resources::{ApplyOutcome, DeleteOutcome, Resources};
+use super::resources::{ApplyOutcome, DeleteOutcome, ListParams, Resources};
 use super::OmniClient;
 use crate::resource::Resource;
 use crate::transport::CallOptions;
@@ -61,5 +61,27 @@ impl Resources {
             .buffered(concurrency.max(1))
             .collect()
             .await
+    }
+
+    /// Delete every resource matching `params` (omnictl `delete --all` / `-l`), eight at a
+    /// time as omnictl does ([`delete_each`](Self::delete_each)).
+    ///
+    /// # Errors
+    /// The first failure in list order; the other deletes have run.
+    pub async fn delete_all(
+        &self,
+        params: &ListParams,
+        opts: &CallOptions,
+    ) -> Result<Vec<DeleteOutcome>> {
+        let ids: Vec<String> = self
+            .list(params, opts)
+            .await?
+            .into_iter()
+            .map(|r| r.metadata.id)
+            .collect();
+        self.delete_each(&ids, WRITE_CONCURRENCY, opts)
+            .await
+            .into_iter()
+            .collect()
     }
 }

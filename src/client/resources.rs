@@ -433,28 +433,6 @@ impl Resources {
         }
     }
 
-    /// Delete every resource matching `params` (omnictl `delete --all` / `-l`), eight at a
-    /// time as omnictl does ([`delete_each`](Self::delete_each)).
-    ///
-    /// # Errors
-    /// The first failure in list order; the other deletes have run.
-    pub async fn delete_all(
-        &self,
-        params: &ListParams,
-        opts: &CallOptions,
-    ) -> Result<Vec<DeleteOutcome>> {
-        let ids: Vec<String> = self
-            .list(params, opts)
-            .await?
-            .into_iter()
-            .map(|r| r.metadata.id)
-            .collect();
-        self.delete_each(&ids, super::batch::WRITE_CONCURRENCY, opts)
-            .await
-            .into_iter()
-            .collect()
-    }
-
     /// Watch this type (or one id) — see [`WatchParams`](super::WatchParams). The stream
     /// resumes from the last bookmark after a broken connection, without losing or repeating
     /// events; dropping it aborts the fetch.

@@ -14,8 +14,8 @@ use super::resources::ListParams;
 use super::status;
 use super::watch::{WatchEventKind, WatchParams};
 use super::OmniClient;
-use crate::engine::{types, Plan, Rendered, TemplateEngine};
 use crate::resource::Resource;
+use crate::template::{types, Plan, Rendered, TemplateEngine};
 use crate::transport::CallOptions;
 use crate::{Code, Error, Result};
 

@@ -1,4 +1,4 @@
-//! The engine behind the client's template operations ([`crate::engine::TemplateEngine`]):
+//! The engine behind the client's template operations ([`crate::template::TemplateEngine`]):
 //! resources cross as JSON in the library's resource shape.
 
 use std::collections::BTreeMap;
@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{diff, export, ExportOptions, RenderedResource, Template};
-use crate::engine::{Plan, Rendered, TemplateEngine};
+use crate::template::{Plan, Rendered, TemplateEngine};
 use crate::{Error, Result};
 
 /// This crate's template engine.

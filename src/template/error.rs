@@ -1,8 +1,8 @@
-//! Structured template errors (the types live in [`crate::engine`], which the client shares):
+//! Structured template errors (the types live in [`crate::template`], which the client shares):
 //! constructors with a document and a position.
 
-pub(crate) use crate::engine::multi;
-pub use crate::engine::{Stage, TemplateError, TemplateErrors};
+pub(crate) use super::api::multi;
+pub use super::api::{Stage, TemplateError, TemplateErrors};
 
 impl TemplateError {
     pub(crate) fn new(message: impl Into<String>) -> TemplateError {

@@ -18,6 +18,7 @@
 
 use std::collections::BTreeMap;
 
+mod api;
 pub mod diff;
 mod engine;
 mod error;
@@ -29,6 +30,11 @@ mod translate;
 mod validate;
 
 pub use crate::goyaml::diff::unified_diff;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use api::answer_text;
+#[cfg(all(target_arch = "wasm32", feature = "browser"))]
+pub(crate) use api::from_answer_text;
+pub use api::{Plan, Rendered, TemplateEngine};
 pub use diff::{delete_plan, diff, plan, SyncPlan, Update};
 pub use engine::Engine;
 pub use error::{Stage, TemplateError, TemplateErrors};

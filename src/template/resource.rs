@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::goyaml::emit::{Emitter, Y};
 
-pub use crate::engine::types;
+pub use super::api::types;
 
 /// Resource metadata as COSI carries it.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

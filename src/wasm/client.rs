@@ -127,7 +127,7 @@ struct TemplateCallOptions {
     dry_run: bool,
 }
 
-use crate::engine::TemplateEngine as _;
+use crate::template::TemplateEngine as _;
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]

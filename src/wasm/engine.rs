@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use crate::engine::{from_answer_text, Plan, Rendered, TemplateEngine};
+use crate::template::{from_answer_text, Plan, Rendered, TemplateEngine};
 use crate::{Error, Result};
 
 /// A loaded `omni-wasm/templates` module (any object with its `engine*` functions).

@@ -38,7 +38,7 @@ pub(crate) struct Issue {
     column: Option<u32>,
 }
 
-pub(crate) fn issues(e: &crate::engine::TemplateErrors) -> Vec<Issue> {
+pub(crate) fn issues(e: &crate::template::TemplateErrors) -> Vec<Issue> {
     e.errors
         .iter()
         .map(|x| Issue {

@@ -185,7 +185,7 @@ pub fn export_template(
     .map_err(|e| template_error(&e))
 }
 
-// The template engine of the client (`crate::engine::TemplateEngine`) for the npm package's
+// The template engine of the client (`crate::template::TemplateEngine`) for the npm package's
 // client module, which loads this module on its first template call: JSON text in, an answer's
 // JSON text out (the value, or the template's errors with where they are).
 
@@ -200,8 +200,8 @@ fn values_of(json: &str) -> crate::Result<Vec<serde_json::Value>> {
 /// Internal (the client's template engine): load, validate and render.
 #[wasm_bindgen(js_name = engineRender)]
 pub fn engine_render(text: &str, files: &str) -> String {
-    use crate::engine::TemplateEngine as _;
-    crate::engine::answer_text(
+    use crate::template::TemplateEngine as _;
+    crate::template::answer_text(
         files_of(files).and_then(|f| crate::template::Engine.render(text, &f)),
     )
 }
@@ -209,8 +209,8 @@ pub fn engine_render(text: &str, files: &str) -> String {
 /// Internal (the client's template engine): load and validate; the cluster's name.
 #[wasm_bindgen(js_name = engineValidate)]
 pub fn engine_validate(text: &str, files: &str) -> String {
-    use crate::engine::TemplateEngine as _;
-    crate::engine::answer_text(
+    use crate::template::TemplateEngine as _;
+    crate::template::answer_text(
         files_of(files).and_then(|f| crate::template::Engine.validate(text, &f)),
     )
 }
@@ -218,8 +218,8 @@ pub fn engine_validate(text: &str, files: &str) -> String {
 /// Internal (the client's template engine): the sync plan.
 #[wasm_bindgen(js_name = enginePlan)]
 pub fn engine_plan(cluster: &str, desired: &str, actual: &str) -> String {
-    use crate::engine::TemplateEngine as _;
-    crate::engine::answer_text(values_of(desired).and_then(|d| {
+    use crate::template::TemplateEngine as _;
+    crate::template::answer_text(values_of(desired).and_then(|d| {
         let a = values_of(actual)?;
         crate::template::Engine.plan(cluster, &d, &a)
     }))
@@ -228,8 +228,8 @@ pub fn engine_plan(cluster: &str, desired: &str, actual: &str) -> String {
 /// Internal (the client's template engine): the delete plan.
 #[wasm_bindgen(js_name = engineDeletePlan)]
 pub fn engine_delete_plan(cluster: &str, actual: &str) -> String {
-    use crate::engine::TemplateEngine as _;
-    crate::engine::answer_text(
+    use crate::template::TemplateEngine as _;
+    crate::template::answer_text(
         values_of(actual).and_then(|a| crate::template::Engine.delete_plan(cluster, &a)),
     )
 }
@@ -237,8 +237,8 @@ pub fn engine_delete_plan(cluster: &str, actual: &str) -> String {
 /// Internal (the client's template engine): export as template text.
 #[wasm_bindgen(js_name = engineExport)]
 pub fn engine_export(cluster: &str, actual: &str, initial_talos_version: Option<String>) -> String {
-    use crate::engine::TemplateEngine as _;
-    crate::engine::answer_text(values_of(actual).and_then(|a| {
+    use crate::template::TemplateEngine as _;
+    crate::template::answer_text(values_of(actual).and_then(|a| {
         crate::template::Engine.export(cluster, &a, initial_talos_version.as_deref())
     }))
 }

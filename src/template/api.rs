@@ -1,10 +1,11 @@
 //! What the client needs of the cluster-template engine, as plain data: a rendered template, a
 //! sync plan, export, and the engine's errors with where they are.
 //!
-//! The engine ([`crate::template`], feature `templates`) implements [`TemplateEngine`]
-//! natively. The client ([`crate::client`]) only uses the trait, so a wasm build of the client
-//! does not carry the engine: the npm package's client loads the `omni-wasm/templates` module
-//! on the first template call and reaches it through JS, with everything crossing as JSON.
+//! The engine (the rest of this module, feature `templates`) implements [`TemplateEngine`]
+//! natively (`template::Engine`). The client only uses the trait, so a wasm build of the client
+//! does not carry the engine (this file is all of `template` there): the npm package's client
+//! loads the `omni-wasm/templates` module on the first template call and reaches it through
+//! JS, with everything crossing as JSON.
 
 use std::collections::BTreeMap;
 use std::fmt;
