@@ -43,7 +43,7 @@ build_flavour() { # flavour features outdir
     local rel=./templates/
     [ "$flavour" = lite ] && rel=../templates/
     for entry in node browser workerd; do
-      printf '\n// The template engine (omni-wasm/templates), loaded on the first template call.\nimport { setTemplateEngineLoader } from "./index.js";\nsetTemplateEngineLoader(() => import("%s%s.js"));\n' \
+      printf '\n// The template engine (omni-wasm/templates), loaded on the first template call.\nimport { setTemplateEngineLoader, setReady } from "./index.js";\nsetReady(ready);\nsetTemplateEngineLoader(() => import("%s%s.js").then(async (m) => { await m.ready; return m; }));\n' \
         "$rel" "$entry" >> "$out/$entry.js"
     done
     # Node can turn TLS verification off (insecureSkipTlsVerify); browsers and Workers cannot

@@ -1,6 +1,9 @@
 // The demo console: uses only the public npm package (served at /pkg/).
-import { OmniClient, OmniError, version, resourcesToYaml } from "/pkg/browser.js";
-import { validateTemplate, renderTemplate } from "/pkg/templates/browser.js";
+import { OmniClient, OmniError, version, resourcesToYaml, ready } from "/pkg/browser.js";
+import { validateTemplate, renderTemplate, ready as templatesReady } from "/pkg/templates/browser.js";
+
+// the browser entries instantiate their .wasm without top-level await: wait for both
+await Promise.all([ready, templatesReady]);
 
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, props = {}, ...children) => {

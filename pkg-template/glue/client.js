@@ -19,8 +19,13 @@ let engine = null;
 // Node's entry sets the fetch behind insecureSkipTlsVerify.
 let insecureFetch = null;
 
+// The runtime entry's instantiation of the wasm (a browser's is asynchronous).
+let ready = Promise.resolve();
+
 /** @internal Called by the runtime entries of the package. */
 export function setTemplateEngineLoader(load) { loadEngine = load; }
+/** @internal Called by the runtime entries of the package. */
+export function setReady(p) { ready = p; }
 /** @internal Called by the Node entry of the package. */
 export function setInsecureTlsFetch(f) { insecureFetch = f; }
 
@@ -58,6 +63,7 @@ export class OmniClient {
    * allowInsecureHttp, onCall, retries }`. Nothing is sent until the first call.
    */
   static async connect(options) {
+    await ready;
     const { signer, insecureSkipTlsVerify, ...rest } = options ?? {};
     if (insecureSkipTlsVerify) {
       if (rest.fetch) throw omniError("INVALID_ARGUMENT", "give either fetch or insecureSkipTlsVerify, not both");

@@ -52,3 +52,27 @@ test("the package declares node, browser and workerd conditions", () => {
   assert.equal(e.workerd, "./workerd.js");
   assert.equal(e.types, "./index.d.ts");
 });
+
+test("a browser app bundles with a bundler's default target (es2020: no top-level await) and an esbuild Worker bundle builds", () => {
+  const dir = consumer();
+  const esbuild = path.join(root, "tests/js/node_modules/.bin/esbuild");
+  fs.writeFileSync(path.join(dir, "app.js"), `
+import { OmniClient, ready } from "omni-wasm";
+import { validateTemplate, ready as templatesReady } from "omni-wasm/templates";
+await Promise.all([ready, templatesReady]);
+console.log(typeof OmniClient.connect, validateTemplate("kind: Cluster\\nname: c\\n", {}).length);
+`);
+  fs.writeFileSync(path.join(dir, "lib.js"), `
+import { OmniClient, ready } from "omni-wasm/lite";
+export async function connect(endpoint) { await ready; return OmniClient.connect({ endpoint }); }
+`);
+  const build = (entry, args) => execFileSync(esbuild, [entry, "--bundle", "--format=esm", ...args], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  // a library module imported by an app: es2020 like Vite's default target, browser conditions
+  build("lib.js", ["--platform=browser", "--target=es2020", "--outfile=out/lib.js"]);
+  // the whole app (its own top-level await is the app's choice), templates included
+  build("app.js", ["--platform=browser", "--target=es2022", "--outfile=out/app.js", "--loader:.wasm=file"]);
+  // a Worker bundle as wrangler makes it (workerd conditions; .wasm as a module)
+  fs.writeFileSync(path.join(dir, "worker.js"), `import { OmniClient } from "omni-wasm"; export default { fetch: async () => new Response(typeof OmniClient) };`);
+  build("worker.js", ["--platform=neutral", "--conditions=workerd,worker,browser", "--target=es2022", "--external:*.wasm", "--outfile=out/worker.js"]);
+  for (const f of ["lib.js", "app.js", "worker.js"]) assert.ok(fs.statSync(path.join(dir, "out", f)).size > 10_000, f);
+});
