@@ -73,6 +73,7 @@ test-e2e: sim
 	@mkdir -p target/e2e
 	OMNI_SIM_ARGS="--demo --www www --pkg pkg --demo-key-out target/e2e/service-account.key" \
 	  scripts/with-sim.sh node tests/e2e/console.mjs
+	node tests/e2e/vite.mjs
 
 ## bench: the budgets' figures, side by side with what a JS developer writes instead (printed,
 ## never asserted): lists and watches on recorded responses, signing, templates
