@@ -23,6 +23,9 @@ build_flavour() { # flavour features outdir
   mkdir -p "$out"
   wasm-bindgen target/wasm32-unknown-unknown/release/omni_wasm.wasm \
     --target web --out-dir "$out" --out-name omni_wasm
+  # the generated classes declare `[Symbol.dispose]`: make its lib part of the declarations, so
+  # that projects whose `lib` stops at es2022 type-check without skipLibCheck
+  sed -i '1i /// <reference lib="esnext.disposable" />' "$out/omni_wasm.d.ts"
   # with names, before wasm-opt: what `make size` analyses with twiggy
   mkdir -p target/size && cp "$out/omni_wasm_bg.wasm" "target/size/$flavour.wasm"
   if [ -z "${PKG_FAST:-}" ]; then

@@ -12,3 +12,9 @@ export declare function renderTemplate(text: string, options?: TemplateOptions):
 export declare function renderTemplateResources(text: string, options?: TemplateOptions): TemplateResource[];
 /** omnictl's diff of a template against given current resources (empty: no change). */
 export declare function diffTemplate(text: string, options?: TemplateOptions & { current?: TemplateResource[] }): string;
+
+/**
+ * Resolves once the `.wasm` is instantiated: at once in Node and Workers; in a browser `await` it
+ * before the first synchronous call (`OmniClient.connect` waits for it itself).
+ */
+export declare const ready: Promise<void>;

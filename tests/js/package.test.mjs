@@ -76,3 +76,35 @@ export async function connect(endpoint) { await ready; return OmniClient.connect
   build("worker.js", ["--platform=neutral", "--conditions=workerd,worker,browser", "--target=es2022", "--external:*.wasm", "--outfile=out/worker.js"]);
   for (const f of ["lib.js", "app.js", "worker.js"]) assert.ok(fs.statSync(path.join(dir, "out", f)).size > 10_000, f);
 });
+
+test("npm pack ships exactly the entries, glue, types and .wasm of the three builds", () => {
+  const out = execFileSync("npm", ["pack", "--dry-run", "--json"], { cwd: pkg, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const files = JSON.parse(out)[0].files.map((f) => f.path).sort();
+  const client = ["browser.d.ts", "browser.js", "index.d.ts", "index.js", "node-tls.js", "node.d.ts", "node.js",
+    "omni_wasm.d.ts", "omni_wasm.js", "omni_wasm_bg.wasm", "omni_wasm_bg.wasm.d.ts", "specs.d.ts", "workerd.d.ts", "workerd.js"];
+  const templates = ["browser.d.ts", "browser.js", "index.d.ts", "index.js", "node.d.ts", "node.js",
+    "omni_wasm.d.ts", "omni_wasm.js", "omni_wasm_bg.wasm", "omni_wasm_bg.wasm.d.ts", "workerd.d.ts", "workerd.js"];
+  const want = ["LICENSE", "README.md", "cli-main.js", "cli.js", "package.json", ...client,
+    ...client.map((f) => `lite/${f}`), ...templates.map((f) => `templates/${f}`)].sort();
+  assert.deepEqual(files, want);
+});
+
+test("types resolve for every subpath under node16 and bundler module resolution", () => {
+  const dir = consumer();
+  fs.writeFileSync(path.join(dir, "use.ts"), `
+import { OmniClient, ready, type Resource, type ApplyResult } from "omni-wasm";
+import { OmniClient as LiteClient } from "omni-wasm/lite";
+import { validateTemplate, type TemplateIssue } from "omni-wasm/templates";
+export async function f(endpoint: string): Promise<[Resource[], ApplyResult[], TemplateIssue[], unknown]> {
+  await ready;
+  const c = await OmniClient.connect({ endpoint, readOnly: true });
+  const l = await LiteClient.connect({ endpoint });
+  return [await c.list("clusters"), await c.apply("kind: x"), validateTemplate("", {}), l];
+}
+`);
+  const tsc = path.join(root, "tests/js/node_modules/.bin/tsc");
+  for (const [module, resolution] of [["node16", "node16"], ["esnext", "bundler"]]) {
+    execFileSync(tsc, ["--noEmit", "--strict", "--skipLibCheck", "false", "--lib", "es2022,dom", "--target", "es2022",
+      "--module", module, "--moduleResolution", resolution, "use.ts"], { cwd: dir, encoding: "utf8" });
+  }
+});
