@@ -134,12 +134,7 @@ impl Templates {
             }
         }
         for d in desired {
-            let text = |k: &str| {
-                d.pointer(&format!("/metadata/{k}"))
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            };
+            let text = |k: &str| d["metadata"][k].as_str().unwrap_or_default().to_string();
             let key = (text("type"), text("id"));
             if seen.contains_key(&key) {
                 continue;

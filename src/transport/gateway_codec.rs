@@ -86,7 +86,6 @@ pub(crate) fn error_from_body(http_status: u16, body: &str) -> Error {
 /// The `result` of one stream line (or the error it carries): a protojson value for the
 /// descriptors, or a generated type decoded in one pass (COSI's resource streams, where speed
 /// matters).
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn line_result<M: serde::de::DeserializeOwned>(method: &str, line: &[u8]) -> Result<M> {
     match serde_json::from_slice::<Line<M>>(line) {
         Ok(Line { error: Some(s), .. }) => Err(status_error(s.code, s.message)),

@@ -394,6 +394,15 @@ impl Transport {
         Ok(())
     }
 
+    /// [`refuse_write`](Self::refuse_write) for any method not on the read list (looked up
+    /// only when this transport is read-only).
+    fn refuse_unless_read(&self, method: &str) -> Result<()> {
+        if !self.inner.config.read_only {
+            return Ok(());
+        }
+        self.refuse_write(method, !is_read_method(method))
+    }
+
     /// How many calls were started (attempts not counted).
     pub fn call_count(&self) -> u64 {
         self.inner.calls.get()
@@ -583,7 +592,7 @@ impl Transport {
         opts: &CallOptions,
         signed: bool,
     ) -> Result<Raw> {
-        self.refuse_write(method, !is_read_method(method))?;
+        self.refuse_unless_read(method)?;
         self.inner.calls.set(self.inner.calls.get() + 1);
         let mut st = self.attempts();
         loop {
@@ -791,7 +800,7 @@ impl Transport {
         opts: CallOptions,
         engine_lines: bool,
     ) -> LocalBoxStream<'static, Result<Raw>> {
-        if let Err(e) = self.refuse_write(method, !is_read_method(method)) {
+        if let Err(e) = self.refuse_unless_read(method) {
             return futures::stream::iter([Err(e)]).boxed_local();
         }
         let this = self.clone();
