@@ -33,6 +33,11 @@ build_flavour() { # flavour features outdir
       --enable-sign-ext --enable-mutable-globals \
       "$out/omni_wasm_bg.wasm" -o "$out/omni_wasm_bg.wasm"
   fi
+  if [ "$flavour" = cli ]; then
+    # the Rust command line: only the wasm-bindgen module, loaded by cli-host.js (no public types)
+    rm -f "$out"/*.d.ts
+    return
+  fi
   # entries: the same for every flavour; the glue differs
   cp pkg-template/entries/*.js pkg-template/entries/*.d.ts "$out/"
   if [ "$flavour" = templates ]; then
@@ -55,16 +60,17 @@ build_flavour() { # flavour features outdir
   fi
 }
 
-flavours=${PKG_FLAVOURS:-full lite templates}   # development: PKG_FLAVOURS=full keeps the others
+flavours=${PKG_FLAVOURS:-full lite templates cli}   # development: PKG_FLAVOURS=full keeps the others
 for f in $flavours; do
   case $f in
     full) build_flavour full full pkg.new ;;
     lite) build_flavour lite browser pkg.new/lite ;;
     templates) build_flavour templates templates pkg.new/templates ;;
+    cli) build_flavour cli cli pkg.new/cli ;;
   esac
 done
 # keep flavours not rebuilt this time (PKG_FLAVOURS) from the previous package
-for sub in lite templates; do
+for sub in lite templates cli; do
   if [ ! -d "pkg.new/$sub" ] && [ -d "pkg/$sub" ]; then cp -r "pkg/$sub" "pkg.new/$sub"; fi
 done
 if [ ! -f pkg.new/omni_wasm_bg.wasm ] && [ -f pkg/omni_wasm_bg.wasm ]; then
@@ -77,7 +83,7 @@ echo "pkg: generating specs.d.ts"
 cargo run -q --example gen_ts > pkg/specs.d.ts
 [ -d pkg/lite ] && cp pkg/specs.d.ts pkg/lite/specs.d.ts
 
-cp pkg-template/cli.js pkg-template/cli-main.js pkg/ && chmod +x pkg/cli.js
+cp pkg-template/cli.js pkg-template/cli-host.js pkg-template/cli-main.js pkg/ && chmod +x pkg/cli.js
 cp README.md LICENSE pkg/  # the npm page is the project README (one copy, never stale)
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-template/package.json > pkg/package.json
 

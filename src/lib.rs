@@ -26,6 +26,8 @@ pub mod template;
 
 #[cfg(feature = "browser")]
 pub mod auth;
+#[cfg(feature = "cli")]
+pub mod cli;
 #[cfg(feature = "browser")]
 pub mod client;
 #[cfg(feature = "browser")]

@@ -8,6 +8,7 @@
 //!
 //! Nothing here touches a file system or the network: inputs and outputs are texts.
 
+pub mod duration;
 mod kubeconfig;
 mod logformat;
 mod omniconfig;

@@ -23,6 +23,8 @@ pub fn build_flavor() -> String {
     .to_string()
 }
 
+#[cfg(feature = "cli")]
+mod cli;
 #[cfg(feature = "browser")]
 mod client;
 #[cfg(feature = "full")]

@@ -51,7 +51,9 @@ test("apply, get (table, yaml, json), delete", async () => {
   const sel = await omni("get", "clusters", "--id-match-regexp", `^${id}$`, "-o", "yaml");
   assert.equal(sel.stdout.split("\n---\n").length, 1);
   const del = await omni("delete", "clusters", id);
-  assert.match(del.stdout, new RegExp(`destroyed Clusters.omni.sidero.dev ${id}`));
+  // omnictl (resources/destroy.go) reports on stderr, keeping stdout for data
+  assert.match(del.stderr, new RegExp(`destroyed Clusters.omni.sidero.dev ${id}`));
+  assert.equal(del.stdout, "");
   assert.equal((await omni("get", "cluster", id)).code, 1);
 });
 
@@ -75,9 +77,12 @@ test("template files may not escape the template's directory", async () => {
   assert.match(r.stderr, /outside the template's directory/);
 });
 
-test("usage errors exit 2", async () => {
-  assert.equal((await omni("frobnicate")).code, 2);
-  assert.equal((await omni("get")).code, 2);
+test("usage errors exit 1 with cobra's Error: line (omnictl's main exits 1 on any error)", async () => {
+  for (const args of [["frobnicate"], ["get"], ["get", "clusters", "--nope"], ["delete", "clusters", "--all", "-l", "a=b"]]) {
+    const r = await omni(...args);
+    assert.equal(r.code, 1, args.join(" "));
+    assert.match(r.stderr, /^Error: /, args.join(" "));
+  }
 });
 
 test("serviceaccount create prints the env lines; the key works; list and destroy", async () => {

@@ -1,0 +1,231 @@
+//! omnictl's command tree and flags (upstream `client/pkg/omnictl/*.go`, cobra + pflag), as
+//! clap definitions. Boolean flags take pflag's forms: `--watch`, `--watch=true`,
+//! `--watch=false` (never a separate value).
+
+use clap::{Args, Parser, Subcommand};
+
+/// `omnictl`'s root command (`root.go`) with its persistent flags.
+#[derive(Debug, Parser)]
+#[command(
+    name = "omni-wasm",
+    about = "A CLI for accessing Omni API.",
+    version = crate::VERSION,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Persistent flags: omnictl's four, then omni-wasm's own connection flags.
+#[derive(Debug, Args, Default)]
+pub(crate) struct Global {
+    /// The path to the omni configuration file. Defaults to 'OMNICONFIG' env variable if set,
+    /// otherwise '$HOME/.talos/omni/config'. '$XDG_CONFIG_HOME/omni/config' is Deprecated and
+    /// only used as a last resort for reading existing configuration file.
+    #[arg(long, global = true, value_name = "string")]
+    pub omniconfig: Option<String>,
+    /// The context to be used. Defaults to the selected context in the omniconfig file.
+    #[arg(long, global = true, value_name = "string")]
+    pub context: Option<String>,
+    /// Skip TLS verification for the Omni GRPC and HTTP API endpoints (Node only).
+    #[arg(long, global = true, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub insecure_skip_tls_verify: bool,
+    /// The path to the SideroV1 auth PGP keys directory. Defaults to 'SIDEROV1_KEYS_DIR' env
+    /// variable if set, otherwise '$HOME/.talos/keys'.
+    #[arg(long, global = true, value_name = "string")]
+    pub siderov1_keys_dir: Option<String>,
+    /// omni-wasm: the Omni endpoint (default: $OMNI_ENDPOINT, else the omniconfig context).
+    #[arg(long, global = true, value_name = "url")]
+    pub endpoint: Option<String>,
+    /// omni-wasm: how requests travel.
+    #[arg(long, global = true, value_name = "gateway|grpc-web", default_value = "gateway",
+          value_parser = ["gateway", "grpc-web"])]
+    pub transport: String,
+    /// omni-wasm: allow plain http:// to a host that is not loopback.
+    #[arg(long, global = true, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub insecure_http: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Get a specific resource or list of resources.
+    #[command(visible_alias = "g")]
+    Get(GetArgs),
+    /// Delete a specific resource by ID or all resources of the type.
+    #[command(visible_alias = "d")]
+    Delete(DeleteArgs),
+    /// Manage the client configuration file (omniconfig)
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print the version.
+    Version,
+    /// Create or update resource using YAML file as an input.
+    #[command(name = "apply")]
+    Apply(LegacyArgs),
+    /// Edit Omni resources with the default editor.
+    #[command(name = "edit")]
+    Edit(LegacyArgs),
+    /// Download the admin kubeconfig of a cluster.
+    #[command(name = "kubeconfig")]
+    Kubeconfig(LegacyArgs),
+    /// Download an admin talosconfig.
+    #[command(name = "talosconfig")]
+    Talosconfig(LegacyArgs),
+    /// Cluster-related subcommands.
+    #[command(name = "cluster", visible_aliases = ["c"])]
+    Cluster(LegacyArgs),
+    /// Manage service accounts.
+    #[command(name = "serviceaccount", visible_aliases = ["sa"])]
+    Serviceaccount(LegacyArgs),
+    /// User-related subcommands.
+    #[command(name = "user", visible_aliases = ["u", "users"])]
+    User(LegacyArgs),
+    /// Get logs for a machine.
+    #[command(name = "machine-logs", visible_aliases = ["l", "logs"])]
+    MachineLogs(LegacyArgs),
+    /// Machine related commands.
+    #[command(name = "machine")]
+    Machine(LegacyArgs),
+    /// Configure Omni resources.
+    #[command(name = "configure")]
+    Configure(LegacyArgs),
+    /// Download the support bundle for a cluster.
+    #[command(name = "support")]
+    Support(LegacyArgs),
+    /// Read the audit log from Omni.
+    #[command(name = "audit-log")]
+    AuditLog(LegacyArgs),
+    /// Manage join tokens.
+    #[command(name = "jointoken", visible_aliases = ["jt"])]
+    Jointoken(LegacyArgs),
+    /// Manage static infra providers.
+    #[command(name = "infraprovider", visible_aliases = ["ip"])]
+    Infraprovider(LegacyArgs),
+    /// Manage installation media.
+    #[command(name = "installation-media", visible_aliases = ["im", "media"])]
+    Media(LegacyArgs),
+    /// Download installer media.
+    #[command(name = "download")]
+    Download(LegacyArgs),
+}
+
+/// The arguments of a command the package's JS CLI still runs ([`super::LEGACY_COMMANDS`]).
+#[derive(Debug, Args)]
+pub(crate) struct LegacyArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub rest: Vec<String>,
+}
+
+/// `omnictl get <type> [<id>]` (`get.go`).
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Similar to 'kubectl get', 'omnictl get' returns a set of resources from the OS.\nTo get a list of all available resource definitions, issue 'omnictl get rd'"
+)]
+pub(crate) struct GetArgs {
+    /// The resource type.
+    #[arg(value_name = "type")]
+    pub kind: String,
+    /// The resource id.
+    #[arg(value_name = "id")]
+    pub id: Option<String>,
+    /// The resource namespace.
+    #[arg(short, long, value_name = "string")]
+    pub namespace: Option<String>,
+    /// Watch the resource state.
+    #[arg(short, long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub watch: bool,
+    /// Output format (json, table, yaml, jsonpath).
+    #[arg(short, long, default_value = "table", value_name = "string")]
+    pub output: String,
+    /// Selector (label query) to filter on, supports '=' and '==' (e.g. -l key1=value1,key2=value2)
+    #[arg(short = 'l', long, value_name = "string")]
+    pub selector: Option<String>,
+    /// Match resource ID against a regular expression.
+    #[arg(long, value_name = "string")]
+    pub id_match_regexp: Option<String>,
+}
+
+/// `omnictl delete <type> [<id>...]` (`delete.go`).
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Similar to 'kubectl delete', 'omnictl delete' initiates resource deletion and waits for the operation to complete."
+)]
+pub(crate) struct DeleteArgs {
+    /// The resource type.
+    #[arg(value_name = "type")]
+    pub kind: String,
+    /// The resource ids.
+    #[arg(value_name = "id")]
+    pub ids: Vec<String>,
+    /// The resource namespace.
+    #[arg(short, long, value_name = "string")]
+    pub namespace: Option<String>,
+    /// Delete all resources of the type.
+    #[arg(long, num_args = 0..=1, require_equals = true, conflicts_with = "selector",
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub all: bool,
+    /// Selector (label query) to filter on, supports '=' and '==' (e.g. -l key1=value1,key2=value2)
+    #[arg(short = 'l', long, value_name = "string")]
+    pub selector: Option<String>,
+}
+
+/// `omnictl config ...` (`config.go`).
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Set the URL for the current context
+    Url {
+        #[arg(value_name = "url")]
+        url: String,
+    },
+    /// Set the auth identity for the current context
+    Identity {
+        #[arg(value_name = "identity")]
+        identity: String,
+    },
+    /// Set the current context
+    #[command(visible_alias = "use-context")]
+    Context {
+        #[arg(value_name = "context")]
+        name: String,
+    },
+    /// Add a new context
+    Add {
+        #[arg(value_name = "context")]
+        name: String,
+        /// URL of the server
+        #[arg(long, default_value = crate::config::DEFAULT_URL, value_name = "string")]
+        url: String,
+        /// identity to use for authentication
+        #[arg(long, default_value = "", value_name = "string")]
+        identity: String,
+    },
+    /// List defined contexts
+    #[command(visible_alias = "get-contexts")]
+    Contexts,
+    /// Merge additional contexts from another client configuration file
+    #[command(long_about = "Contexts with the same name are renamed while merging configs.")]
+    Merge {
+        #[arg(value_name = "from")]
+        from: String,
+    },
+    /// Generate a new client configuration file
+    New {
+        #[arg(value_name = "path")]
+        path: Option<String>,
+        /// URL of the server
+        #[arg(long, default_value = crate::config::DEFAULT_URL, value_name = "string")]
+        url: String,
+        /// identity to use for authentication
+        #[arg(long, default_value = "", value_name = "string")]
+        identity: String,
+    },
+    /// Show information about the current context
+    Info,
+}

@@ -1,0 +1,177 @@
+//! `omnictl config ...` (upstream `client/pkg/omnictl/config.go`, `config/config.go`): the
+//! omniconfig file, edited in place — every other context and unknown field is kept.
+
+use super::args::{ConfigCommand, Global};
+use super::Host;
+use crate::config::OmniConfig;
+use crate::{Error, Result};
+
+/// Where the omniconfig is (`config.defaultPath`): `--omniconfig`, else `$OMNICONFIG`, else
+/// `$HOME/.talos/omni/config`. When only the deprecated `$XDG_CONFIG_HOME/omni/config`
+/// exists, it is copied to the new place first, as omnictl does (with its INFO line).
+pub(super) fn omniconfig_path(explicit: Option<&str>, host: &dyn Host) -> Result<String> {
+    if let Some(p) = explicit.filter(|p| !p.is_empty()) {
+        return Ok(p.to_string());
+    }
+    if let Some(p) = host.env("OMNICONFIG").filter(|p| !p.is_empty()) {
+        return Ok(p);
+    }
+    let home = home(host);
+    let main = format!("{home}/.talos/omni/config");
+    let xdg = host
+        .env("XDG_CONFIG_HOME")
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| format!("{home}/.config"));
+    let legacy = format!("{xdg}/omni/config");
+    if host.read_file(&main)?.is_none() {
+        if let Some(text) = host.read_file(&legacy)? {
+            host.write_file(&main, &text, 0o600)?;
+            host.stderr(&format!(
+                "INFO: Omni config was copied from deprecated default location: '{legacy}' to new default location: '{main}'\n"
+            ));
+        }
+    }
+    Ok(main)
+}
+
+/// The user's home directory (`$HOME`, on Windows `%USERPROFILE%`).
+pub(super) fn home(host: &dyn Host) -> String {
+    host.env("HOME")
+        .or_else(|| host.env("USERPROFILE"))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| ".".into())
+}
+
+/// `config.Init(path, create)`: the omniconfig at `path`; when it does not exist, an error
+/// (as Go's `open PATH: no such file or directory`) unless `create`, which writes the default
+/// one (context `default`, `grpc://127.0.0.1:8080`).
+pub(super) fn load(path: &str, create: bool, host: &dyn Host) -> Result<OmniConfig> {
+    match host.read_file(path)? {
+        Some(text) => OmniConfig::parse(&text)
+            .map_err(|e| Error::InvalidArgument(format!("{path}: {}", super::message(&e)))),
+        None if create => {
+            let cfg = OmniConfig::new_default();
+            save(path, &cfg, host)?;
+            Ok(cfg)
+        }
+        None => Err(Error::InvalidArgument(format!(
+            "open {path}: no such file or directory"
+        ))),
+    }
+}
+
+fn save(path: &str, cfg: &OmniConfig, host: &dyn Host) -> Result<()> {
+    host.write_file(path, &cfg.to_yaml(), 0o600)
+}
+
+pub(super) fn run(g: &Global, cmd: ConfigCommand, host: &dyn Host) -> Result<()> {
+    let context = g.context.as_deref().filter(|c| !c.is_empty());
+    let path = || omniconfig_path(g.omniconfig.as_deref(), host);
+    match cmd {
+        ConfigCommand::Url { url } => {
+            let p = path()?;
+            let mut cfg = load(&p, false, host)?;
+            cfg.set_url(context, &url)?;
+            save(&p, &cfg, host)
+        }
+        ConfigCommand::Identity { identity } => {
+            let p = path()?;
+            let mut cfg = load(&p, false, host)?;
+            cfg.set_identity(context, &identity)?;
+            save(&p, &cfg, host)
+        }
+        ConfigCommand::Context { name } => {
+            let p = path()?;
+            let mut cfg = load(&p, false, host)?;
+            cfg.use_context(&name);
+            save(&p, &cfg, host)
+        }
+        ConfigCommand::Add {
+            name,
+            url,
+            identity,
+        } => {
+            let p = path()?;
+            let mut cfg = load(&p, true, host)?;
+            cfg.add(&name, Some(&url), Some(&identity))?;
+            save(&p, &cfg, host)
+        }
+        ConfigCommand::Contexts => {
+            let cfg = load(&path()?, false, host)?;
+            let mut rows = vec![["CURRENT".to_string(), "NAME".into(), "URL".into()]];
+            for (name, ctx) in &cfg.contexts {
+                let current = if *name == cfg.context { "*" } else { "" };
+                rows.push([current.into(), name.clone(), ctx.url.clone()]);
+            }
+            host.stdout(&tabwriter(&rows));
+            Ok(())
+        }
+        ConfigCommand::Merge { from } => {
+            let p = path()?;
+            let mut cfg = load(&p, true, host)?;
+            let other = load(&from, false, host)?;
+            for r in cfg.merge(&other) {
+                host.stdout(&format!("{}\n", r.message));
+            }
+            save(&p, &cfg, host)
+        }
+        ConfigCommand::New {
+            path: target,
+            url,
+            identity,
+        } => {
+            // upstream: `config.Init(<path argument>, true)` — the file at the path argument
+            // (not --omniconfig), else the default one; only its selected context changes
+            let p = match target {
+                Some(t) if !t.is_empty() => t,
+                _ => omniconfig_path(None, host)?,
+            };
+            let mut cfg = load(&p, true, host)?;
+            cfg.set_url(context, &url)?;
+            cfg.set_identity(context, &identity)?;
+            save(&p, &cfg, host)
+        }
+        ConfigCommand::Info => {
+            let cfg = load(&path()?, false, host)?;
+            let name = context.unwrap_or(&cfg.context);
+            let ctx = cfg.context(name)?;
+            host.stdout(&format!(
+                "Current context: {}\nURL:             {}\nIdentity:        {}\n",
+                cfg.context,
+                ctx.url,
+                ctx.identity.as_deref().unwrap_or_default()
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// Go's `tabwriter` with minwidth 0, padding 3, padded with spaces: every cell but the last
+/// of a row padded to its column's width plus 3.
+pub(super) fn tabwriter<R: AsRef<[String]>>(rows: &[R]) -> String {
+    let mut widths: Vec<usize> = Vec::new();
+    for r in rows {
+        let r = r.as_ref();
+        for (i, c) in r.iter().enumerate().take(r.len().saturating_sub(1)) {
+            let w = c.chars().count();
+            if widths.len() <= i {
+                widths.push(w);
+            } else if widths[i] < w {
+                widths[i] = w;
+            }
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        let r = r.as_ref();
+        for (i, c) in r.iter().enumerate() {
+            out.push_str(c);
+            if i + 1 < r.len() {
+                let pad = widths[i] + 3 - c.chars().count();
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}

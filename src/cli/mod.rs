@@ -1,0 +1,171 @@
+//! The `omni-wasm` command line: omnictl's command tree (upstream `client/pkg/omnictl`), its
+//! flags with pflag semantics, and every decision a command makes — which file, which context,
+//! which credentials, what goes to stdout and what to stderr, the exit code.
+//!
+//! The CLI touches the world only through a [`Host`]: environment, files, the two output
+//! streams, the clock and the transport hooks of the client it connects. The npm package's
+//! `omni-wasm` bin is such a host (Node's `fs` and `process`); the native tests use one with
+//! files in memory and the in-memory transport.
+//!
+//! Commands not ported from the package's JS CLI yet answer [`Outcome::Legacy`]: the bin runs
+//! its JS implementation for them (the list is [`LEGACY_COMMANDS`]).
+
+mod args;
+mod config_cmd;
+mod connect;
+mod resource_cmd;
+
+use clap::Parser as _;
+
+use crate::client::OmniClientBuilder;
+use crate::{Error, Result};
+
+/// What a [`Host`] gives the CLI.
+pub trait Host {
+    /// An environment variable (`None` = unset).
+    fn env(&self, name: &str) -> Option<String>;
+    /// The text of a file; `Ok(None)` when there is no such file.
+    fn read_file(&self, path: &str) -> Result<Option<String>>;
+    /// Writes a file (creating its parent directories, mode 0700), with permission bits `mode`.
+    fn write_file(&self, path: &str, text: &str, mode: u32) -> Result<()>;
+    /// Removes a file; no error when it does not exist.
+    fn remove_file(&self, path: &str) -> Result<()>;
+    /// Appends to standard output.
+    fn stdout(&self, text: &str);
+    /// Appends to standard error.
+    fn stderr(&self, text: &str);
+    /// Seconds since the Unix epoch.
+    fn now_unix(&self) -> i64;
+    /// The transport hooks of a client about to connect (a `fetch`, TLS settings, or the
+    /// in-memory transport of a test).
+    fn configure(
+        &self,
+        builder: OmniClientBuilder,
+        insecure_skip_tls_verify: bool,
+    ) -> Result<OmniClientBuilder>;
+}
+
+/// How a command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done; the process exits with this code.
+    Exit(i32),
+    /// A command the Rust CLI does not run yet: the host runs its own implementation.
+    Legacy,
+}
+
+/// The commands (first argument) still run by the package's JS CLI.
+pub const LEGACY_COMMANDS: [&str; 30] = [
+    "apply",
+    "edit",
+    "kubeconfig",
+    "talosconfig",
+    "template",
+    "t",
+    "serviceaccount",
+    "sa",
+    "cluster",
+    "c",
+    "user",
+    "u",
+    "users",
+    "machine-logs",
+    "l",
+    "logs",
+    "machine",
+    "configure",
+    "support",
+    "audit-log",
+    "jointoken",
+    "jt",
+    "infraprovider",
+    "ip",
+    "media",
+    "installation-media",
+    "im",
+    "download",
+    "docs",
+    "completion",
+];
+
+/// Runs the command line `args` (without the program name) on `host`.
+pub async fn run(args: &[String], host: &dyn Host) -> Outcome {
+    if args
+        .first()
+        .is_some_and(|a| LEGACY_COMMANDS.contains(&a.as_str()))
+    {
+        return Outcome::Legacy;
+    }
+    let cli = match args::Cli::try_parse_from(
+        std::iter::once("omni-wasm".to_string()).chain(args.iter().cloned()),
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let text = e.render().to_string();
+            return match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    host.stdout(&text);
+                    if !text.ends_with('\n') {
+                        host.stdout("\n");
+                    }
+                    Outcome::Exit(0)
+                }
+                _ => {
+                    host.stderr(&usage_error(&text));
+                    Outcome::Exit(1)
+                }
+            };
+        }
+    };
+    match execute(cli, host).await {
+        Ok(()) => Outcome::Exit(0),
+        Err(e) => {
+            host.stderr(&format!("Error: {}\n", message(&e)));
+            Outcome::Exit(1)
+        }
+    }
+}
+
+async fn execute(cli: args::Cli, host: &dyn Host) -> Result<()> {
+    use args::Command;
+    let g = &cli.global;
+    match cli.command {
+        Command::Config(c) => config_cmd::run(g, c, host),
+        Command::Get(a) => resource_cmd::get(g, a, host).await,
+        Command::Delete(a) => resource_cmd::delete(g, a, host).await,
+        Command::Version => {
+            host.stdout(&format!("omni-wasm {}\n", crate::VERSION));
+            Ok(())
+        }
+        // listed for `--help`; `run` hands them to the host before parsing
+        _ => Err(Error::InvalidArgument(
+            "this command is run by the JS CLI".into(),
+        )),
+    }
+}
+
+/// cobra's form of a usage error: `Error: <what>` on one line (clap's first line, its
+/// `error: ` prefix replaced), then clap's hint lines.
+fn usage_error(rendered: &str) -> String {
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let mut out = format!("Error: {first}\n");
+    for l in lines.filter(|l| !l.trim().is_empty()) {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
+/// An error as the CLI prints it: the message without the gRPC code's prefix for local
+/// (argument and file) errors, as omnictl's own errors read.
+fn message(e: &Error) -> String {
+    match e {
+        Error::InvalidArgument(m) => m.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,88 @@
+//! `runCli`: the command line of [`crate::cli`] on a JS host object (the package's Node bin).
+
+use js_sys::{Function, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::cli::{Host, Outcome};
+use crate::client::OmniClientBuilder;
+use crate::{Error, Result};
+
+/// A JS object with the host functions (see `runCli`).
+struct JsHost {
+    obj: JsValue,
+}
+
+impl JsHost {
+    fn func(&self, name: &str) -> Result<Function> {
+        Reflect::get(&self.obj, &name.into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+            .ok_or_else(|| Error::InvalidArgument(format!("CLI host: no function {name}")))
+    }
+
+    fn call(&self, name: &str, args: &[JsValue]) -> Result<JsValue> {
+        let f = self.func(name)?;
+        let array: js_sys::Array = args.iter().collect();
+        f.apply(&self.obj, &array).map_err(|e| {
+            let msg = Reflect::get(&e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_else(|| "failed".into());
+            Error::InvalidArgument(msg)
+        })
+    }
+}
+
+impl Host for JsHost {
+    fn env(&self, name: &str) -> Option<String> {
+        self.call("env", &[name.into()])
+            .ok()
+            .and_then(|v| v.as_string())
+    }
+
+    fn read_file(&self, path: &str) -> Result<Option<String>> {
+        Ok(self.call("readFile", &[path.into()])?.as_string())
+    }
+
+    fn write_file(&self, path: &str, text: &str, mode: u32) -> Result<()> {
+        self.call("writeFile", &[path.into(), text.into(), mode.into()])
+            .map(drop)
+    }
+
+    fn remove_file(&self, path: &str) -> Result<()> {
+        self.call("removeFile", &[path.into()]).map(drop)
+    }
+
+    fn stdout(&self, text: &str) {
+        let _ = self.call("stdout", &[text.into()]);
+    }
+
+    fn stderr(&self, text: &str) {
+        let _ = self.call("stderr", &[text.into()]);
+    }
+
+    fn now_unix(&self) -> i64 {
+        (js_sys::Date::now() / 1000.0) as i64
+    }
+
+    fn configure(&self, builder: OmniClientBuilder, insecure: bool) -> Result<OmniClientBuilder> {
+        if !insecure {
+            return Ok(builder);
+        }
+        Ok(builder.fetch(self.func("insecureFetch")?))
+    }
+}
+
+/// Runs the `omni-wasm` command line `args` (without the program name) on `host`, an object
+/// with `env(name)`, `readFile(path)` (a string, or `null` when there is no such file),
+/// `writeFile(path, text, mode)`, `removeFile(path)`, `stdout(text)`, `stderr(text)` and
+/// `insecureFetch` (a `fetch` without TLS verification). Resolves to the exit code, or to
+/// `"legacy"` for a command the JS CLI still runs.
+#[wasm_bindgen(js_name = runCli, unchecked_return_type = "Promise<number | \"legacy\">")]
+pub async fn run_cli(args: Vec<String>, host: JsValue) -> JsValue {
+    let host = JsHost { obj: host };
+    match crate::cli::run(&args, &host).await {
+        Outcome::Exit(code) => JsValue::from(code),
+        Outcome::Legacy => JsValue::from_str("legacy"),
+    }
+}

@@ -1,0 +1,479 @@
+//! The command line (`omni_wasm::cli`) on a host with files in memory and the in-memory
+//! transport: stdout, stderr, exit codes and written files of omnictl's commands, each checked
+//! against upstream's behaviour (files named per test, under `client/pkg/omnictl/`).
+#![cfg(all(feature = "cli", not(target_arch = "wasm32")))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use futures::executor::block_on;
+use omni_wasm::auth::{Metadata, ServiceAccountKey};
+use omni_wasm::cli::{run, Host, Outcome};
+use omni_wasm::client::OmniClientBuilder;
+use omni_wasm::transport::{Backoff, MemoryHandler};
+use omni_wasm::{Code, Error, Result};
+use serde_json::{json, Value};
+
+type Calls = Rc<RefCell<Vec<(String, Value)>>>;
+
+#[derive(Default)]
+struct TestHost {
+    env: BTreeMap<String, String>,
+    files: RefCell<BTreeMap<String, String>>,
+    out: RefCell<String>,
+    err: RefCell<String>,
+    handler: Option<MemoryHandler>,
+    calls: Calls,
+}
+
+impl Host for TestHost {
+    fn env(&self, name: &str) -> Option<String> {
+        self.env.get(name).cloned()
+    }
+    fn read_file(&self, path: &str) -> Result<Option<String>> {
+        Ok(self.files.borrow().get(path).cloned())
+    }
+    fn write_file(&self, path: &str, text: &str, _mode: u32) -> Result<()> {
+        self.files.borrow_mut().insert(path.into(), text.into());
+        Ok(())
+    }
+    fn remove_file(&self, path: &str) -> Result<()> {
+        self.files.borrow_mut().remove(path);
+        Ok(())
+    }
+    fn stdout(&self, text: &str) {
+        self.out.borrow_mut().push_str(text);
+    }
+    fn stderr(&self, text: &str) {
+        self.err.borrow_mut().push_str(text);
+    }
+    fn now_unix(&self) -> i64 {
+        1_767_225_600
+    }
+    fn configure(&self, b: OmniClientBuilder, _insecure: bool) -> Result<OmniClientBuilder> {
+        let h = self
+            .handler
+            .clone()
+            .ok_or_else(|| Error::InvalidArgument("this test makes no calls".into()))?;
+        Ok(b.memory(h).backoff(Backoff::new(
+            std::time::Duration::ZERO,
+            std::time::Duration::ZERO,
+            1,
+        )))
+    }
+}
+
+impl TestHost {
+    fn new() -> Self {
+        let mut env = BTreeMap::new();
+        env.insert("HOME".into(), "/home/u".into());
+        TestHost {
+            env,
+            ..TestHost::default()
+        }
+    }
+
+    /// A host with a service account in the environment and `answer` as the server.
+    fn with_server(
+        answer: impl Fn(&str, &Value) -> std::result::Result<Vec<Value>, Error> + 'static,
+    ) -> Self {
+        let mut h = TestHost::new();
+        let (sa, _) = ServiceAccountKey::generate("cli", None, 1_767_225_600).unwrap();
+        h.env.insert(
+            "OMNI_SERVICE_ACCOUNT_KEY".into(),
+            sa.encode().unwrap().to_string(),
+        );
+        h.env
+            .insert("OMNI_ENDPOINT".into(), "https://omni.example.org".into());
+        let calls = h.calls.clone();
+        h.handler = Some(Rc::new(move |method: &str, _md: &Metadata, body: Value| {
+            calls.borrow_mut().push((method.to_string(), body.clone()));
+            answer(method, &body)
+        }));
+        h
+    }
+
+    fn file(&self, path: &str, text: &str) {
+        self.files.borrow_mut().insert(path.into(), text.into());
+    }
+
+    fn run(&self, args: &[&str]) -> Outcome {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        block_on(run(&args, self))
+    }
+
+    fn stdout(&self) -> String {
+        self.out.borrow().clone()
+    }
+
+    fn stderr(&self) -> String {
+        self.err.borrow().clone()
+    }
+
+    fn methods(&self) -> Vec<String> {
+        self.calls.borrow().iter().map(|(m, _)| m.clone()).collect()
+    }
+}
+
+const CONFIG: &str = "/home/u/.talos/omni/config";
+
+const TWO_CONTEXTS: &str = "contexts:
+    default:
+        url: https://a.example.org
+        auth:
+            siderov1:
+                identity: a@example.org
+    prod:
+        url: https://b.example.org
+context: default
+";
+
+// ---- config.go ------------------------------------------------------------------------------
+
+#[test]
+fn config_new_keeps_the_other_contexts_and_changes_only_the_selected_one() {
+    // config.go `new`: config.Init(path, true) loads the existing file; only the selected
+    // context's url and identity are set
+    let h = TestHost::new();
+    h.file(CONFIG, TWO_CONTEXTS);
+    assert_eq!(
+        h.run(&["config", "new", "--url", "https://c.example.org"]),
+        Outcome::Exit(0)
+    );
+    let text = h.files.borrow()[CONFIG].clone();
+    assert!(text.contains("prod:"), "{text}");
+    assert!(text.contains("url: https://c.example.org"), "{text}");
+    assert!(
+        !text.contains("a@example.org"),
+        "identity reset to the flag's empty default: {text}"
+    );
+}
+
+#[test]
+fn config_new_writes_to_its_path_argument() {
+    let h = TestHost::new();
+    h.file(CONFIG, TWO_CONTEXTS);
+    assert_eq!(
+        h.run(&[
+            "config",
+            "new",
+            "/tmp/other",
+            "--identity",
+            "me@example.org"
+        ]),
+        Outcome::Exit(0)
+    );
+    assert_eq!(
+        h.files.borrow()[CONFIG],
+        TWO_CONTEXTS,
+        "default file untouched"
+    );
+    let other = h.files.borrow()["/tmp/other"].clone();
+    assert!(
+        other.contains("grpc://127.0.0.1:8080") && other.contains("me@example.org"),
+        "{other}"
+    );
+}
+
+#[test]
+fn config_url_identity_context_edit_in_place_and_need_the_file() {
+    let h = TestHost::new();
+    assert_eq!(h.run(&["config", "url", "https://x"]), Outcome::Exit(1));
+    assert_eq!(
+        h.stderr(),
+        format!("Error: open {CONFIG}: no such file or directory\n")
+    );
+    h.file(CONFIG, TWO_CONTEXTS);
+    assert_eq!(
+        h.run(&["--context", "prod", "config", "url", "https://x"]),
+        Outcome::Exit(0)
+    );
+    assert_eq!(
+        h.run(&["config", "identity", "z@example.org", "--context=prod"]),
+        Outcome::Exit(0)
+    );
+    assert_eq!(h.run(&["config", "use-context", "prod"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["config", "info"]), Outcome::Exit(0));
+    assert_eq!(
+        h.stdout(),
+        "Current context: prod\nURL:             https://x\nIdentity:        z@example.org\n"
+    );
+    assert_eq!(
+        h.run(&["config", "info", "--context", "nope"]),
+        Outcome::Exit(1)
+    );
+    assert!(
+        h.stderr().ends_with("Error: context not found: nope\n"),
+        "{}",
+        h.stderr()
+    );
+}
+
+#[test]
+fn config_add_refuses_an_existing_name_and_contexts_prints_a_table() {
+    let h = TestHost::new();
+    h.file(CONFIG, TWO_CONTEXTS);
+    assert_eq!(h.run(&["config", "add", "prod"]), Outcome::Exit(1));
+    assert_eq!(h.stderr(), "Error: context prod already exists\n");
+    assert_eq!(
+        h.run(&["config", "add", "dev", "--url", "https://d"]),
+        Outcome::Exit(0)
+    );
+    assert_eq!(h.run(&["config", "get-contexts"]), Outcome::Exit(0));
+    assert_eq!(
+        h.stdout(),
+        "CURRENT   NAME      URL\n\
+         *         default   https://a.example.org\n\
+         \x20         dev       https://d\n\
+         \x20         prod      https://b.example.org\n"
+    );
+}
+
+#[test]
+fn config_merge_prints_renames_on_stdout() {
+    let h = TestHost::new();
+    h.file(CONFIG, TWO_CONTEXTS);
+    h.file(
+        "/tmp/in",
+        "contexts:\n    prod:\n        url: https://p2\ncontext: prod\n",
+    );
+    assert_eq!(h.run(&["config", "merge", "/tmp/in"]), Outcome::Exit(0));
+    assert_eq!(h.stdout(), "renamed omniconfig context prod -> prod-1\n");
+    let text = h.files.borrow()[CONFIG].clone();
+    assert!(
+        text.contains("prod-1:") && text.contains("context: prod-1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn deprecated_omniconfig_location_is_copied_with_omnictls_info_line() {
+    let h = TestHost::new();
+    h.file("/home/u/.config/omni/config", TWO_CONTEXTS);
+    assert_eq!(h.run(&["config", "info"]), Outcome::Exit(0));
+    assert_eq!(h.files.borrow()[CONFIG], TWO_CONTEXTS);
+    assert!(
+        h.stderr().starts_with("INFO: Omni config was copied"),
+        "{}",
+        h.stderr()
+    );
+}
+
+// ---- parsing (root.go, cobra/pflag) ---------------------------------------------------------
+
+#[test]
+fn help_lists_omnictls_commands_and_persistent_flags() {
+    let h = TestHost::new();
+    assert_eq!(h.run(&["--help"]), Outcome::Exit(0));
+    let out = h.stdout();
+    for word in [
+        "get",
+        "delete",
+        "config",
+        "apply",
+        "kubeconfig",
+        "talosconfig",
+        "cluster",
+        "serviceaccount",
+        "--omniconfig",
+        "--context",
+        "--insecure-skip-tls-verify",
+        "--siderov1-keys-dir",
+    ] {
+        assert!(out.contains(word), "{word} missing from:\n{out}");
+    }
+    let h = TestHost::new();
+    assert_eq!(h.run(&["get", "--help"]), Outcome::Exit(0));
+    assert!(h.stdout().contains("--id-match-regexp"), "{}", h.stdout());
+}
+
+#[test]
+fn usage_errors_exit_1_with_an_error_line_and_touch_nothing() {
+    let h = TestHost::new();
+    assert_eq!(h.run(&["get"]), Outcome::Exit(1));
+    assert!(h.stderr().starts_with("Error: "), "{}", h.stderr());
+    let h = TestHost::new();
+    assert_eq!(h.run(&["get", "clusters", "--nope"]), Outcome::Exit(1));
+    assert!(h.stderr().contains("--nope"), "{}", h.stderr());
+    // delete.go: MarkFlagsMutuallyExclusive("all", "selector")
+    let h = TestHost::new();
+    assert_eq!(
+        h.run(&["delete", "clusters", "--all", "-l", "a=b"]),
+        Outcome::Exit(1)
+    );
+    assert!(h.calls.borrow().is_empty());
+}
+
+#[test]
+fn commands_not_ported_yet_go_to_the_js_cli() {
+    let h = TestHost::new();
+    assert_eq!(h.run(&["apply", "-f", "x.yaml"]), Outcome::Legacy);
+    assert_eq!(h.run(&["cluster", "status", "a"]), Outcome::Legacy);
+    assert_eq!(h.stdout(), "");
+}
+
+// ---- get.go, delete.go, resources/destroy.go ------------------------------------------------
+
+fn cluster(id: &str) -> Value {
+    json!({"resource": {
+        "metadata": {"namespace": "default", "type": "Clusters.omni.sidero.dev", "id": id, "version": "3", "phase": "running"},
+        "spec": {"proto_spec": "EgYxLjMyLjA=", "yaml_spec": "kubernetesversion: 1.32.0\n"}
+    }})
+}
+
+fn server(method: &str, body: &Value) -> std::result::Result<Vec<Value>, Error> {
+    match method {
+        "/cosi.resource.State/List" if body["type"] == "ResourceDefinitions.meta.cosi.dev" => {
+            Ok(vec![])
+        }
+        "/cosi.resource.State/List" => Ok(vec![cluster("a"), cluster("b")]),
+        "/cosi.resource.State/Get" => Ok(vec![cluster(body["id"].as_str().unwrap_or_default())]),
+        "/cosi.resource.State/TeardownAndDestroy" if body["id"] == "gone" => {
+            Err(Error::status(Code::NotFound, "gone"))
+        }
+        "/cosi.resource.State/TeardownAndDestroy" => Ok(vec![json!({})]),
+        other => Err(Error::status(Code::Unimplemented, other.to_string())),
+    }
+}
+
+#[test]
+fn get_lists_as_a_table_on_stdout() {
+    let h = TestHost::with_server(server);
+    assert_eq!(
+        h.run(&["get", "clusters"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    let out = h.stdout();
+    assert!(
+        out.starts_with("NAMESPACE   TYPE      ID   VERSION"),
+        "{out}"
+    );
+    assert!(out.contains("default     Cluster   a    3"), "{out}");
+    assert!(out.contains("default     Cluster   b    3"), "{out}");
+    assert_eq!(h.stderr(), "");
+}
+
+#[test]
+fn get_one_as_yaml_and_json() {
+    let h = TestHost::with_server(server);
+    assert_eq!(
+        h.run(&["g", "clusters", "a", "-o", "yaml"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert!(
+        h.stdout().contains("id: a") && h.stdout().contains("kubernetesversion: 1.32.0"),
+        "{}",
+        h.stdout()
+    );
+    let h = TestHost::with_server(server);
+    assert_eq!(
+        h.run(&["get", "clusters", "a", "--output=json"]),
+        Outcome::Exit(0)
+    );
+    assert!(h.stdout().contains("\"id\": \"a\""), "{}", h.stdout());
+}
+
+#[test]
+fn get_refuses_bad_combinations_and_formats_before_any_call() {
+    for (args, msg) in [
+        (
+            vec!["get", "clusters", "a", "-l", "x=y"],
+            "Error: cannot specify both resource ID and selector\n",
+        ),
+        (
+            vec!["get", "clusters", "a", "--id-match-regexp", "^a"],
+            "Error: cannot specify both resource ID and ID regexp\n",
+        ),
+        (
+            vec!["get", "clusters", "-o", "wide"],
+            "Error: output format \"wide\" is not supported\n",
+        ),
+    ] {
+        let h = TestHost::with_server(server);
+        assert_eq!(h.run(&args), Outcome::Exit(1));
+        assert_eq!(h.stderr(), msg);
+        assert!(h.methods().is_empty(), "{:?}", h.methods());
+    }
+    // jsonpath is refused loudly, never printed as a table
+    let h = TestHost::with_server(server);
+    assert_eq!(
+        h.run(&["get", "clusters", "-o", "jsonpath={.metadata.id}"]),
+        Outcome::Exit(1)
+    );
+    assert_eq!(h.stdout(), "");
+}
+
+#[test]
+fn delete_destroys_every_id_named_and_reports_on_stderr() {
+    let h = TestHost::with_server(server);
+    assert_eq!(
+        h.run(&["delete", "clusters", "a", "gone", "c"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    let ids: Vec<String> = h
+        .calls
+        .borrow()
+        .iter()
+        .filter(|(m, _)| m.ends_with("/TeardownAndDestroy"))
+        .map(|(_, b)| b["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    let err = h.stderr();
+    assert!(
+        err.contains("destroyed Clusters.omni.sidero.dev a\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("destroyed Clusters.omni.sidero.dev c\n"),
+        "{err}"
+    );
+    assert!(!err.contains(" gone"), "{err}");
+    assert_eq!(h.stdout(), "");
+}
+
+#[test]
+fn delete_needs_ids_all_or_a_selector() {
+    let h = TestHost::with_server(server);
+    assert_eq!(h.run(&["delete", "clusters"]), Outcome::Exit(1));
+    assert_eq!(
+        h.stderr(),
+        "Error: either resource ID or one of --all or --selector flags must be specified\n"
+    );
+    let h = TestHost::with_server(server);
+    assert_eq!(
+        h.run(&["delete", "clusters", "--all"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert_eq!(h.stderr().lines().count(), 2, "{}", h.stderr());
+    // --all=false is pflag's way of saying no
+    let h = TestHost::with_server(server);
+    assert_eq!(
+        h.run(&["delete", "clusters", "--all=false"]),
+        Outcome::Exit(1)
+    );
+}
+
+#[test]
+fn without_credentials_the_error_says_what_to_set() {
+    let h = TestHost::new();
+    h.file(
+        CONFIG,
+        "contexts:\n    default:\n        url: https://a\ncontext: default\n",
+    );
+    assert_eq!(h.run(&["get", "clusters"]), Outcome::Exit(1));
+    assert!(
+        h.stderr().contains("OMNI_SERVICE_ACCOUNT_KEY"),
+        "{}",
+        h.stderr()
+    );
+}
