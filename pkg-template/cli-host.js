@@ -23,6 +23,20 @@ const host = {
     fs.writeFileSync(file, text, { mode });
   },
   removeFile: (file) => fs.rmSync(file, { force: true }),
+  isDir: (file) => fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false,
+  cwd: () => process.cwd(),
+  isTerminal: () => Boolean(process.stdout.isTTY),
+  async prompt(question) {
+    const rl = (await import("node:readline/promises")).createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      return await new Promise((resolve, reject) => {
+        rl.once("close", () => resolve(null)); // end of input
+        rl.question(question).then(resolve, reject);
+      });
+    } finally {
+      rl.close();
+    }
+  },
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   insecureFetch: insecureTlsFetch,

@@ -5,10 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use futures::executor::block_on;
+use futures::future::LocalBoxFuture;
 use omni_wasm::auth::{Metadata, ServiceAccountKey};
 use omni_wasm::cli::{run, Host, Outcome};
 use omni_wasm::client::OmniClientBuilder;
@@ -26,6 +27,9 @@ struct TestHost {
     err: RefCell<String>,
     handler: Option<MemoryHandler>,
     calls: Calls,
+    dirs: Vec<String>,
+    /// Lines typed at prompts; a host with answers is a terminal.
+    answers: RefCell<VecDeque<String>>,
 }
 
 impl Host for TestHost {
@@ -48,6 +52,20 @@ impl Host for TestHost {
     }
     fn stderr(&self, text: &str) {
         self.err.borrow_mut().push_str(text);
+    }
+    fn is_dir(&self, path: &str) -> bool {
+        self.dirs.contains(&path.to_string())
+    }
+    fn cwd(&self) -> String {
+        "/work".into()
+    }
+    fn is_terminal(&self) -> bool {
+        !self.answers.borrow().is_empty()
+    }
+    fn prompt<'a>(&'a self, question: &'a str) -> LocalBoxFuture<'a, Result<Option<String>>> {
+        self.out.borrow_mut().push_str(question);
+        let answer = self.answers.borrow_mut().pop_front();
+        Box::pin(async move { Ok(answer) })
     }
     fn now_unix(&self) -> i64 {
         1_767_225_600
@@ -476,4 +494,202 @@ fn without_credentials_the_error_says_what_to_set() {
         "{}",
         h.stderr()
     );
+}
+
+// ---- kubeconfig.go, talosconfig.go ----------------------------------------------------------
+
+fn kube(cluster: &str, server: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: {server}\n  name: {cluster}\ncontexts:\n- context:\n    cluster: {cluster}\n    user: {cluster}-u\n  name: {cluster}\ncurrent-context: {cluster}\nusers:\n- name: {cluster}-u\n  user:\n    token: t\n"
+    )
+}
+
+const TALOS: &str = "context: prod\ncontexts:\n    prod:\n        endpoints:\n            - https://omni.example.org\n";
+
+fn config_server(method: &str, body: &Value) -> std::result::Result<Vec<Value>, Error> {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    match method {
+        "/cosi.resource.State/Get" if body["id"] == "missing" => {
+            Err(Error::status(Code::NotFound, "no"))
+        }
+        "/management.ManagementService/Kubeconfig" => Ok(vec![
+            json!({"kubeconfig": b64(&kube("prod", "https://new"))}),
+        ]),
+        "/management.ManagementService/Talosconfig" => Ok(vec![json!({"talosconfig": b64(TALOS)})]),
+        _ => server(method, body),
+    }
+}
+
+#[test]
+fn kubeconfig_merges_into_kubeconfig_or_home_kube_config_and_reports_renames_on_stdout() {
+    let h = TestHost::with_server(config_server);
+    h.file("/home/u/.kube/config", &kube("prod", "https://old"));
+    assert_eq!(
+        h.run(&["kubeconfig", "-c", "prod"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    let text = h.files.borrow()["/home/u/.kube/config"].clone();
+    assert!(
+        text.contains("https://old") && text.contains("https://new"),
+        "{text}"
+    );
+    assert!(
+        h.stdout()
+            .contains("renamed cluster \"prod\" -> \"prod-1\""),
+        "{}",
+        h.stdout()
+    );
+    // $KUBECONFIG names the file; two files are refused as go-kubeconfig's SinglePath does
+    let mut h = TestHost::with_server(config_server);
+    h.env.insert("KUBECONFIG".into(), "/k/a:/k/b".into());
+    assert_eq!(h.run(&["kubeconfig", "-c", "prod"]), Outcome::Exit(1));
+    assert_eq!(h.stderr(), "Error: multiple kubeconfig files defined\n");
+}
+
+#[test]
+fn kubeconfig_without_merge_writes_to_the_working_directory_and_never_overwrites_unasked() {
+    // kubeconfig.go: --merge=false without a path writes $PWD/kubeconfig, not ~/.kube/config
+    let mut h = TestHost::with_server(config_server);
+    h.dirs.push("/work".into());
+    h.file("/home/u/.kube/config", "keep");
+    assert_eq!(
+        h.run(&["kubeconfig", "-c", "prod", "--merge=false"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert!(h.files.borrow()["/work/kubeconfig"].contains("https://new"));
+    assert_eq!(h.files.borrow()["/home/u/.kube/config"], "keep");
+    // a second run refuses to overwrite without --force, before asking the server anything
+    let before = h.calls.borrow().len();
+    assert_eq!(
+        h.run(&["kubeconfig", "-c", "prod", "--merge=false"]),
+        Outcome::Exit(1)
+    );
+    assert!(
+        h.stderr().contains(
+            "kubeconfig file already exists, use --force to overwrite: \"/work/kubeconfig\""
+        ),
+        "{}",
+        h.stderr()
+    );
+    assert_eq!(h.calls.borrow().len(), before);
+    // a directory argument stands for DIR/kubeconfig
+    h.dirs.push("/out".into());
+    assert_eq!(
+        h.run(&["kubeconfig", "/out", "-c", "prod", "-m=false"]),
+        Outcome::Exit(0)
+    );
+    assert!(h.files.borrow().contains_key("/out/kubeconfig"));
+}
+
+#[test]
+fn kubeconfig_checks_the_cluster_and_the_service_account_flags() {
+    let h = TestHost::with_server(config_server);
+    assert_eq!(
+        h.run(&["kubeconfig", "-c", "missing", "/tmp/k"]),
+        Outcome::Exit(1)
+    );
+    assert_eq!(h.stderr(), "Error: cluster not found: \"missing\"\n");
+    let h = TestHost::with_server(config_server);
+    assert_eq!(
+        h.run(&["kubeconfig", "-c", "prod", "--service-account", "/tmp/k"]),
+        Outcome::Exit(1)
+    );
+    assert_eq!(
+        h.stderr(),
+        "Error: --user flag is required when --service-account is set to true\n"
+    );
+    assert!(h.methods().is_empty());
+    // Go durations and omnictl's default group
+    let h = TestHost::with_server(config_server);
+    assert_eq!(
+        h.run(&[
+            "kubeconfig",
+            "-c",
+            "prod",
+            "--service-account",
+            "--user",
+            "bot",
+            "--ttl",
+            "1h30m",
+            "/tmp/k"
+        ]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    let calls = h.calls.borrow();
+    let (_, body) = calls
+        .iter()
+        .find(|(m, _)| m.ends_with("/Kubeconfig"))
+        .unwrap();
+    assert_eq!(body["service_account_ttl"], "5400s");
+    assert_eq!(body["service_account_groups"], json!(["system:masters"]));
+    drop(calls);
+    let h = TestHost::with_server(config_server);
+    assert_eq!(
+        h.run(&[
+            "kubeconfig",
+            "-c",
+            "prod",
+            "--service-account",
+            "--user",
+            "b",
+            "--ttl",
+            "1d"
+        ]),
+        Outcome::Exit(1)
+    );
+    assert!(h.stderr().contains("unknown unit \"d\""), "{}", h.stderr());
+}
+
+#[test]
+fn kubeconfig_on_a_terminal_asks_per_conflict() {
+    let h = TestHost::with_server(config_server);
+    h.file("/home/u/.kube/config", &kube("prod", "https://old"));
+    // cluster: overwrite (after an answer that is not understood); user and context: rename
+    for a in ["what", "o", "r", "rename"] {
+        h.answers.borrow_mut().push_back(a.into());
+    }
+    assert_eq!(
+        h.run(&["kubeconfig", "-c", "prod"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    let out = h.stdout();
+    assert_eq!(
+        out.matches("cluster \"prod\" already exists [(r)ename/(o)verwrite]: ")
+            .count(),
+        2,
+        "{out}"
+    );
+    let text = h.files.borrow()["/home/u/.kube/config"].clone();
+    assert!(!text.contains("https://old"), "cluster overwritten: {text}");
+}
+
+#[test]
+fn talosconfig_merges_into_home_talos_config_and_warns_about_an_unknown_cluster() {
+    let h = TestHost::with_server(config_server);
+    h.file("/home/u/.talos/config", TALOS);
+    assert_eq!(
+        h.run(&["talosconfig", "-c", "missing"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert_eq!(h.stderr(), "warning: cluster \"missing\" does not exist\n");
+    assert_eq!(
+        h.stdout(),
+        "renamed talosconfig context \"prod\" -> \"prod-1\"\n"
+    );
+    assert!(h.files.borrow()["/home/u/.talos/config"].contains("prod-1"));
+    // without a file to merge into, the download is written as it came
+    let h = TestHost::with_server(config_server);
+    assert_eq!(h.run(&["talosconfig"]), Outcome::Exit(0), "{}", h.stderr());
+    assert_eq!(h.files.borrow()["/home/u/.talos/config"], TALOS);
 }

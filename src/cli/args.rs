@@ -71,12 +71,16 @@ pub(crate) enum Command {
     /// Edit Omni resources with the default editor.
     #[command(name = "edit")]
     Edit(LegacyArgs),
-    /// Download the admin kubeconfig of a cluster.
-    #[command(name = "kubeconfig")]
-    Kubeconfig(LegacyArgs),
+    /// Download the admin kubeconfig of a cluster
+    #[command(
+        long_about = "Download the admin kubeconfig of a cluster.\nIf merge flag is defined, config will be merged with ~/.kube/config or [local-path] if specified.\nOtherwise kubeconfig will be written to PWD or [local-path] if specified."
+    )]
+    Kubeconfig(KubeconfigArgs),
     /// Download an admin talosconfig.
-    #[command(name = "talosconfig")]
-    Talosconfig(LegacyArgs),
+    #[command(
+        long_about = "Download the generic admin talosconfig of the Omni instance or the admin talosconfig of a cluster.\nGeneric talosconfig can be used with any machine, including those in maintenance mode.\nIf merge flag is defined, config will be merged with ~/.talos/config or [local-path] if specified.\nOtherwise talosconfig will be written to PWD or [local-path] if specified."
+    )]
+    Talosconfig(TalosconfigArgs),
     /// Cluster-related subcommands.
     #[command(name = "cluster", visible_aliases = ["c"])]
     Cluster(LegacyArgs),
@@ -228,4 +232,81 @@ pub(crate) enum ConfigCommand {
     },
     /// Show information about the current context
     Info,
+}
+
+/// `omnictl kubeconfig [local-path]` (`kubeconfig.go`).
+#[derive(Debug, Args)]
+pub(crate) struct KubeconfigArgs {
+    /// Where to write (a file, or a directory for `<dir>/kubeconfig`).
+    #[arg(value_name = "local-path")]
+    pub path: Option<String>,
+    /// cluster to use
+    #[arg(short, long, required = true, value_name = "string")]
+    pub cluster: String,
+    /// force overwrite of kubeconfig if already present, force overwrite on kubeconfig merge
+    #[arg(short, long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub force: bool,
+    /// force context name in the resulting kubeconfig
+    #[arg(long, value_name = "string")]
+    pub force_context_name: Option<String>,
+    /// merge with existing kubeconfig
+    #[arg(short, long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "true", value_name = "bool")]
+    pub merge: bool,
+    /// create a service account type kubeconfig instead of a OIDC-authenticated user type
+    #[arg(long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub service_account: bool,
+    /// ttl for the service account token. only used when --service-account is set to true
+    #[arg(long, default_value = "8760h0m0s", value_name = "duration")]
+    pub ttl: String,
+    /// user to be used in the service account token (sub). required when --service-account is set to true
+    #[arg(long, value_name = "string")]
+    pub user: Option<String>,
+    /// group to be used in the service account token (groups). only used when --service-account is set to true
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "system:masters",
+        value_name = "strings"
+    )]
+    pub groups: Vec<String>,
+    /// Authorization grant type to use. One of (auto|authcode|authcode-keyboard)
+    #[arg(long, default_value = "", value_name = "string")]
+    pub grant_type: String,
+    /// get kubeconfig that allows accessing nodes bypasing Omni (if enabled for the account)
+    #[arg(long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub break_glass: bool,
+    /// override the base cache directory for kubelogin in the generated kubeconfig
+    #[arg(long, default_value = "", value_name = "string")]
+    pub oidc_cache_base_dir: String,
+    /// isolate OIDC token caches across clusters by appending a per-context subdirectory to the cache directory
+    #[arg(long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub oidc_cache_isolation: bool,
+}
+
+/// `omnictl talosconfig [local-path]` (`talosconfig.go`).
+#[derive(Debug, Args)]
+pub(crate) struct TalosconfigArgs {
+    /// Where to write (a file, or a directory for `<dir>/talosconfig`).
+    #[arg(value_name = "local-path")]
+    pub path: Option<String>,
+    /// cluster to use. If omitted, download the generic talosconfig for the Omni instance.
+    #[arg(short, long, value_name = "string")]
+    pub cluster: Option<String>,
+    /// force overwrite of talosconfig if already present
+    #[arg(short, long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub force: bool,
+    /// merge with existing talosconfig
+    #[arg(short, long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "true", value_name = "bool")]
+    pub merge: bool,
+    /// get operator talosconfig that allows bypassing Omni (if enabled for the account)
+    #[arg(long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub break_glass: bool,
 }

@@ -2,6 +2,7 @@
 //! omniconfig file, edited in place — every other context and unknown field is kept.
 
 use super::args::{ConfigCommand, Global};
+use super::paths::home;
 use super::Host;
 use crate::config::OmniConfig;
 use crate::{Error, Result};
@@ -32,14 +33,6 @@ pub(super) fn omniconfig_path(explicit: Option<&str>, host: &dyn Host) -> Result
         }
     }
     Ok(main)
-}
-
-/// The user's home directory (`$HOME`, on Windows `%USERPROFILE%`).
-pub(super) fn home(host: &dyn Host) -> String {
-    host.env("HOME")
-        .or_else(|| host.env("USERPROFILE"))
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| ".".into())
 }
 
 /// `config.Init(path, create)`: the omniconfig at `path`; when it does not exist, an error

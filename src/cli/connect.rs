@@ -5,7 +5,8 @@
 use std::rc::Rc;
 
 use super::args::Global;
-use super::config_cmd::{home, omniconfig_path};
+use super::config_cmd::omniconfig_path;
+use super::paths::home;
 use super::Host;
 use crate::auth::PgpKey;
 use crate::client::{OmniClient, PublicKeyMaterial};

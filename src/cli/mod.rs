@@ -12,10 +12,13 @@
 
 mod args;
 mod config_cmd;
+mod configs_cmd;
 mod connect;
+mod paths;
 mod resource_cmd;
 
 use clap::Parser as _;
+use futures::future::LocalBoxFuture;
 
 use crate::client::OmniClientBuilder;
 use crate::{Error, Result};
@@ -34,6 +37,15 @@ pub trait Host {
     fn stdout(&self, text: &str);
     /// Appends to standard error.
     fn stderr(&self, text: &str);
+    /// Whether `path` is a directory.
+    fn is_dir(&self, path: &str) -> bool;
+    /// The working directory.
+    fn cwd(&self) -> String;
+    /// Whether standard output is a terminal (omnictl asks questions only then).
+    fn is_terminal(&self) -> bool;
+    /// Writes `question` to standard output and reads one line from standard input (without
+    /// its line end); `None` at the end of the input.
+    fn prompt<'a>(&'a self, question: &'a str) -> LocalBoxFuture<'a, Result<Option<String>>>;
     /// Seconds since the Unix epoch.
     fn now_unix(&self) -> i64;
     /// The transport hooks of a client about to connect (a `fetch`, TLS settings, or the
@@ -55,11 +67,9 @@ pub enum Outcome {
 }
 
 /// The commands (first argument) still run by the package's JS CLI.
-pub const LEGACY_COMMANDS: [&str; 30] = [
+pub const LEGACY_COMMANDS: [&str; 28] = [
     "apply",
     "edit",
-    "kubeconfig",
-    "talosconfig",
     "template",
     "t",
     "serviceaccount",
@@ -136,6 +146,8 @@ async fn execute(cli: args::Cli, host: &dyn Host) -> Result<()> {
         Command::Config(c) => config_cmd::run(g, c, host),
         Command::Get(a) => resource_cmd::get(g, a, host).await,
         Command::Delete(a) => resource_cmd::delete(g, a, host).await,
+        Command::Kubeconfig(a) => configs_cmd::kubeconfig(g, a, host).await,
+        Command::Talosconfig(a) => configs_cmd::talosconfig(g, a, host).await,
         Command::Version => {
             host.stdout(&format!("omni-wasm {}\n", crate::VERSION));
             Ok(())

@@ -47,6 +47,9 @@ pub struct MergeOptions {
     pub force_context_name: Option<String>,
     /// `--force`: overwrite conflicting entries instead of renaming the incoming ones.
     pub force: bool,
+    /// Incoming entries (by section and incoming name) that overwrite a conflicting entry even
+    /// without `force`: what a person answered "(o)verwrite" for at omnictl's prompt.
+    pub overwrite: Vec<(RenameKind, String)>,
 }
 
 /// How a known field is written when empty.
@@ -435,7 +438,7 @@ fn map_names(
     s: Section,
     replacements: &BTreeMap<String, String>,
     forced: Option<&str>,
-    force: bool,
+    overwrite: &dyn Fn(&str) -> bool,
 ) -> BTreeMap<String, String> {
     let mut mapped = BTreeMap::new();
     for (name, new) in incoming.section(s) {
@@ -449,7 +452,7 @@ fn map_names(
             merged = f.to_string();
         }
         if let Some(old) = existing.section(s).get(&merged) {
-            if !force && !same(old, new, s) {
+            if !overwrite(name) && !same(old, new, s) {
                 merged = free_name(existing.section(s), &merged);
             }
         }
@@ -482,16 +485,33 @@ pub fn merge_kubeconfig(
     let mut cur = Kube::parse(existing, WHAT)?;
 
     let no_replacements = BTreeMap::new();
+    let overwrite = |kind: RenameKind| {
+        move |name: &str| opts.force || opts.overwrite.iter().any(|(k, n)| *k == kind && n == name)
+    };
     let clusters = map_names(
         &cur,
         &new,
         Section::Clusters,
         &no_replacements,
         None,
-        opts.force,
+        &overwrite(RenameKind::Cluster),
     );
-    let users = map_names(&cur, &new, Section::Users, &clusters, None, opts.force);
-    let contexts = map_names(&cur, &new, Section::Contexts, &users, forced, opts.force);
+    let users = map_names(
+        &cur,
+        &new,
+        Section::Users,
+        &clusters,
+        None,
+        &overwrite(RenameKind::AuthInfo),
+    );
+    let contexts = map_names(
+        &cur,
+        &new,
+        Section::Contexts,
+        &users,
+        forced,
+        &overwrite(RenameKind::Context),
+    );
 
     let mut renamed = Vec::new();
     for (s, mapping, kind, label) in [
@@ -608,6 +628,7 @@ x-custom: keep me
         MergeOptions {
             force,
             force_context_name: name.map(str::to_string),
+            overwrite: Vec::new(),
         }
     }
 

@@ -3,6 +3,8 @@
 use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 
+use futures::future::LocalBoxFuture;
+
 use crate::cli::{Host, Outcome};
 use crate::client::OmniClientBuilder;
 use crate::{Error, Result};
@@ -61,6 +63,40 @@ impl Host for JsHost {
         let _ = self.call("stderr", &[text.into()]);
     }
 
+    fn is_dir(&self, path: &str) -> bool {
+        self.call("isDir", &[path.into()])
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    }
+
+    fn cwd(&self) -> String {
+        self.call("cwd", &[])
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_else(|| ".".into())
+    }
+
+    fn is_terminal(&self) -> bool {
+        self.call("isTerminal", &[])
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    }
+
+    fn prompt<'a>(&'a self, question: &'a str) -> LocalBoxFuture<'a, Result<Option<String>>> {
+        Box::pin(async move {
+            let promise: js_sys::Promise = self
+                .call("prompt", &[question.into()])?
+                .dyn_into()
+                .map_err(|_| Error::InvalidArgument("CLI host: prompt is not async".into()))?;
+            let answer = wasm_bindgen_futures::JsFuture::from(promise)
+                .await
+                .map_err(|_| Error::InvalidArgument("CLI host: prompt failed".into()))?;
+            Ok(answer.as_string())
+        })
+    }
+
     fn now_unix(&self) -> i64 {
         (js_sys::Date::now() / 1000.0) as i64
     }
@@ -75,8 +111,9 @@ impl Host for JsHost {
 
 /// Runs the `omni-wasm` command line `args` (without the program name) on `host`, an object
 /// with `env(name)`, `readFile(path)` (a string, or `null` when there is no such file),
-/// `writeFile(path, text, mode)`, `removeFile(path)`, `stdout(text)`, `stderr(text)` and
-/// `insecureFetch` (a `fetch` without TLS verification). Resolves to the exit code, or to
+/// `writeFile(path, text, mode)`, `removeFile(path)`, `isDir(path)`, `cwd()`, `isTerminal()`
+/// (stdout), `prompt(question)` (a promise of the line read, `null` at the end of input),
+/// `stdout(text)`, `stderr(text)` and `insecureFetch` (a `fetch` without TLS verification). Resolves to the exit code, or to
 /// `"legacy"` for a command the JS CLI still runs.
 #[wasm_bindgen(js_name = runCli, unchecked_return_type = "Promise<number | \"legacy\">")]
 pub async fn run_cli(args: Vec<String>, host: JsValue) -> JsValue {

@@ -76,6 +76,7 @@ pub fn merge_kubeconfig(
     let opts = config::MergeOptions {
         force: o.force,
         force_context_name: o.force_context_name,
+        overwrite: Vec::new(),
     };
     merge_result(js(config::merge_kubeconfig(existing, incoming, &opts))?)
 }

@@ -127,12 +127,18 @@ test("kubeconfig merges into the existing file (renaming conflicts); talosconfig
   const again = await t.run("kubeconfig", "-c", cluster, "--force-context-name", "mine");
   assert.equal(again.code, 0, again.stderr);
   assert.match(fs.readFileSync(kc, "utf8"), /current-context: mine\n/);
-  const stdout = await t.run("kubeconfig", "-c", cluster, "-");
-  assert.match(stdout.stdout, /^apiVersion: v1/m);
+  // --merge=false writes a new file (a directory stands for DIR/kubeconfig) and refuses to
+  // replace one without --force (kubeconfig.go)
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "omni-kc-"));
+  assert.equal((await t.run("kubeconfig", "-c", cluster, "--merge=false", dir)).code, 0);
+  assert.match(fs.readFileSync(path.join(dir, "kubeconfig"), "utf8"), /^apiVersion: v1/m);
+  const refused = await t.run("kubeconfig", "-c", cluster, "--merge=false", dir);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /already exists, use --force to overwrite/);
   const tc = await t.run("talosconfig", "-c", cluster);
   assert.equal(tc.code, 0, tc.stderr);
   const tc2 = await t.run("talosconfig", "-c", cluster);
-  assert.match(tc2.stderr, /renamed talosconfig context/);
+  assert.match(tc2.stdout, /renamed talosconfig context/); // talosconfig.go prints it with fmt.Printf
   assert.ok(fs.existsSync(path.join(t.home, ".talos", "config")));
 });
 
