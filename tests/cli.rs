@@ -693,3 +693,72 @@ fn talosconfig_merges_into_home_talos_config_and_warns_about_an_unknown_cluster(
     assert_eq!(h.run(&["talosconfig"]), Outcome::Exit(0), "{}", h.stderr());
     assert_eq!(h.files.borrow()["/home/u/.talos/config"], TALOS);
 }
+
+// ---- serviceaccount.go ----------------------------------------------------------------------
+
+fn sa_server(method: &str, body: &Value) -> std::result::Result<Vec<Value>, Error> {
+    match method {
+        "/management.ManagementService/CreateServiceAccount" => {
+            Ok(vec![json!({"public_key_id": "abc123"})])
+        }
+        "/management.ManagementService/RenewServiceAccount" => Ok(vec![json!({"public_key_id": "def456"})]),
+        "/management.ManagementService/ListServiceAccounts" => Ok(vec![json!({"service_accounts": [
+            {"name": "bot", "role": "Reader", "last_active": "", "pgp_public_keys": [
+                {"id": "k1", "created": "2026-01-01T00:00:00.500Z", "expiration": "2027-01-01T00:00:00Z"},
+                {"id": "k2", "expiration": "2027-06-01T00:00:00Z", "last_used": "2026-02-01T10:00:00Z"}
+            ]}
+        ]})]),
+        "/management.ManagementService/DestroyServiceAccount" if body["name"] == "nope" => {
+            Err(Error::status(Code::NotFound, "service account not found"))
+        }
+        "/management.ManagementService/DestroyServiceAccount" => Ok(vec![json!({})]),
+        other => Err(Error::status(Code::Unimplemented, other.to_string())),
+    }
+}
+
+#[test]
+fn serviceaccount_create_puts_only_the_env_lines_on_stdout() {
+    let h = TestHost::with_server(sa_server);
+    assert_eq!(h.run(&["sa", "create", "bot", "-t", "1h30m"]), Outcome::Exit(0), "{}", h.stderr());
+    let out = h.stdout();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0], "OMNI_ENDPOINT=https://omni.example.org");
+    assert!(lines[1].starts_with("OMNI_SERVICE_ACCOUNT_KEY="), "{out}");
+    assert_eq!(
+        h.stderr(),
+        "Created service account \"bot\" with public key ID \"abc123\"\n\nSet the following environment variables to use the service account:\n\nNote: Store the service account key securely, it will not be displayed again\n"
+    );
+    // omnictl's request: the caller's role unless --use-user-role=false
+    let calls = h.calls.borrow();
+    let (_, body) = calls.iter().find(|(m, _)| m.ends_with("/CreateServiceAccount")).unwrap();
+    assert_eq!(body["use_user_role"], json!(true));
+    assert!(body.get("role").is_none_or(|r| r == ""), "{body}");
+    drop(calls);
+    let h = TestHost::with_server(sa_server);
+    assert_eq!(h.run(&["sa", "c", "bot", "-r", "Reader", "--use-user-role=false"]), Outcome::Exit(0));
+    let calls = h.calls.borrow();
+    let (_, body) = calls.iter().find(|(m, _)| m.ends_with("/CreateServiceAccount")).unwrap();
+    assert_eq!(body["role"], "Reader");
+}
+
+#[test]
+fn serviceaccount_renew_list_and_destroy() {
+    let h = TestHost::with_server(sa_server);
+    assert_eq!(h.run(&["sa", "renew", "bot"]), Outcome::Exit(0), "{}", h.stderr());
+    assert!(h.stderr().starts_with("Renewed service account \"bot\" by adding a public key with ID \"def456\"\n"));
+    let h = TestHost::with_server(sa_server);
+    assert_eq!(h.run(&["sa", "list"]), Outcome::Exit(0), "{}", h.stderr());
+    assert_eq!(
+        h.stdout(),
+        "NAME   ROLE     LAST ACTIVE   PUBLIC KEY ID   KEY CREATED            KEY LAST ACTIVE        EXPIRATION\n\
+         bot    Reader   Never         k1              2026-01-01T00:00:00Z   Never                  2027-01-01T00:00:00Z\n\
+         \x20                             k2              -                      2026-02-01T10:00:00Z   2027-06-01T00:00:00Z\n"
+    );
+    let h = TestHost::with_server(sa_server);
+    assert_eq!(h.run(&["sa", "d", "bot"]), Outcome::Exit(0));
+    assert_eq!(h.stdout(), "destroyed service account: bot\n");
+    let h = TestHost::with_server(sa_server);
+    assert_eq!(h.run(&["sa", "destroy", "nope"]), Outcome::Exit(1));
+    assert!(h.stderr().starts_with("Error: failed to destroy service account: "), "{}", h.stderr());
+}

@@ -84,9 +84,9 @@ pub(crate) enum Command {
     /// Cluster-related subcommands.
     #[command(name = "cluster", visible_aliases = ["c"])]
     Cluster(LegacyArgs),
-    /// Manage service accounts.
-    #[command(name = "serviceaccount", visible_aliases = ["sa"])]
-    Serviceaccount(LegacyArgs),
+    /// Manage service accounts
+    #[command(name = "serviceaccount", visible_aliases = ["sa"], subcommand)]
+    Serviceaccount(ServiceAccountCommand),
     /// User-related subcommands.
     #[command(name = "user", visible_aliases = ["u", "users"])]
     User(LegacyArgs),
@@ -309,4 +309,43 @@ pub(crate) struct TalosconfigArgs {
     #[arg(long, num_args = 0..=1, require_equals = true,
           default_missing_value = "true", default_value = "false", value_name = "bool")]
     pub break_glass: bool,
+}
+
+/// `omnictl serviceaccount ...` (`serviceaccount.go`).
+#[derive(Debug, Subcommand)]
+pub(crate) enum ServiceAccountCommand {
+    /// Create a service account
+    #[command(visible_alias = "c")]
+    Create {
+        #[arg(value_name = "name")]
+        name: String,
+        /// TTL for the service account key
+        #[arg(short, long, default_value = "8760h0m0s", value_name = "duration")]
+        ttl: String,
+        /// role of the service account. only used when --use-user-role=false
+        #[arg(short, long, default_value = "", value_name = "string")]
+        role: String,
+        /// use the role of the creating user. if true, --role is ignored
+        #[arg(short, long, num_args = 0..=1, require_equals = true,
+              default_missing_value = "true", default_value = "true", value_name = "bool")]
+        use_user_role: bool,
+    },
+    /// Renew a service account by registering a new public key to it
+    #[command(visible_alias = "r")]
+    Renew {
+        #[arg(value_name = "name")]
+        name: String,
+        /// TTL for the service account key
+        #[arg(short, long, default_value = "8760h0m0s", value_name = "duration")]
+        ttl: String,
+    },
+    /// List service accounts
+    #[command(visible_alias = "l")]
+    List,
+    /// Destroy a service account
+    #[command(visible_alias = "d")]
+    Destroy {
+        #[arg(value_name = "name")]
+        name: String,
+    },
 }

@@ -57,6 +57,11 @@ fn key_paths(
 
 /// A connected client for the command line's global flags.
 pub(super) async fn client(g: &Global, host: &dyn Host) -> Result<OmniClient> {
+    client_at(g, host).await.map(|(c, _)| c)
+}
+
+/// [`client`] and the endpoint it reaches (as omnictl's `client.Endpoint()`).
+pub(super) async fn client_at(g: &Global, host: &dyn Host) -> Result<(OmniClient, String)> {
     let path = omniconfig_path(g.omniconfig.as_deref(), host)?;
     let cfg = match host.read_file(&path)? {
         Some(text) => Some(OmniConfig::parse(&text)?),
@@ -84,7 +89,7 @@ pub(super) async fn client(g: &Global, host: &dyn Host) -> Result<OmniClient> {
         host.configure(b, g.insecure_skip_tls_verify)
     };
     if let Some(key) = &r.service_account_key {
-        return builder()?.service_account_key(key)?.build();
+        return Ok((builder()?.service_account_key(key)?.build()?, endpoint));
     }
     let (Some(identity), Some(context)) = (r.identity.as_deref(), r.context.as_deref()) else {
         return Err(Error::InvalidArgument(
@@ -95,7 +100,7 @@ pub(super) async fn client(g: &Global, host: &dyn Host) -> Result<OmniClient> {
     if let Some(armored) = host.read_file(&read)? {
         match PgpKey::from_armored(&armored, None, identity) {
             Ok(key) if key.expires_at().is_none_or(|t| t > host.now_unix()) => {
-                return builder()?.signer(Rc::new(key)).build();
+                return Ok((builder()?.signer(Rc::new(key)).build()?, endpoint));
             }
             // expired or unreadable: log in again, as omnictl does
             _ => host.remove_file(&read)?,
@@ -128,5 +133,5 @@ pub(super) async fn client(g: &Global, host: &dyn Host) -> Result<OmniClient> {
         }
     }
     host.write_file(&write, &private, 0o600)?;
-    Ok(client)
+    Ok((client, endpoint))
 }

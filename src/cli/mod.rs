@@ -16,6 +16,7 @@ mod configs_cmd;
 mod connect;
 mod paths;
 mod resource_cmd;
+mod serviceaccount_cmd;
 
 use clap::Parser as _;
 use futures::future::LocalBoxFuture;
@@ -67,13 +68,11 @@ pub enum Outcome {
 }
 
 /// The commands (first argument) still run by the package's JS CLI.
-pub const LEGACY_COMMANDS: [&str; 28] = [
+pub const LEGACY_COMMANDS: [&str; 26] = [
     "apply",
     "edit",
     "template",
     "t",
-    "serviceaccount",
-    "sa",
     "cluster",
     "c",
     "user",
@@ -148,6 +147,7 @@ async fn execute(cli: args::Cli, host: &dyn Host) -> Result<()> {
         Command::Delete(a) => resource_cmd::delete(g, a, host).await,
         Command::Kubeconfig(a) => configs_cmd::kubeconfig(g, a, host).await,
         Command::Talosconfig(a) => configs_cmd::talosconfig(g, a, host).await,
+        Command::Serviceaccount(c) => serviceaccount_cmd::run(g, c, host).await,
         Command::Version => {
             host.stdout(&format!("omni-wasm {}\n", crate::VERSION));
             Ok(())

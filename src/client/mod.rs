@@ -43,6 +43,8 @@ pub use ops::{Operations, RotationStatus, SecretComponent};
 pub use paging::{Page, PageParams};
 pub use resources::{ApplyAction, ApplyOutcome, DeleteOutcome, ListParams, Resources};
 pub use rpc::{AuditLogChunk, AuditLogParams, ManifestSyncEvent, SupportBundleEvent};
+#[cfg(feature = "full")]
+pub use service_accounts::IssuedKey;
 pub use service_accounts::{ServiceAccountInfo, ServiceAccountKeyInfo};
 pub use templates::{SyncReport, Templates};
 pub use tokens::{

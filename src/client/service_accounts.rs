@@ -42,6 +42,26 @@ fn rfc3339(t: Option<&pbjson_types::Timestamp>) -> Option<String> {
         .and_then(|v| v.as_str().map(str::to_string))
 }
 
+/// A key just issued to a service account: its `OMNI_SERVICE_ACCOUNT_KEY` (show it once) and
+/// the id Omni knows its public key by. `Debug` never shows the key.
+#[cfg(feature = "full")]
+pub struct IssuedKey {
+    /// The `OMNI_SERVICE_ACCOUNT_KEY` value (base64 JSON with the armored private key).
+    pub key: zeroize::Zeroizing<String>,
+    /// The public key's id (`CreateServiceAccountResponse.public_key_id`).
+    pub public_key_id: String,
+}
+
+#[cfg(feature = "full")]
+impl std::fmt::Debug for IssuedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedKey")
+            .field("key", &"<redacted>")
+            .field("public_key_id", &self.public_key_id)
+            .finish()
+    }
+}
+
 impl Management {
     /// Create a service account; returns its `OMNI_SERVICE_ACCOUNT_KEY` (show it once).
     /// `role = None` with `use_user_role` gives it the caller's role (omnictl's default);
@@ -57,7 +77,7 @@ impl Management {
         use_user_role: bool,
         ttl_secs: Option<u32>,
         opts: &CallOptions,
-    ) -> Result<zeroize::Zeroizing<String>> {
+    ) -> Result<IssuedKey> {
         let now = self.client.transport().server_now();
         let (sa, key) = crate::auth::ServiceAccountKey::generate(name, ttl_secs, now)?;
         let req = pb::CreateServiceAccountRequest {
@@ -66,10 +86,13 @@ impl Management {
             role: role.unwrap_or_default().to_string(),
             name: name.to_string(),
         };
-        let _: pb::CreateServiceAccountResponse = self
+        let resp: pb::CreateServiceAccountResponse = self
             .call("CreateServiceAccount", "", &req, CallKind::Write, opts)
             .await?;
-        sa.encode()
+        Ok(IssuedKey {
+            key: sa.encode()?,
+            public_key_id: resp.public_key_id,
+        })
     }
 
     /// Add a new key to a service account; returns the new `OMNI_SERVICE_ACCOUNT_KEY`.
@@ -83,17 +106,20 @@ impl Management {
         name: &str,
         ttl_secs: Option<u32>,
         opts: &CallOptions,
-    ) -> Result<zeroize::Zeroizing<String>> {
+    ) -> Result<IssuedKey> {
         let now = self.client.transport().server_now();
         let (sa, key) = crate::auth::ServiceAccountKey::generate(name, ttl_secs, now)?;
         let req = pb::RenewServiceAccountRequest {
             name: name.to_string(),
             armored_pgp_public_key: key.armored_public_key()?,
         };
-        let _: pb::RenewServiceAccountResponse = self
+        let resp: pb::RenewServiceAccountResponse = self
             .call("RenewServiceAccount", "", &req, CallKind::Write, opts)
             .await?;
-        sa.encode()
+        Ok(IssuedKey {
+            key: sa.encode()?,
+            public_key_id: resp.public_key_id,
+        })
     }
 
     /// Renew a service account so that the new key **replaces** `old_key` (its
@@ -121,7 +147,7 @@ impl Management {
         }
         let old_signer = old.signer()?;
         let old_id = crate::auth::Signer::key_id(&old_signer).to_string();
-        let new_key = self.renew_service_account(name, ttl_secs, opts).await?;
+        let new_key = self.renew_service_account(name, ttl_secs, opts).await?.key;
         let as_old = self
             .client
             .transport()

@@ -431,6 +431,7 @@ impl Tokens {
                 opts,
             )
             .await
+            .map(|k| k.key)
     }
 
     /// A new key for an infra provider's service account (`omnictl infraprovider renewkey`).
@@ -448,6 +449,7 @@ impl Tokens {
             .management()
             .renew_service_account(&format!("infra-provider:{name}"), ttl_secs, opts)
             .await
+            .map(|k| k.key)
     }
 
     /// Every infra provider with its health (`omnictl infraprovider list`).

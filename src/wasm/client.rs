@@ -702,7 +702,8 @@ impl JsOmniClient {
                 o.ttl_seconds,
                 &call,
             )
-            .await)?;
+            .await)?
+        .key;
         Ok(key.to_string())
     }
 
@@ -728,7 +729,7 @@ impl JsOmniClient {
             Some(old) => js(m
                 .replace_service_account_key(&name, old, o.ttl_seconds, &call)
                 .await)?,
-            None => js(m.renew_service_account(&name, o.ttl_seconds, &call).await)?,
+            None => js(m.renew_service_account(&name, o.ttl_seconds, &call).await)?.key,
         };
         Ok(key.to_string())
     }

@@ -87,8 +87,12 @@ test("usage errors exit 1 with cobra's Error: line (omnictl's main exits 1 on an
 
 test("serviceaccount create prints the env lines; the key works; list and destroy", async () => {
   const name = uid("cli-sa");
-  const created = await omni("serviceaccount", "create", name, "-r", "Reader", "-t", "24h");
+  // serviceaccount.go: --role counts only with --use-user-role=false; Go durations for --ttl
+  const created = await omni("serviceaccount", "create", name, "-r", "Reader", "--use-user-role=false", "-t", "1h30m");
   assert.equal(created.code, 0, created.stderr);
+  // only the two KEY=value lines on stdout (`> sa.env`), the prose on stderr
+  assert.deepEqual(created.stdout.trim().split("\n").map((l) => l.split("=")[0]), ["OMNI_ENDPOINT", "OMNI_SERVICE_ACCOUNT_KEY"]);
+  assert.match(created.stderr, new RegExp(`Created service account "${name}" with public key ID "`));
   const key = /OMNI_SERVICE_ACCOUNT_KEY=(\S+)/.exec(created.stdout)[1];
   const asRobot = await run(process.execPath, [cli, "get", "clusters", "-o", "json"], { env: { ...env, OMNI_SERVICE_ACCOUNT_KEY: key } });
   assert.ok(asRobot.stdout !== undefined);
