@@ -4,136 +4,12 @@
 #![cfg(all(feature = "cli", not(target_arch = "wasm32")))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
-use std::rc::Rc;
+mod cli_host;
 
-use futures::executor::block_on;
-use futures::future::LocalBoxFuture;
-use omni_wasm::auth::{Metadata, ServiceAccountKey};
-use omni_wasm::cli::{run, Host, Outcome};
-use omni_wasm::client::OmniClientBuilder;
-use omni_wasm::transport::{Backoff, MemoryHandler};
-use omni_wasm::{Code, Error, Result};
+use cli_host::TestHost;
+use omni_wasm::cli::Outcome;
+use omni_wasm::{Code, Error};
 use serde_json::{json, Value};
-
-type Calls = Rc<RefCell<Vec<(String, Value)>>>;
-
-#[derive(Default)]
-struct TestHost {
-    env: BTreeMap<String, String>,
-    files: RefCell<BTreeMap<String, String>>,
-    out: RefCell<String>,
-    err: RefCell<String>,
-    handler: Option<MemoryHandler>,
-    calls: Calls,
-    dirs: Vec<String>,
-    /// Lines typed at prompts; a host with answers is a terminal.
-    answers: RefCell<VecDeque<String>>,
-}
-
-impl Host for TestHost {
-    fn env(&self, name: &str) -> Option<String> {
-        self.env.get(name).cloned()
-    }
-    fn read_file(&self, path: &str) -> Result<Option<String>> {
-        Ok(self.files.borrow().get(path).cloned())
-    }
-    fn write_file(&self, path: &str, text: &str, _mode: u32) -> Result<()> {
-        self.files.borrow_mut().insert(path.into(), text.into());
-        Ok(())
-    }
-    fn remove_file(&self, path: &str) -> Result<()> {
-        self.files.borrow_mut().remove(path);
-        Ok(())
-    }
-    fn stdout(&self, text: &str) {
-        self.out.borrow_mut().push_str(text);
-    }
-    fn stderr(&self, text: &str) {
-        self.err.borrow_mut().push_str(text);
-    }
-    fn is_dir(&self, path: &str) -> bool {
-        self.dirs.contains(&path.to_string())
-    }
-    fn cwd(&self) -> String {
-        "/work".into()
-    }
-    fn is_terminal(&self) -> bool {
-        !self.answers.borrow().is_empty()
-    }
-    fn prompt<'a>(&'a self, question: &'a str) -> LocalBoxFuture<'a, Result<Option<String>>> {
-        self.out.borrow_mut().push_str(question);
-        let answer = self.answers.borrow_mut().pop_front();
-        Box::pin(async move { Ok(answer) })
-    }
-    fn now_unix(&self) -> i64 {
-        1_767_225_600
-    }
-    fn configure(&self, b: OmniClientBuilder, _insecure: bool) -> Result<OmniClientBuilder> {
-        let h = self
-            .handler
-            .clone()
-            .ok_or_else(|| Error::InvalidArgument("this test makes no calls".into()))?;
-        Ok(b.memory(h).backoff(Backoff::new(
-            std::time::Duration::ZERO,
-            std::time::Duration::ZERO,
-            1,
-        )))
-    }
-}
-
-impl TestHost {
-    fn new() -> Self {
-        let mut env = BTreeMap::new();
-        env.insert("HOME".into(), "/home/u".into());
-        TestHost {
-            env,
-            ..TestHost::default()
-        }
-    }
-
-    /// A host with a service account in the environment and `answer` as the server.
-    fn with_server(
-        answer: impl Fn(&str, &Value) -> std::result::Result<Vec<Value>, Error> + 'static,
-    ) -> Self {
-        let mut h = TestHost::new();
-        let (sa, _) = ServiceAccountKey::generate("cli", None, 1_767_225_600).unwrap();
-        h.env.insert(
-            "OMNI_SERVICE_ACCOUNT_KEY".into(),
-            sa.encode().unwrap().to_string(),
-        );
-        h.env
-            .insert("OMNI_ENDPOINT".into(), "https://omni.example.org".into());
-        let calls = h.calls.clone();
-        h.handler = Some(Rc::new(move |method: &str, _md: &Metadata, body: Value| {
-            calls.borrow_mut().push((method.to_string(), body.clone()));
-            answer(method, &body)
-        }));
-        h
-    }
-
-    fn file(&self, path: &str, text: &str) {
-        self.files.borrow_mut().insert(path.into(), text.into());
-    }
-
-    fn run(&self, args: &[&str]) -> Outcome {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        block_on(run(&args, self))
-    }
-
-    fn stdout(&self) -> String {
-        self.out.borrow().clone()
-    }
-
-    fn stderr(&self) -> String {
-        self.err.borrow().clone()
-    }
-
-    fn methods(&self) -> Vec<String> {
-        self.calls.borrow().iter().map(|(m, _)| m.clone()).collect()
-    }
-}
 
 const CONFIG: &str = "/home/u/.talos/omni/config";
 
@@ -701,13 +577,17 @@ fn sa_server(method: &str, body: &Value) -> std::result::Result<Vec<Value>, Erro
         "/management.ManagementService/CreateServiceAccount" => {
             Ok(vec![json!({"public_key_id": "abc123"})])
         }
-        "/management.ManagementService/RenewServiceAccount" => Ok(vec![json!({"public_key_id": "def456"})]),
-        "/management.ManagementService/ListServiceAccounts" => Ok(vec![json!({"service_accounts": [
-            {"name": "bot", "role": "Reader", "last_active": "", "pgp_public_keys": [
-                {"id": "k1", "created": "2026-01-01T00:00:00.500Z", "expiration": "2027-01-01T00:00:00Z"},
-                {"id": "k2", "expiration": "2027-06-01T00:00:00Z", "last_used": "2026-02-01T10:00:00Z"}
-            ]}
-        ]})]),
+        "/management.ManagementService/RenewServiceAccount" => {
+            Ok(vec![json!({"public_key_id": "def456"})])
+        }
+        "/management.ManagementService/ListServiceAccounts" => {
+            Ok(vec![json!({"service_accounts": [
+                {"name": "bot", "role": "Reader", "last_active": "", "pgp_public_keys": [
+                    {"id": "k1", "created": "2026-01-01T00:00:00.500Z", "expiration": "2027-01-01T00:00:00Z"},
+                    {"id": "k2", "expiration": "2027-06-01T00:00:00Z", "last_used": "2026-02-01T10:00:00Z"}
+                ]}
+            ]})])
+        }
         "/management.ManagementService/DestroyServiceAccount" if body["name"] == "nope" => {
             Err(Error::status(Code::NotFound, "service account not found"))
         }
@@ -719,7 +599,12 @@ fn sa_server(method: &str, body: &Value) -> std::result::Result<Vec<Value>, Erro
 #[test]
 fn serviceaccount_create_puts_only_the_env_lines_on_stdout() {
     let h = TestHost::with_server(sa_server);
-    assert_eq!(h.run(&["sa", "create", "bot", "-t", "1h30m"]), Outcome::Exit(0), "{}", h.stderr());
+    assert_eq!(
+        h.run(&["sa", "create", "bot", "-t", "1h30m"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
     let out = h.stdout();
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
@@ -731,22 +616,38 @@ fn serviceaccount_create_puts_only_the_env_lines_on_stdout() {
     );
     // omnictl's request: the caller's role unless --use-user-role=false
     let calls = h.calls.borrow();
-    let (_, body) = calls.iter().find(|(m, _)| m.ends_with("/CreateServiceAccount")).unwrap();
+    let (_, body) = calls
+        .iter()
+        .find(|(m, _)| m.ends_with("/CreateServiceAccount"))
+        .unwrap();
     assert_eq!(body["use_user_role"], json!(true));
     assert!(body.get("role").is_none_or(|r| r == ""), "{body}");
     drop(calls);
     let h = TestHost::with_server(sa_server);
-    assert_eq!(h.run(&["sa", "c", "bot", "-r", "Reader", "--use-user-role=false"]), Outcome::Exit(0));
+    assert_eq!(
+        h.run(&["sa", "c", "bot", "-r", "Reader", "--use-user-role=false"]),
+        Outcome::Exit(0)
+    );
     let calls = h.calls.borrow();
-    let (_, body) = calls.iter().find(|(m, _)| m.ends_with("/CreateServiceAccount")).unwrap();
+    let (_, body) = calls
+        .iter()
+        .find(|(m, _)| m.ends_with("/CreateServiceAccount"))
+        .unwrap();
     assert_eq!(body["role"], "Reader");
 }
 
 #[test]
 fn serviceaccount_renew_list_and_destroy() {
     let h = TestHost::with_server(sa_server);
-    assert_eq!(h.run(&["sa", "renew", "bot"]), Outcome::Exit(0), "{}", h.stderr());
-    assert!(h.stderr().starts_with("Renewed service account \"bot\" by adding a public key with ID \"def456\"\n"));
+    assert_eq!(
+        h.run(&["sa", "renew", "bot"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert!(h.stderr().starts_with(
+        "Renewed service account \"bot\" by adding a public key with ID \"def456\"\n"
+    ));
     let h = TestHost::with_server(sa_server);
     assert_eq!(h.run(&["sa", "list"]), Outcome::Exit(0), "{}", h.stderr());
     assert_eq!(
@@ -760,5 +661,10 @@ fn serviceaccount_renew_list_and_destroy() {
     assert_eq!(h.stdout(), "destroyed service account: bot\n");
     let h = TestHost::with_server(sa_server);
     assert_eq!(h.run(&["sa", "destroy", "nope"]), Outcome::Exit(1));
-    assert!(h.stderr().starts_with("Error: failed to destroy service account: "), "{}", h.stderr());
+    assert!(
+        h.stderr()
+            .starts_with("Error: failed to destroy service account: "),
+        "{}",
+        h.stderr()
+    );
 }

@@ -89,10 +89,10 @@ pub(crate) enum Command {
     Serviceaccount(ServiceAccountCommand),
     /// User-related subcommands.
     #[command(name = "user", visible_aliases = ["u", "users"])]
-    User(LegacyArgs),
+    User(super::user_cmd::UserArgs),
     /// Get logs for a machine.
     #[command(name = "machine-logs", visible_aliases = ["l", "logs"])]
-    MachineLogs(LegacyArgs),
+    MachineLogs(super::machine_logs_cmd::MachineLogsArgs),
     /// Machine related commands.
     #[command(name = "machine")]
     Machine(LegacyArgs),
@@ -101,22 +101,22 @@ pub(crate) enum Command {
     Configure(LegacyArgs),
     /// Download the support bundle for a cluster.
     #[command(name = "support")]
-    Support(LegacyArgs),
+    Support(super::support_cmd::SupportArgs),
     /// Read the audit log from Omni.
     #[command(name = "audit-log")]
-    AuditLog(LegacyArgs),
+    AuditLog(super::audit_log_cmd::AuditLogArgs),
     /// Manage join tokens.
     #[command(name = "jointoken", visible_aliases = ["jt"])]
-    Jointoken(LegacyArgs),
+    Jointoken(super::jointoken_cmd::JointokenArgs),
     /// Manage static infra providers.
     #[command(name = "infraprovider", visible_aliases = ["ip"])]
-    Infraprovider(LegacyArgs),
+    Infraprovider(super::infraprovider_cmd::InfraproviderArgs),
     /// Manage installation media.
     #[command(name = "installation-media", visible_aliases = ["im", "media"])]
-    Media(LegacyArgs),
+    Media(super::media_cmd::MediaArgs),
     /// Download installer media.
     #[command(name = "download")]
-    Download(LegacyArgs),
+    Download(super::download_cmd::DownloadArgs),
 }
 
 /// The arguments of a command the package's JS CLI still runs ([`super::LEGACY_COMMANDS`]).

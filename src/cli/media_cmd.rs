@@ -1,0 +1,13 @@
+//! `omnictl installation-media` (upstream `client/pkg/omnictl/installationmedia/*.go`). Not ported yet: listed in
+//! [`super::LEGACY_COMMANDS`], so the package's JS CLI runs it.
+
+use super::args::Global;
+use super::Host;
+use crate::Result;
+
+/// The command's arguments (until it is ported: everything after its name).
+pub(crate) use super::args::LegacyArgs as MediaArgs;
+
+pub(super) async fn run(_g: &Global, _a: MediaArgs, _host: &dyn Host) -> Result<()> {
+    Err(super::not_ported("installation-media"))
+}

@@ -1,0 +1,134 @@
+//! The CLI's test host: environment, files and typed answers in memory, stdout and stderr
+//! captured, the in-memory transport as the server (a closure per test) with a log of calls.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+use futures::executor::block_on;
+use futures::future::LocalBoxFuture;
+use omni_wasm::auth::{Metadata, ServiceAccountKey};
+use omni_wasm::cli::{run, Host, Outcome};
+use omni_wasm::client::OmniClientBuilder;
+use omni_wasm::transport::{Backoff, MemoryHandler};
+use omni_wasm::{Error, Result};
+use serde_json::Value;
+
+pub type Calls = Rc<RefCell<Vec<(String, Value)>>>;
+
+#[derive(Default)]
+pub struct TestHost {
+    pub env: BTreeMap<String, String>,
+    pub files: RefCell<BTreeMap<String, String>>,
+    pub out: RefCell<String>,
+    pub err: RefCell<String>,
+    pub handler: Option<MemoryHandler>,
+    pub calls: Calls,
+    pub dirs: Vec<String>,
+    /// Lines typed at prompts; a host with answers is a terminal.
+    pub answers: RefCell<VecDeque<String>>,
+}
+
+impl Host for TestHost {
+    fn env(&self, name: &str) -> Option<String> {
+        self.env.get(name).cloned()
+    }
+    fn read_file(&self, path: &str) -> Result<Option<String>> {
+        Ok(self.files.borrow().get(path).cloned())
+    }
+    fn write_file(&self, path: &str, text: &str, _mode: u32) -> Result<()> {
+        self.files.borrow_mut().insert(path.into(), text.into());
+        Ok(())
+    }
+    fn remove_file(&self, path: &str) -> Result<()> {
+        self.files.borrow_mut().remove(path);
+        Ok(())
+    }
+    fn stdout(&self, text: &str) {
+        self.out.borrow_mut().push_str(text);
+    }
+    fn stderr(&self, text: &str) {
+        self.err.borrow_mut().push_str(text);
+    }
+    fn is_dir(&self, path: &str) -> bool {
+        self.dirs.contains(&path.to_string())
+    }
+    fn cwd(&self) -> String {
+        "/work".into()
+    }
+    fn is_terminal(&self) -> bool {
+        !self.answers.borrow().is_empty()
+    }
+    fn prompt<'a>(&'a self, question: &'a str) -> LocalBoxFuture<'a, Result<Option<String>>> {
+        self.out.borrow_mut().push_str(question);
+        let answer = self.answers.borrow_mut().pop_front();
+        Box::pin(async move { Ok(answer) })
+    }
+    fn now_unix(&self) -> i64 {
+        1_767_225_600
+    }
+    fn configure(&self, b: OmniClientBuilder, _insecure: bool) -> Result<OmniClientBuilder> {
+        let h = self
+            .handler
+            .clone()
+            .ok_or_else(|| Error::InvalidArgument("this test makes no calls".into()))?;
+        Ok(b.memory(h).backoff(Backoff::new(
+            std::time::Duration::ZERO,
+            std::time::Duration::ZERO,
+            1,
+        )))
+    }
+}
+
+impl TestHost {
+    pub fn new() -> Self {
+        let mut env = BTreeMap::new();
+        env.insert("HOME".into(), "/home/u".into());
+        TestHost {
+            env,
+            ..TestHost::default()
+        }
+    }
+
+    /// A host with a service account in the environment and `answer` as the server.
+    pub fn with_server(
+        answer: impl Fn(&str, &Value) -> std::result::Result<Vec<Value>, Error> + 'static,
+    ) -> Self {
+        let mut h = TestHost::new();
+        let (sa, _) = ServiceAccountKey::generate("cli", None, 1_767_225_600).unwrap();
+        h.env.insert(
+            "OMNI_SERVICE_ACCOUNT_KEY".into(),
+            sa.encode().unwrap().to_string(),
+        );
+        h.env
+            .insert("OMNI_ENDPOINT".into(), "https://omni.example.org".into());
+        let calls = h.calls.clone();
+        h.handler = Some(Rc::new(move |method: &str, _md: &Metadata, body: Value| {
+            calls.borrow_mut().push((method.to_string(), body.clone()));
+            answer(method, &body)
+        }));
+        h
+    }
+
+    pub fn file(&self, path: &str, text: &str) {
+        self.files.borrow_mut().insert(path.into(), text.into());
+    }
+
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        block_on(run(&args, self))
+    }
+
+    pub fn stdout(&self) -> String {
+        self.out.borrow().clone()
+    }
+
+    pub fn stderr(&self) -> String {
+        self.err.borrow().clone()
+    }
+
+    pub fn methods(&self) -> Vec<String> {
+        self.calls.borrow().iter().map(|(m, _)| m.clone()).collect()
+    }
+}
