@@ -2,7 +2,10 @@
 // and a fetch without TLS verification. Every decision is made in Rust; commands it does not run
 // yet come back as "legacy" and go to the JS implementation in cli-main.js.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { initSync, runCli } from "./cli/omni_wasm.js";
 import { insecureTlsFetch } from "./node-tls.js";
 
@@ -22,8 +25,33 @@ const host = {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, text, { mode });
   },
+  writeFileBytes(file, bytes, mode) {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, bytes, { mode });
+  },
   removeFile: (file) => fs.rmSync(file, { force: true }),
   isDir: (file) => fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false,
+  listFiles(dir) {
+    const out = [];
+    const walk = (d) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else out.push(p);
+      }
+    };
+    walk(dir);
+    return out;
+  },
+  edit(editor, prefix, suffix, text) {
+    const file = path.join(os.tmpdir(), `${prefix}${randomBytes(8).toString("hex")}${suffix}`);
+    fs.writeFileSync(file, text, { mode: 0o600, flag: "wx" });
+    const [bin, ...args] = editor.split(/\s+/).filter(Boolean);
+    const r = spawnSync(bin, [...args, file], { stdio: "inherit" });
+    if (r.error) throw new Error(`editor ${JSON.stringify(editor)}: ${r.error.message}`);
+    if (r.status !== 0) throw new Error(`editor ${JSON.stringify(editor)} exited with ${r.status}`);
+    return { text: fs.readFileSync(file, "utf8"), path: file };
+  },
   cwd: () => process.cwd(),
   isTerminal: () => Boolean(process.stdout.isTTY),
   async prompt(question) {

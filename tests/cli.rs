@@ -203,7 +203,7 @@ fn usage_errors_exit_1_with_an_error_line_and_touch_nothing() {
 #[test]
 fn commands_not_ported_yet_go_to_the_js_cli() {
     let h = TestHost::new();
-    assert_eq!(h.run(&["apply", "-f", "x.yaml"]), Outcome::Legacy);
+    assert_eq!(h.run(&["machine", "upgrade", "m1"]), Outcome::Legacy);
     assert_eq!(h.run(&["cluster", "status", "a"]), Outcome::Legacy);
     assert_eq!(h.stdout(), "");
 }
@@ -667,4 +667,179 @@ fn serviceaccount_renew_list_and_destroy() {
         "{}",
         h.stderr()
     );
+}
+
+// ---- apply.go, edit.go ----------------------------------------------------------------------
+
+const CLUSTER_A: &str = "metadata:\n    namespace: default\n    type: Clusters.omni.sidero.dev\n    id: a\nspec:\n    kubernetesversion: 1.33.0\n";
+const CLUSTER_NEW: &str = "metadata:\n    namespace: default\n    type: Clusters.omni.sidero.dev\n    id: new\nspec:\n    kubernetesversion: 1.32.0\n";
+
+fn apply_server(method: &str, body: &Value) -> std::result::Result<Vec<Value>, Error> {
+    match method {
+        "/cosi.resource.State/Get" if body["id"] == "new" => {
+            Err(Error::status(Code::NotFound, "no"))
+        }
+        "/cosi.resource.State/Create" => Ok(vec![json!({"resource": body["resource"].clone()})]),
+        "/cosi.resource.State/Update" => {
+            Ok(vec![json!({"resource": body["new_resource"].clone()})])
+        }
+        _ => server(method, body),
+    }
+}
+
+fn writes(h: &TestHost) -> Vec<String> {
+    h.calls
+        .borrow()
+        .iter()
+        .filter(|(m, _)| m.ends_with("/Create") || m.ends_with("/Update"))
+        .map(|(m, b)| {
+            let r = if m.ends_with("/Update") {
+                &b["new_resource"]
+            } else {
+                &b["resource"]
+            };
+            format!(
+                "{} {}",
+                m.rsplit('/').next().unwrap(),
+                r["metadata"]["id"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn apply_walks_a_directory_for_yaml_files_and_is_quiet_unless_verbose() {
+    let mut h = TestHost::with_server(apply_server);
+    h.dirs.push("/r".into());
+    h.file("/r/b/new.yml", CLUSTER_NEW);
+    h.file("/r/a.yaml", CLUSTER_A);
+    h.file("/r/notes.txt", "not yaml");
+    assert_eq!(
+        h.run(&["apply", "-f", "/r"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert_eq!(writes(&h), ["Update a", "Create new"]);
+    assert_eq!(h.stdout(), "", "apply.go prints only with -v");
+    let mut h = TestHost::with_server(apply_server);
+    h.dirs.push("/r".into());
+    h.file("/r/a.yaml", CLUSTER_A);
+    assert_eq!(h.run(&["apply", "-f", "/r", "-v"]), Outcome::Exit(0));
+    let out = h.stdout();
+    assert!(out.starts_with("Processing 1 resource file(s)\nApplying resources from: /r/a.yaml\nUpdating resource 'a'\n\n"), "{out}");
+    assert!(out.contains("+    kubernetes_version: 1.33.0"), "{out}");
+}
+
+#[test]
+fn apply_dry_run_writes_nothing_and_a_bad_file_stops_everything_before_any_write() {
+    let h = TestHost::with_server(apply_server);
+    h.file("/x.yaml", CLUSTER_NEW);
+    assert_eq!(
+        h.run(&["apply", "-f", "/x.yaml", "--dry-run"]),
+        Outcome::Exit(0)
+    );
+    assert!(writes(&h).is_empty());
+    assert!(
+        h.stdout().contains("Creating resource 'new'\n\nmetadata:"),
+        "{}",
+        h.stdout()
+    );
+    // the second file does not parse: the first is not applied either
+    let mut h = TestHost::with_server(apply_server);
+    h.dirs.push("/r".into());
+    h.file("/r/1.yaml", CLUSTER_NEW);
+    h.file("/r/2.yaml", "metadata: [\n");
+    assert_eq!(h.run(&["apply", "-f", "/r"]), Outcome::Exit(1));
+    assert!(
+        h.stderr()
+            .starts_with("Error: failed to apply resources from file \"/r/2.yaml\": line 2:1"),
+        "{}",
+        h.stderr()
+    );
+    assert!(writes(&h).is_empty());
+    // missing -f, an empty directory
+    let h = TestHost::with_server(apply_server);
+    assert_eq!(h.run(&["apply"]), Outcome::Exit(1));
+    let mut h = TestHost::with_server(apply_server);
+    h.dirs.push("/empty".into());
+    assert_eq!(h.run(&["apply", "-f", "/empty"]), Outcome::Exit(1));
+    assert_eq!(h.stderr(), "Error: failed to discover yaml files from \"/empty\": no YAML files found in directory \"/empty\"\n");
+}
+
+#[test]
+fn edit_updates_what_changed_with_the_version_read() {
+    let h = TestHost::with_server(apply_server);
+    h.editor
+        .borrow_mut()
+        .push_back(Box::new(|t: &str| t.replace("1.32.0", "1.33.0")));
+    assert_eq!(
+        h.run(&["edit", "clusters", "a"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert!(
+        h.edits.borrow()[0].starts_with("# Editing:\n#   Clusters.omni.sidero.dev/a\n"),
+        "{}",
+        h.edits.borrow()[0]
+    );
+    assert_eq!(writes(&h), ["Update a"]);
+    let calls = h.calls.borrow();
+    let (_, body) = calls.iter().find(|(m, _)| m.ends_with("/Update")).unwrap();
+    assert_eq!(body["new_resource"]["metadata"]["version"], "3", "{body}");
+    drop(calls);
+    assert_eq!(h.stderr(), "Updated Clusters.omni.sidero.dev 'a'\n");
+    // saved unchanged: nothing written
+    let h = TestHost::with_server(apply_server);
+    h.editor
+        .borrow_mut()
+        .push_back(Box::new(|t: &str| t.to_string()));
+    assert_eq!(h.run(&["edit", "clusters", "a"]), Outcome::Exit(0));
+    assert_eq!(h.stderr(), "Apply was skipped: no changes detected.\n");
+    assert!(writes(&h).is_empty());
+}
+
+#[test]
+fn edit_keeps_the_persons_text_when_it_does_not_parse() {
+    let h = TestHost::with_server(apply_server);
+    // first save: broken YAML; the editor reopens with the error above the SAME text
+    h.editor.borrow_mut().push_back(Box::new(|t: &str| {
+        t.replace("kubernetesversion: 1.32.0", "kubernetesversion: [1.33.0")
+    }));
+    h.editor
+        .borrow_mut()
+        .push_back(Box::new(|t: &str| t.replace("[1.33.0", "1.33.0")));
+    assert_eq!(
+        h.run(&["edit", "clusters", "a"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    let second = h.edits.borrow()[1].clone();
+    assert!(second.contains("# Edit Failed:\n# "), "{second}");
+    assert!(
+        second.contains("kubernetesversion: [1.33.0"),
+        "the person's text is kept: {second}"
+    );
+    assert_eq!(writes(&h), ["Update a"]);
+    // saving the broken text again ends with the error and where the copy is
+    let h = TestHost::with_server(apply_server);
+    h.editor.borrow_mut().push_back(Box::new(|t: &str| {
+        t.replace("kubernetesversion: 1.32.0", "kubernetesversion: [x")
+    }));
+    h.editor
+        .borrow_mut()
+        .push_back(Box::new(|t: &str| t.to_string()));
+    assert_eq!(h.run(&["edit", "clusters", "a"]), Outcome::Exit(1));
+    let err = h.stderr();
+    assert!(
+        err.contains("A copy of your changes has been stored to \"/tmp/"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Edit canceled, no valid changes were saved."),
+        "{err}"
+    );
+    assert!(writes(&h).is_empty());
 }

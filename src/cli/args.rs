@@ -66,11 +66,15 @@ pub(crate) enum Command {
     /// Print the version.
     Version,
     /// Create or update resource using YAML file as an input.
-    #[command(name = "apply")]
-    Apply(LegacyArgs),
+    #[command(
+        long_about = "Create or update resources using YAML file(s) as input.\n\nIf a file is specified, only that file will be processed.\nIf a directory is specified, all YAML files (*.yaml, *.yml) in the directory\nand its subdirectories will be processed recursively. Each file is processed\nindependently, similar to kubectl behavior."
+    )]
+    Apply(ApplyArgs),
     /// Edit Omni resources with the default editor.
-    #[command(name = "edit")]
-    Edit(LegacyArgs),
+    #[command(
+        long_about = "The edit command allows you to directly edit the resources\nof an Omni instance using your preferred text editor.\n\nIt will open the editor defined by your OMNI_EDITOR, TALOS_EDITOR,\nor EDITOR environment variables, or fall back to 'vi' for Linux\nor 'notepad' for Windows."
+    )]
+    Edit(EditArgs),
     /// Download the admin kubeconfig of a cluster
     #[command(
         long_about = "Download the admin kubeconfig of a cluster.\nIf merge flag is defined, config will be merged with ~/.kube/config or [local-path] if specified.\nOtherwise kubeconfig will be written to PWD or [local-path] if specified."
@@ -88,7 +92,7 @@ pub(crate) enum Command {
     #[command(name = "serviceaccount", visible_aliases = ["sa"], subcommand)]
     Serviceaccount(ServiceAccountCommand),
     /// User-related subcommands.
-    #[command(name = "user", visible_aliases = ["u", "users"])]
+    #[command(name = "user", visible_aliases = ["u", "users"], subcommand)]
     User(super::user_cmd::UserArgs),
     /// Get logs for a machine.
     #[command(name = "machine-logs", visible_aliases = ["l", "logs"])]
@@ -106,10 +110,10 @@ pub(crate) enum Command {
     #[command(name = "audit-log")]
     AuditLog(super::audit_log_cmd::AuditLogArgs),
     /// Manage join tokens.
-    #[command(name = "jointoken", visible_aliases = ["jt"])]
+    #[command(name = "jointoken", visible_aliases = ["jt"], subcommand)]
     Jointoken(super::jointoken_cmd::JointokenArgs),
     /// Manage static infra providers.
-    #[command(name = "infraprovider", visible_aliases = ["ip"])]
+    #[command(name = "infraprovider", visible_aliases = ["ip"], subcommand)]
     Infraprovider(super::infraprovider_cmd::InfraproviderArgs),
     /// Manage installation media.
     #[command(name = "installation-media", visible_aliases = ["im", "media"])]
@@ -348,4 +352,48 @@ pub(crate) enum ServiceAccountCommand {
         #[arg(value_name = "name")]
         name: String,
     },
+}
+
+/// `omnictl apply` (`apply.go`).
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    /// Resource file or directory to load and apply
+    #[arg(short, long, required = true, value_name = "string")]
+    pub file: String,
+    /// Verbose output
+    #[arg(short, long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub verbose: bool,
+    /// Dry run, implies verbose
+    #[arg(short, long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub dry_run: bool,
+}
+
+/// `omnictl edit <type> [<id>]` (`edit.go`).
+#[derive(Debug, Args)]
+pub(crate) struct EditArgs {
+    /// The resource type.
+    #[arg(value_name = "type")]
+    pub kind: String,
+    /// The resource id.
+    #[arg(value_name = "id")]
+    pub id: Option<String>,
+    /// resource namespace (default is to use default namespace per resource)
+    #[arg(long, value_name = "string")]
+    pub namespace: Option<String>,
+    /// do not apply the change after editing and print the change summary instead
+    #[arg(long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub dry_run: bool,
+    /// Verbose output
+    #[arg(short, long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_name = "bool")]
+    pub verbose: bool,
+    /// Selector (label query) to filter on, supports '=' and '==' (e.g. -l key1=value1,key2=value2)
+    #[arg(long, value_name = "string")]
+    pub selector: Option<String>,
+    /// Match resource ID against a regular expression.
+    #[arg(long, value_name = "string")]
+    pub id_match_regexp: Option<String>,
 }

@@ -10,6 +10,7 @@
 //! Commands not ported from the package's JS CLI yet answer [`Outcome::Legacy`]: the bin runs
 //! its JS implementation for them (the list is [`LEGACY_COMMANDS`]).
 
+mod apply_cmd;
 mod args;
 mod audit_log_cmd;
 mod config_cmd;
@@ -46,8 +47,25 @@ pub trait Host {
     fn stdout(&self, text: &str);
     /// Appends to standard error.
     fn stderr(&self, text: &str);
+    /// Writes binary `data` to a file (creating its parent directories, mode 0700), with
+    /// permission bits `mode`.
+    fn write_bytes(&self, path: &str, data: &[u8], mode: u32) -> Result<()>;
     /// Whether `path` is a directory.
     fn is_dir(&self, path: &str) -> bool;
+    /// Every file under the directory `dir`, recursively, in lexical order (paths joined to
+    /// `dir`).
+    fn list_files(&self, dir: &str) -> Result<Vec<String>>;
+    /// Writes `text` to a new temporary file named `<prefix>…<suffix>`, runs the editor
+    /// command `editor` on it (a program and its arguments, split at spaces) attached to the
+    /// terminal, and returns the file's text afterwards and its path (the file stays; the CLI
+    /// removes it).
+    fn edit(
+        &self,
+        editor: &str,
+        prefix: &str,
+        suffix: &str,
+        text: &str,
+    ) -> Result<(String, String)>;
     /// The working directory.
     fn cwd(&self) -> String;
     /// Whether standard output is a terminal (omnictl asks questions only then).
@@ -76,27 +94,13 @@ pub enum Outcome {
 }
 
 /// The commands (first argument) still run by the package's JS CLI.
-pub const LEGACY_COMMANDS: [&str; 26] = [
-    "apply",
-    "edit",
+pub const LEGACY_COMMANDS: [&str; 12] = [
     "template",
     "t",
     "cluster",
     "c",
-    "user",
-    "u",
-    "users",
-    "machine-logs",
-    "l",
-    "logs",
     "machine",
     "configure",
-    "support",
-    "audit-log",
-    "jointoken",
-    "jt",
-    "infraprovider",
-    "ip",
     "media",
     "installation-media",
     "im",
@@ -169,8 +173,8 @@ async fn execute(cli: args::Cli, host: &dyn Host) -> Result<()> {
             Ok(())
         }
         // listed for `--help`; `run` hands them to the host before parsing
-        Command::Apply(_) => Err(not_ported("apply")),
-        Command::Edit(_) => Err(not_ported("edit")),
+        Command::Apply(a) => apply_cmd::apply(g, a, host).await,
+        Command::Edit(a) => apply_cmd::edit(g, a, host).await,
         Command::Cluster(_) => Err(not_ported("cluster")),
         Command::Machine(_) => Err(not_ported("machine")),
         Command::Configure(_) => Err(not_ported("configure")),

@@ -51,6 +51,12 @@ impl Host for JsHost {
             .map(drop)
     }
 
+    fn write_bytes(&self, path: &str, data: &[u8], mode: u32) -> Result<()> {
+        let bytes = js_sys::Uint8Array::from(data);
+        self.call("writeFileBytes", &[path.into(), bytes.into(), mode.into()])
+            .map(drop)
+    }
+
     fn remove_file(&self, path: &str) -> Result<()> {
         self.call("removeFile", &[path.into()]).map(drop)
     }
@@ -68,6 +74,34 @@ impl Host for JsHost {
             .ok()
             .and_then(|v| v.as_bool())
             .unwrap_or(false)
+    }
+
+    fn list_files(&self, dir: &str) -> Result<Vec<String>> {
+        let v = self.call("listFiles", &[dir.into()])?;
+        let array: js_sys::Array = v
+            .dyn_into()
+            .map_err(|_| Error::InvalidArgument("CLI host: listFiles gave no array".into()))?;
+        Ok(array.iter().filter_map(|f| f.as_string()).collect())
+    }
+
+    fn edit(
+        &self,
+        editor: &str,
+        prefix: &str,
+        suffix: &str,
+        text: &str,
+    ) -> Result<(String, String)> {
+        let v = self.call(
+            "edit",
+            &[editor.into(), prefix.into(), suffix.into(), text.into()],
+        )?;
+        let get = |k: &str| {
+            Reflect::get(&v, &k.into())
+                .ok()
+                .and_then(|x| x.as_string())
+                .ok_or_else(|| Error::InvalidArgument(format!("CLI host: edit gave no {k}")))
+        };
+        Ok((get("text")?, get("path")?))
     }
 
     fn cwd(&self) -> String {
@@ -111,7 +145,9 @@ impl Host for JsHost {
 
 /// Runs the `omni-wasm` command line `args` (without the program name) on `host`, an object
 /// with `env(name)`, `readFile(path)` (a string, or `null` when there is no such file),
-/// `writeFile(path, text, mode)`, `removeFile(path)`, `isDir(path)`, `cwd()`, `isTerminal()`
+/// `writeFile(path, text, mode)`, `writeFileBytes(path, bytes, mode)` (a `Uint8Array`),
+/// `removeFile(path)`, `isDir(path)`, `listFiles(dir)` (every file below, recursively, sorted), `edit(editor, prefix, suffix, text)` (`{ text, path }`
+/// after the editor ran on a temporary file), `cwd()`, `isTerminal()`
 /// (stdout), `prompt(question)` (a promise of the line read, `null` at the end of input),
 /// `stdout(text)`, `stderr(text)` and `insecureFetch` (a `fetch` without TLS verification). Resolves to the exit code, or to
 /// `"legacy"` for a command the JS CLI still runs.

@@ -28,6 +28,12 @@ pub struct TestHost {
     pub dirs: Vec<String>,
     /// Lines typed at prompts; a host with answers is a terminal.
     pub answers: RefCell<VecDeque<String>>,
+    /// What the person does in the editor, one function (text shown → text saved) per launch.
+    pub editor: RefCell<VecDeque<Box<dyn FnOnce(&str) -> String>>>,
+    /// The texts the editor was opened with.
+    pub edits: RefCell<Vec<String>>,
+    /// Binary files written (`write_bytes`); `read_file` sees them too.
+    pub binary: RefCell<BTreeMap<String, Vec<u8>>>,
 }
 
 impl Host for TestHost {
@@ -35,7 +41,14 @@ impl Host for TestHost {
         self.env.get(name).cloned()
     }
     fn read_file(&self, path: &str) -> Result<Option<String>> {
+        if let Some(b) = self.binary.borrow().get(path) {
+            return Ok(Some(String::from_utf8_lossy(b).into_owned()));
+        }
         Ok(self.files.borrow().get(path).cloned())
+    }
+    fn write_bytes(&self, path: &str, data: &[u8], _mode: u32) -> Result<()> {
+        self.binary.borrow_mut().insert(path.into(), data.to_vec());
+        Ok(())
     }
     fn write_file(&self, path: &str, text: &str, _mode: u32) -> Result<()> {
         self.files.borrow_mut().insert(path.into(), text.into());
@@ -53,6 +66,32 @@ impl Host for TestHost {
     }
     fn is_dir(&self, path: &str) -> bool {
         self.dirs.contains(&path.to_string())
+    }
+    fn list_files(&self, dir: &str) -> Result<Vec<String>> {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        Ok(self
+            .files
+            .borrow()
+            .keys()
+            .filter(|k| k.starts_with(&prefix))
+            .cloned()
+            .collect())
+    }
+    fn edit(
+        &self,
+        editor: &str,
+        prefix: &str,
+        suffix: &str,
+        text: &str,
+    ) -> Result<(String, String)> {
+        self.edits.borrow_mut().push(text.to_string());
+        let path = format!("/tmp/{prefix}{}{suffix}", self.edits.borrow().len());
+        let person = self.editor.borrow_mut().pop_front().ok_or_else(|| {
+            Error::InvalidArgument(format!("editor {editor}: nobody at the keyboard"))
+        })?;
+        let saved = person(text);
+        self.files.borrow_mut().insert(path.clone(), saved.clone());
+        Ok((saved, path))
     }
     fn cwd(&self) -> String {
         "/work".into()

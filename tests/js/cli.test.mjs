@@ -35,7 +35,8 @@ test("apply, get (table, yaml, json), delete", async () => {
   fs.writeFileSync(file, `metadata:\n    namespace: default\n    type: Clusters.omni.sidero.dev\n    id: ${id}\nspec:\n    kubernetesversion: 1.32.0\n    talosversion: 1.9.1\n`);
   const dry = await omni("apply", "-f", file, "--dry-run");
   assert.equal(dry.code, 0, dry.stderr);
-  assert.match(dry.stdout, /Created Clusters\.omni\.sidero\.dev\(default\/.*\) \(dry run\)/);
+  // apply.go: --dry-run implies --verbose, which shows each resource it would create
+  assert.match(dry.stdout, new RegExp(`^Processing 1 resource file\\(s\\)\nApplying resources from: .*c\\.yaml\nCreating resource '${id}'\n\nmetadata:`));
   assert.equal((await omni("get", "cluster", id)).code, 1, "dry run wrote nothing");
   const real = await omni("apply", "-f", file);
   assert.equal(real.code, 0, real.stderr);
@@ -254,11 +255,15 @@ test("edit: the editor's change is written with the original version; an invalid
   };
   const ok = await edit("kubernetesversion: 1.32.0", "kubernetesversion: 1.33.0");
   assert.equal(ok.code, 0, ok.stderr);
-  assert.match(ok.stdout, new RegExp(`updated Clusters.omni.sidero.dev\\(default/${id}\\)`));
+  // edit.go reports each update on stderr
+  assert.match(ok.stderr, new RegExp(`Updated Clusters.omni.sidero.dev '${id}'`));
   assert.match((await omni("get", "cluster", id, "-o", "yaml")).stdout, /kubernetesversion: 1\.33\.0/);
+  // a text that does not parse reopens the editor with the error above it; saving it unchanged
+  // (this editor finds nothing more to replace) ends the edit and says where the text is kept
   const bad = await edit("talosversion: 1.9.1", "talosversion: [1.9.1");
   assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /A copy of your changes has been stored to .*\nEdit canceled, no valid changes were saved\./);
   assert.match((await omni("get", "cluster", id, "-o", "yaml")).stdout, /talosversion: 1\.9\.1/);
   const none = await edit("nothing-to-replace", "x");
-  assert.match(none.stderr, /no changes made/);
+  assert.match(none.stderr, /Apply was skipped: no changes detected\./);
 });
