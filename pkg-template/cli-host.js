@@ -4,6 +4,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { initSync, runCli } from "./cli/omni_wasm.js";
@@ -28,6 +30,14 @@ const host = {
   writeFileBytes(file, bytes, mode) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, bytes, { mode });
+  },
+  readStdin: () => fs.readFileSync(0, "utf8"),
+  async download(url, headers, file, insecure) {
+    const res = await (insecure ? insecureTlsFetch : fetch)(url, { headers });
+    if (res.status >= 400) return [res.status, await res.text()];
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o755 });
+    await pipeline(Readable.fromWeb(res.body), fs.createWriteStream(file));
+    return null;
   },
   removeFile: (file) => fs.rmSync(file, { force: true }),
   isDir: (file) => fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false,
@@ -54,17 +64,28 @@ const host = {
   },
   cwd: () => process.cwd(),
   isTerminal: () => Boolean(process.stdout.isTTY),
-  async prompt(question) {
-    const rl = (await import("node:readline/promises")).createInterface({ input: process.stdin, output: process.stdout });
-    try {
-      return await new Promise((resolve, reject) => {
-        rl.once("close", () => resolve(null)); // end of input
-        rl.question(question).then(resolve, reject);
-      });
-    } finally {
-      rl.close();
-    }
+  readLine() {
+    return new Promise((resolve) => {
+      let buf = "";
+      const onData = (chunk) => {
+        buf += chunk;
+        const nl = buf.indexOf("\n");
+        if (nl >= 0) {
+          done();
+          // what follows the line stays unread for the next call
+          process.stdin.unshift(buf.slice(nl + 1));
+          resolve(buf.slice(0, nl).replace(/\r$/, ""));
+        }
+      };
+      const onEnd = () => { done(); resolve(buf === "" ? null : buf); };
+      const done = () => { process.stdin.off("data", onData); process.stdin.off("end", onEnd); process.stdin.pause(); };
+      process.stdin.setEncoding("utf8");
+      process.stdin.on("data", onData);
+      process.stdin.once("end", onEnd);
+      process.stdin.resume();
+    });
   },
+
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   insecureFetch: insecureTlsFetch,

@@ -204,7 +204,7 @@ fn usage_errors_exit_1_with_an_error_line_and_touch_nothing() {
 fn commands_not_ported_yet_go_to_the_js_cli() {
     let h = TestHost::new();
     assert_eq!(h.run(&["machine", "upgrade", "m1"]), Outcome::Legacy);
-    assert_eq!(h.run(&["cluster", "status", "a"]), Outcome::Legacy);
+    assert_eq!(h.run(&["configure", "machine", "m1"]), Outcome::Legacy);
     assert_eq!(h.stdout(), "");
 }
 
@@ -842,4 +842,195 @@ fn edit_keeps_the_persons_text_when_it_does_not_parse() {
         "{err}"
     );
     assert!(writes(&h).is_empty());
+}
+
+// ---- cluster/**.go --------------------------------------------------------------------------
+
+/// The upstream template cases (tests/testdata/templates) as files of the host, under /t.
+fn with_template_cases(h: &mut TestHost) {
+    fn walk(dir: &std::path::Path, rel: &str, h: &TestHost) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().into_string().unwrap();
+            let path = format!("{rel}/{name}");
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), &path, h);
+            } else {
+                h.file(&path, &std::fs::read_to_string(e.path()).unwrap());
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testdata/templates");
+    walk(&root, "/t", h);
+    h.dirs.push("/t".into());
+}
+
+#[test]
+fn cluster_template_validate_and_render_read_referenced_files_from_the_allowed_dir() {
+    let mut h = TestHost::new();
+    with_template_cases(&mut h);
+    assert_eq!(
+        h.run(&["cluster", "template", "validate", "-f", "/t/cluster1.yaml"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert_eq!(
+        h.run(&["c", "t", "render", "-f", "/t/cluster1.yaml"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    let out = h.stdout();
+    assert!(out.contains("type: ConfigPatches.omni.sidero.dev"), "{out}");
+    // a referenced file outside the allowed root is refused
+    let h = TestHost::new();
+    h.file("/w/t.yaml", "kind: Cluster\nname: x\nkubernetes:\n  version: v1.32.0\ntalos:\n  version: v1.9.1\npatches:\n  - file: ../../etc/passwd\n");
+    h.file("/etc/passwd", "root:x:0:0");
+    assert_eq!(
+        h.run(&["cluster", "template", "validate", "-f", "/w/t.yaml"]),
+        Outcome::Exit(1)
+    );
+    assert!(
+        h.stderr().contains("path escapes from parent"),
+        "{}",
+        h.stderr()
+    );
+    // --allowed-dir widens the root; relative to the template's directory
+    let h = TestHost::new();
+    h.file("/w/sub/t.yaml", "kind: Cluster\nname: x\nkubernetes:\n  version: v1.32.0\ntalos:\n  version: v1.9.1\npatches:\n  - file: p.yaml\n---\nkind: ControlPlane\nmachines:\n  - 430d882a-51a8-48b3-ae00-90c5b0b5b0b0\n");
+    h.file("/w/p.yaml", "machine:\n  network:\n    hostname: a\n");
+    assert_eq!(
+        h.run(&[
+            "cluster",
+            "template",
+            "render",
+            "-f",
+            "/w/sub/t.yaml",
+            "--allowed-dir",
+            ".."
+        ]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert!(h.stdout().contains("hostname: a"), "{}", h.stdout());
+}
+
+#[test]
+fn cluster_template_errors_say_file_line_and_column() {
+    let mut h = TestHost::new();
+    with_template_cases(&mut h);
+    assert_eq!(
+        h.run(&[
+            "cluster",
+            "template",
+            "validate",
+            "-f",
+            "/t/cluster-invalid1.yaml"
+        ]),
+        Outcome::Exit(1)
+    );
+    let err = h.stderr();
+    assert!(err.starts_with("Error: /t/cluster-invalid1.yaml:"), "{err}");
+    let second = err
+        .lines()
+        .next()
+        .unwrap()
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .to_string();
+    assert!(
+        second.chars().all(|c| c.is_ascii_digit()),
+        "line number: {err}"
+    );
+    // the top-level `template` of the old JS CLI is not omnictl's: refused
+    let h = TestHost::new();
+    assert_eq!(
+        h.run(&["template", "validate", "-f", "/t/cluster1.yaml"]),
+        Outcome::Exit(1)
+    );
+}
+
+fn cluster_server(method: &str, body: &Value) -> std::result::Result<Vec<Value>, Error> {
+    match method {
+        "/cosi.resource.State/Get" if body["type"] == "ClusterMachines.omni.sidero.dev" => {
+            Ok(vec![json!({"resource": {
+                "metadata": {"namespace": "default", "type": "ClusterMachines.omni.sidero.dev", "id": body["id"], "version": "1", "phase": "running",
+                             "labels": {"omni.sidero.dev/cluster": "c1"}},
+                "spec": {"proto_spec": ""}
+            }})])
+        }
+        "/management.ManagementService/KubernetesUpgradePreChecks" => Ok(vec![json!({"ok": true})]),
+        _ => apply_server(method, body),
+    }
+}
+
+#[test]
+fn cluster_lock_reports_on_stderr_and_upgrade_pre_checks_is_silent_when_they_pass() {
+    let h = TestHost::with_server(cluster_server);
+    assert_eq!(
+        h.run(&["cluster", "lock", "a"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert_eq!(h.stderr(), "cluster \"a\" lock status: true\n");
+    assert_eq!(writes(&h), ["Update a"]);
+    let h = TestHost::with_server(cluster_server);
+    assert_eq!(
+        h.run(&["cluster", "k", "upgrade-pre-checks", "a", "--to", "1.33.0"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert_eq!((h.stdout(), h.stderr()), (String::new(), String::new()));
+    // --to is required
+    let h = TestHost::with_server(cluster_server);
+    assert_eq!(
+        h.run(&["cluster", "kubernetes", "upgrade-pre-checks", "a"]),
+        Outcome::Exit(1)
+    );
+    assert!(h.methods().is_empty());
+}
+
+#[test]
+fn cluster_machine_delete_asks_before_force_etcd_leave_and_force() {
+    // machine.go: both flags ask unless -y; anything but y aborts before any write
+    for flag in ["--force-etcd-leave", "--force"] {
+        let h = TestHost::with_server(cluster_server);
+        h.answers.borrow_mut().push_back("n".into());
+        assert_eq!(
+            h.run(&["cluster", "machine", "delete", "m1", flag]),
+            Outcome::Exit(0),
+            "{}",
+            h.stderr()
+        );
+        let err = h.stderr();
+        assert!(err.starts_with("WARNING: "), "{err}");
+        assert!(
+            err.ends_with("Do you want to continue? (y/N): aborting machine deletion\n"),
+            "{err}"
+        );
+        assert!(writes(&h).is_empty(), "{flag}");
+        assert!(
+            !h.methods().iter().any(|m| m.ends_with("/Teardown")),
+            "{flag}"
+        );
+    }
+}
+
+#[test]
+fn cluster_import_itself_is_refused_with_the_reason() {
+    let h = TestHost::new();
+    assert_eq!(
+        h.run(&["cluster", "import", "-n", "10.0.0.1"]),
+        Outcome::Exit(1)
+    );
+    assert!(
+        h.stderr().contains("needs direct Talos API access"),
+        "{}",
+        h.stderr()
+    );
 }

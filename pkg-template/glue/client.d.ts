@@ -166,7 +166,12 @@ export declare class OmniClient {
   setClusterLocked(cluster: string, locked: boolean, options?: CallOptions): Promise<Resource>;
   setMachineLocked(machine: string, locked: boolean, options?: CallOptions): Promise<Resource>;
   /** Resolves to omnictl's progress lines once the ClusterMachine is gone. */
-  deleteClusterMachine(machine: string, options?: CallOptions & { force?: boolean }): Promise<string[]>;
+  /**
+   * `omnictl cluster machine delete`: `forceEtcdLeave` skips the graceful etcd leave (may break
+   * etcd quorum); `force` skips the wipe (the machine leaves the account and must be wiped by
+   * hand before it can join again). Resolves to omnictl's progress lines.
+   */
+  deleteClusterMachine(machine: string, options?: CallOptions & { force?: boolean; forceEtcdLeave?: boolean }): Promise<string[]>;
   deleteCluster(cluster: string, options?: CallOptions & { dryRun?: boolean; destroyDisconnectedMachines?: boolean }): Promise<SyncReport>;
   /** omnictl cluster import abort: only for a locked cluster tainted as importing. */
   abortClusterImport(cluster: string, options?: CallOptions): Promise<string[]>;

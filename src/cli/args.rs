@@ -86,8 +86,8 @@ pub(crate) enum Command {
     )]
     Talosconfig(TalosconfigArgs),
     /// Cluster-related subcommands.
-    #[command(name = "cluster", visible_aliases = ["c"])]
-    Cluster(LegacyArgs),
+    #[command(name = "cluster", visible_aliases = ["c"], subcommand)]
+    Cluster(super::cluster_cmd::ClusterCommand),
     /// Manage service accounts
     #[command(name = "serviceaccount", visible_aliases = ["sa"], subcommand)]
     Serviceaccount(ServiceAccountCommand),
@@ -116,10 +116,12 @@ pub(crate) enum Command {
     #[command(name = "infraprovider", visible_aliases = ["ip"], subcommand)]
     Infraprovider(super::infraprovider_cmd::InfraproviderArgs),
     /// Manage installation media.
-    #[command(name = "installation-media", visible_aliases = ["im", "media"])]
+    #[command(name = "media", visible_aliases = ["installation-media", "im"], subcommand,
+              about = "Manage installation media presets.",
+              long_about = "Commands to create, list, delete, and download from installation media presets.")]
     Media(super::media_cmd::MediaArgs),
     /// Download installer media.
-    #[command(name = "download")]
+    #[command(name = "download", hide = true, long_about = super::download_cmd::LONG_ABOUT)]
     Download(super::download_cmd::DownloadArgs),
 }
 

@@ -13,6 +13,7 @@
 mod apply_cmd;
 mod args;
 mod audit_log_cmd;
+mod cluster_cmd;
 mod config_cmd;
 mod configs_cmd;
 mod connect;
@@ -50,6 +51,19 @@ pub trait Host {
     /// Writes binary `data` to a file (creating its parent directories, mode 0700), with
     /// permission bits `mode`.
     fn write_bytes(&self, path: &str, data: &[u8], mode: u32) -> Result<()>;
+    /// All of standard input, as text.
+    fn read_stdin(&self) -> Result<String>;
+    /// Fetches `url` (GET with `headers`; without TLS verification when
+    /// `insecure_skip_tls_verify`) and streams an answer whose status is below 400 into the
+    /// file `path` (creating its parent directories). `None` when it was saved; otherwise the
+    /// answer's status and body, and nothing is written.
+    fn download<'a>(
+        &'a self,
+        url: &'a str,
+        headers: &'a [(String, String)],
+        path: &'a str,
+        insecure_skip_tls_verify: bool,
+    ) -> LocalBoxFuture<'a, Result<Option<(u16, String)>>>;
     /// Whether `path` is a directory.
     fn is_dir(&self, path: &str) -> bool;
     /// Every file under the directory `dir`, recursively, in lexical order (paths joined to
@@ -70,9 +84,14 @@ pub trait Host {
     fn cwd(&self) -> String;
     /// Whether standard output is a terminal (omnictl asks questions only then).
     fn is_terminal(&self) -> bool;
-    /// Writes `question` to standard output and reads one line from standard input (without
-    /// its line end); `None` at the end of the input.
-    fn prompt<'a>(&'a self, question: &'a str) -> LocalBoxFuture<'a, Result<Option<String>>>;
+    /// Reads one line from standard input (without its line end); `None` at the end of the
+    /// input.
+    fn read_line(&self) -> LocalBoxFuture<'_, Result<Option<String>>>;
+    /// Writes `question` to standard output, then [`read_line`](Host::read_line).
+    fn prompt<'a>(&'a self, question: &'a str) -> LocalBoxFuture<'a, Result<Option<String>>> {
+        self.stdout(question);
+        self.read_line()
+    }
     /// Seconds since the Unix epoch.
     fn now_unix(&self) -> i64;
     /// The transport hooks of a client about to connect (a `fetch`, TLS settings, or the
@@ -94,20 +113,7 @@ pub enum Outcome {
 }
 
 /// The commands (first argument) still run by the package's JS CLI.
-pub const LEGACY_COMMANDS: [&str; 12] = [
-    "template",
-    "t",
-    "cluster",
-    "c",
-    "machine",
-    "configure",
-    "media",
-    "installation-media",
-    "im",
-    "download",
-    "docs",
-    "completion",
-];
+pub const LEGACY_COMMANDS: [&str; 4] = ["machine", "configure", "docs", "completion"];
 
 /// Runs the command line `args` (without the program name) on `host`.
 pub async fn run(args: &[String], host: &dyn Host) -> Outcome {
@@ -175,7 +181,7 @@ async fn execute(cli: args::Cli, host: &dyn Host) -> Result<()> {
         // listed for `--help`; `run` hands them to the host before parsing
         Command::Apply(a) => apply_cmd::apply(g, a, host).await,
         Command::Edit(a) => apply_cmd::edit(g, a, host).await,
-        Command::Cluster(_) => Err(not_ported("cluster")),
+        Command::Cluster(c) => cluster_cmd::run(g, c, host).await,
         Command::Machine(_) => Err(not_ported("machine")),
         Command::Configure(_) => Err(not_ported("configure")),
     }

@@ -39,7 +39,7 @@ pub use bulk::{ListText, CHUNK, PAGE};
 pub use login::{Login, PublicKeyMaterial, Registration};
 pub use management::{KubeconfigParams, Management};
 pub use media::{Media, MediaDownload, PresetInfo, PresetParams};
-pub use ops::{Operations, RotationStatus, SecretComponent};
+pub use ops::{MachineDelete, Operations, RotationStatus, SecretComponent};
 pub use paging::{Page, PageParams};
 pub use resources::{ApplyAction, ApplyOutcome, DeleteOutcome, ListParams, Resources};
 pub use rpc::{AuditLogChunk, AuditLogParams, ManifestSyncEvent, SupportBundleEvent};

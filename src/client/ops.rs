@@ -23,6 +23,15 @@ const LABEL_TAINTED_BY_IMPORTING: &str = "omni.sidero.dev/tainted-by-importing";
 const CLUSTER_STATUS: &str = "ClusterStatuses.omni.sidero.dev";
 const LINK: &str = "Links.omni.sidero.dev";
 
+/// How `cluster machine delete` removes a machine (omnictl's flags).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MachineDelete {
+    /// `--force-etcd-leave`: Omni destroys the node without a graceful etcd leave.
+    pub force_etcd_leave: bool,
+    /// `--force`: the machine leaves the account without being wiped (its Link is torn down).
+    pub skip_wipe: bool,
+}
+
 /// Which cluster secret to rotate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SecretComponent {
@@ -204,29 +213,50 @@ impl Operations {
         .await
     }
 
-    /// `omnictl cluster machine delete <machine>`: with `force`, first ask Omni to destroy
-    /// the node without a graceful etcd leave (a NodeForceDestroyRequest); then remove its
-    /// MachineSetNode and wait until its ClusterMachine is gone (bound the wait with the
-    /// options' timeout or signal). Returns omnictl's progress lines.
+    /// `omnictl cluster machine delete <machine>`: with `force_etcd_leave`, first ask Omni to
+    /// destroy the node without a graceful etcd leave (a NodeForceDestroyRequest; may break
+    /// etcd quorum); with `skip_wipe` (omnictl's `--force`), tear down the machine's Link so
+    /// that it leaves the account without being wiped; then remove its MachineSetNode and wait
+    /// until its ClusterMachine is gone (bound the wait with the options' timeout or signal).
+    /// Returns omnictl's progress lines.
     ///
     /// # Errors
     /// `NOT_FOUND` when the machine is not in a cluster; server errors; the timeout.
     pub async fn delete_cluster_machine(
         &self,
         machine: &str,
-        force: bool,
+        how: MachineDelete,
         opts: &CallOptions,
     ) -> Result<Vec<String>> {
         let mut out = Vec::new();
+        self.delete_cluster_machine_with(machine, how, opts, &mut |l| out.push(l.to_string()))
+            .await?;
+        Ok(out)
+    }
+
+    /// [`delete_cluster_machine`](Self::delete_cluster_machine), giving each progress line to
+    /// `progress` as it happens (the CLI prints them while it waits).
+    ///
+    /// # Errors
+    /// As [`delete_cluster_machine`](Self::delete_cluster_machine).
+    pub async fn delete_cluster_machine_with(
+        &self,
+        machine: &str,
+        how: MachineDelete,
+        opts: &CallOptions,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<()> {
         let cms = self.client.resources_in(CLUSTER_MACHINE, "default").await?;
         let cm = cms.get(machine, opts).await?;
-        if force {
+        if how.force_etcd_leave {
+            progress(&format!(
+                "create {NODE_FORCE_DESTROY} for machine {machine}\n"
+            ));
             let cluster = cm.metadata.labels.get(LABEL_CLUSTER).ok_or_else(|| {
                 Error::InvalidArgument(format!(
                     "failed to get cluster label from {CLUSTER_MACHINE} {machine}"
                 ))
             })?;
-            out.push(format!("create {NODE_FORCE_DESTROY} for machine {machine}"));
             let mut md = ResourceMetadata::new("default", NODE_FORCE_DESTROY, machine);
             md.labels.insert(LABEL_CLUSTER.into(), cluster.clone());
             let req = Resource::new(md, Value::Object(Default::default()));
@@ -237,18 +267,35 @@ impl Operations {
             match h.create(&req, opts).await {
                 Ok(_) => {}
                 Err(e) if e.code() == Code::AlreadyExists => {}
-                Err(e) => return Err(e),
+                Err(e) => {
+                    return Err(Error::InvalidArgument(format!(
+                        "failed to create {NODE_FORCE_DESTROY} for machine {machine}: {e}"
+                    )))
+                }
             }
+        }
+        if how.skip_wipe {
+            let links = self.client.resources_in(LINK, "default").await?;
+            match links.teardown(machine, opts).await {
+                Ok(_) => {}
+                Err(e) if e.code() == Code::NotFound => {}
+                Err(e) => {
+                    return Err(Error::InvalidArgument(format!(
+                        "failed to teardown {LINK} for machine {machine}: {e}"
+                    )))
+                }
+            }
+            progress(&format!("teardown {LINK} {machine}\n"));
         }
         let msns = self
             .client
             .resources_in(MACHINE_SET_NODE, "default")
             .await?;
         if msns.get_opt(machine, opts).await?.is_some() {
-            out.push(format!("destroy {MACHINE_SET_NODE} {machine}"));
+            progress(&format!("destroy {MACHINE_SET_NODE} {machine}"));
             msns.delete(machine, opts).await?;
         }
-        out.push(format!(
+        progress(&format!(
             "wait until {CLUSTER_MACHINE} {machine} is destroyed"
         ));
         let mut w = cms.watch(
@@ -260,8 +307,8 @@ impl Operations {
         );
         while let Some(ev) = w.next().await {
             if ev?.kind == WatchEventKind::Destroyed {
-                out.push(format!("{CLUSTER_MACHINE} {machine} is destroyed"));
-                return Ok(out);
+                progress(&format!("{CLUSTER_MACHINE} {machine} is destroyed"));
+                return Ok(());
             }
         }
         Err(Error::Transport(

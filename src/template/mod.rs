@@ -12,9 +12,9 @@
 //! # Ok::<(), omni_wasm::template::TemplateErrors>(())
 //! ```
 //!
-//! Errors carry upstream's texts (`Display` of [`TemplateErrors`] equals omnictl's message
-//! without the `error loading template: ` / `error rendering template: ` prefixes) plus the
-//! document index and line:column where they apply.
+//! Errors carry upstream's texts (`Display` of [`TemplateErrors`](crate::template::TemplateErrors)
+//! equals omnictl's message without the `error loading template: ` / `error rendering
+//! template: ` prefixes) plus the document index and line:column where they apply.
 
 use std::collections::BTreeMap;
 
@@ -59,6 +59,34 @@ fn load_err(msg: String, doc: usize, pos: node::Pos) -> TemplateErrors {
 }
 
 impl Template {
+    /// The files a template refers to (`file:` of patches, manifests and health checks), as
+    /// written, in order and without repeats: what a caller reads (relative to the template's
+    /// directory) before [`Template::load`] with their contents.
+    ///
+    /// # Errors
+    /// As [`Template::load`], for a text that does not parse.
+    pub fn referenced_files(text: &str) -> Result<Vec<String>, TemplateErrors> {
+        let t = Template::load(text, &BTreeMap::new())?;
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |f: &str| {
+            if !f.is_empty() && !out.iter().any(|o| o == f) {
+                out.push(f.to_string());
+            }
+        };
+        for m in &t.models {
+            match &m.kind {
+                model::ModelKind::Cluster(c) => {
+                    c.patches.iter().for_each(|p| add(&p.file));
+                    c.manifests.iter().for_each(|x| add(&x.file));
+                    c.healthchecks.iter().for_each(|h| add(&h.file));
+                }
+                model::ModelKind::MachineSet(s) => s.patches.iter().for_each(|p| add(&p.file)),
+                model::ModelKind::Machine(x) => x.patches.iter().for_each(|p| add(&p.file)),
+            }
+        }
+        Ok(out)
+    }
+
     /// Parses a multi-document template. `files` maps paths as written in the template
     /// (relative to the template's directory, which is also the allowed root) to contents.
     ///

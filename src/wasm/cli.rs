@@ -57,6 +57,64 @@ impl Host for JsHost {
             .map(drop)
     }
 
+    fn read_stdin(&self) -> Result<String> {
+        self.call("readStdin", &[])?
+            .as_string()
+            .ok_or_else(|| Error::InvalidArgument("CLI host: readStdin gave no text".into()))
+    }
+
+    fn download<'a>(
+        &'a self,
+        url: &'a str,
+        headers: &'a [(String, String)],
+        path: &'a str,
+        insecure_skip_tls_verify: bool,
+    ) -> LocalBoxFuture<'a, Result<Option<(u16, String)>>> {
+        Box::pin(async move {
+            let pairs: js_sys::Array = headers
+                .iter()
+                .map(|(k, v)| {
+                    let pair: js_sys::Array = [JsValue::from_str(k), JsValue::from_str(v)]
+                        .iter()
+                        .collect();
+                    JsValue::from(pair)
+                })
+                .collect();
+            let promise: js_sys::Promise = self
+                .call(
+                    "download",
+                    &[
+                        url.into(),
+                        pairs.into(),
+                        path.into(),
+                        insecure_skip_tls_verify.into(),
+                    ],
+                )?
+                .dyn_into()
+                .map_err(|_| Error::InvalidArgument("CLI host: download is not async".into()))?;
+            let answer = wasm_bindgen_futures::JsFuture::from(promise)
+                .await
+                .map_err(|e| {
+                    let msg = Reflect::get(&e, &"message".into())
+                        .ok()
+                        .and_then(|m| m.as_string())
+                        .unwrap_or_else(|| "download failed".into());
+                    Error::Transport(msg)
+                })?;
+            if answer.is_null() || answer.is_undefined() {
+                return Ok(None);
+            }
+            let failed: js_sys::Array = answer
+                .dyn_into()
+                .map_err(|_| Error::InvalidArgument("CLI host: download answered oddly".into()))?;
+            let status = failed.get(0).as_f64().unwrap_or(0.0) as u16;
+            Ok(Some((
+                status,
+                failed.get(1).as_string().unwrap_or_default(),
+            )))
+        })
+    }
+
     fn remove_file(&self, path: &str) -> Result<()> {
         self.call("removeFile", &[path.into()]).map(drop)
     }
@@ -118,15 +176,15 @@ impl Host for JsHost {
             .unwrap_or(false)
     }
 
-    fn prompt<'a>(&'a self, question: &'a str) -> LocalBoxFuture<'a, Result<Option<String>>> {
+    fn read_line(&self) -> LocalBoxFuture<'_, Result<Option<String>>> {
         Box::pin(async move {
             let promise: js_sys::Promise = self
-                .call("prompt", &[question.into()])?
+                .call("readLine", &[])?
                 .dyn_into()
-                .map_err(|_| Error::InvalidArgument("CLI host: prompt is not async".into()))?;
+                .map_err(|_| Error::InvalidArgument("CLI host: readLine is not async".into()))?;
             let answer = wasm_bindgen_futures::JsFuture::from(promise)
                 .await
-                .map_err(|_| Error::InvalidArgument("CLI host: prompt failed".into()))?;
+                .map_err(|_| Error::InvalidArgument("CLI host: readLine failed".into()))?;
             Ok(answer.as_string())
         })
     }
@@ -146,9 +204,11 @@ impl Host for JsHost {
 /// Runs the `omni-wasm` command line `args` (without the program name) on `host`, an object
 /// with `env(name)`, `readFile(path)` (a string, or `null` when there is no such file),
 /// `writeFile(path, text, mode)`, `writeFileBytes(path, bytes, mode)` (a `Uint8Array`),
+/// `readStdin()` (all of standard input), `download(url, headers, path, insecure)` (a promise:
+/// `null` once a status < 400 answer is saved to `path`, else `[status, body]`),
 /// `removeFile(path)`, `isDir(path)`, `listFiles(dir)` (every file below, recursively, sorted), `edit(editor, prefix, suffix, text)` (`{ text, path }`
 /// after the editor ran on a temporary file), `cwd()`, `isTerminal()`
-/// (stdout), `prompt(question)` (a promise of the line read, `null` at the end of input),
+/// (stdout), `readLine()` (a promise of the next line of stdin, `null` at its end),
 /// `stdout(text)`, `stderr(text)` and `insecureFetch` (a `fetch` without TLS verification). Resolves to the exit code, or to
 /// `"legacy"` for a command the JS CLI still runs.
 #[wasm_bindgen(js_name = runCli, unchecked_return_type = "Promise<number | \"legacy\">")]

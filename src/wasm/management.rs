@@ -564,8 +564,10 @@ impl JsOmniClient {
             .await)?)
     }
 
-    /// `omnictl cluster machine delete <machine> [--force]`: resolves to omnictl's progress
-    /// lines once the ClusterMachine is gone. `{ force, timeoutMs }`.
+    /// `omnictl cluster machine delete <machine>`: resolves to omnictl's progress lines once
+    /// the ClusterMachine is gone. `{ forceEtcdLeave, force, timeoutMs }`: `forceEtcdLeave`
+    /// skips the graceful etcd leave (may break quorum), `force` skips the wipe (the machine
+    /// leaves the account; omnictl's `--force`).
     #[wasm_bindgen(js_name = deleteClusterMachine)]
     pub async fn delete_cluster_machine(
         &self,
@@ -576,12 +578,17 @@ impl JsOmniClient {
         #[serde(rename_all = "camelCase", default)]
         struct O {
             force: bool,
+            force_etcd_leave: bool,
         }
         let (o, call): (O, _) = parse_opts(&options, "machine delete options")?;
+        let how = crate::client::MachineDelete {
+            force_etcd_leave: o.force_etcd_leave,
+            skip_wipe: o.force,
+        };
         js(self
             .inner
             .operations()
-            .delete_cluster_machine(&machine, o.force, &call)
+            .delete_cluster_machine(&machine, how, &call)
             .await)
     }
 

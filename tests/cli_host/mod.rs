@@ -17,6 +17,9 @@ use serde_json::Value;
 
 pub type Calls = Rc<RefCell<Vec<(String, Value)>>>;
 
+/// One `download`: URL, headers, file.
+pub type Fetch = (String, Vec<(String, String)>, String);
+
 #[derive(Default)]
 pub struct TestHost {
     pub env: BTreeMap<String, String>,
@@ -34,6 +37,13 @@ pub struct TestHost {
     pub edits: RefCell<Vec<String>>,
     /// Binary files written (`write_bytes`); `read_file` sees them too.
     pub binary: RefCell<BTreeMap<String, Vec<u8>>>,
+    /// Standard input, for `read_stdin`.
+    pub stdin: String,
+    /// What `download` fetched: URL, headers, file.
+    pub fetched: RefCell<Vec<Fetch>>,
+    /// The HTTP answers of `download`, in turn (status, body); `(200, b"IMAGE")` when none
+    /// is left. A status below 400 saves the body into `binary`.
+    pub http: RefCell<VecDeque<(u16, Vec<u8>)>>,
 }
 
 impl Host for TestHost {
@@ -49,6 +59,32 @@ impl Host for TestHost {
     fn write_bytes(&self, path: &str, data: &[u8], _mode: u32) -> Result<()> {
         self.binary.borrow_mut().insert(path.into(), data.to_vec());
         Ok(())
+    }
+    fn read_stdin(&self) -> Result<String> {
+        Ok(self.stdin.clone())
+    }
+    fn download<'a>(
+        &'a self,
+        url: &'a str,
+        headers: &'a [(String, String)],
+        path: &'a str,
+        _insecure: bool,
+    ) -> LocalBoxFuture<'a, Result<Option<(u16, String)>>> {
+        self.fetched
+            .borrow_mut()
+            .push((url.into(), headers.to_vec(), path.into()));
+        let (status, body) = self
+            .http
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or((200, b"IMAGE".to_vec()));
+        let out = if status < 400 {
+            self.binary.borrow_mut().insert(path.into(), body);
+            None
+        } else {
+            Some((status, String::from_utf8_lossy(&body).into_owned()))
+        };
+        Box::pin(async move { Ok(out) })
     }
     fn write_file(&self, path: &str, text: &str, _mode: u32) -> Result<()> {
         self.files.borrow_mut().insert(path.into(), text.into());
@@ -99,8 +135,7 @@ impl Host for TestHost {
     fn is_terminal(&self) -> bool {
         !self.answers.borrow().is_empty()
     }
-    fn prompt<'a>(&'a self, question: &'a str) -> LocalBoxFuture<'a, Result<Option<String>>> {
-        self.out.borrow_mut().push_str(question);
+    fn read_line(&self) -> LocalBoxFuture<'_, Result<Option<String>>> {
         let answer = self.answers.borrow_mut().pop_front();
         Box::pin(async move { Ok(answer) })
     }

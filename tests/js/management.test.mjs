@@ -223,17 +223,20 @@ test("cluster lock/unlock and machine lock/unlock set omnictl's annotations", as
   await rejects(admin.setClusterLocked("no-such-cluster", true), "NOT_FOUND");
 });
 
-test("cluster machine delete: force request, MachineSetNode removed, waits for the ClusterMachine", async () => {
+test("cluster machine delete: forceEtcdLeave request, force tears the Link down, MachineSetNode removed, waits for the ClusterMachine", async () => {
   const c = await cluster();
   const m = uid("cm");
   await mutate({ type: "ClusterMachines.omni.sidero.dev", id: m, create: true, set_labels: { "omni.sidero.dev/cluster": c } });
   await admin.create({ metadata: { type: "MachineSetNodes.omni.sidero.dev", namespace: "default", id: m, labels: { "omni.sidero.dev/cluster": c } }, spec: {} });
-  const done = admin.deleteClusterMachine(m, { force: true, timeoutMs: 10000 });
+  await mutate({ type: "Links.omni.sidero.dev", id: m, create: true });
+  const done = admin.deleteClusterMachine(m, { forceEtcdLeave: true, force: true, timeoutMs: 10000 });
   await sleep(500);
   // the MachineSetNode is gone and the force request exists; the controller removes the ClusterMachine
   assert.equal(await admin.get("MachineSetNodes.omni.sidero.dev", m), null);
   const req = await admin.get("NodeForceDestroyRequests.omni.sidero.dev", m);
   assert.equal(req.metadata.labels["omni.sidero.dev/cluster"], c);
+  // omnictl's --force: the Link is torn down (the machine leaves without a wipe)
+  assert.equal((await admin.get("Links.omni.sidero.dev", m)).metadata.phase, "tearingDown");
   await mutate({ type: "ClusterMachines.omni.sidero.dev", id: m, destroy: true });
   const lines = await done;
   assert.equal(lines.at(-1), `ClusterMachines.omni.sidero.dev ${m} is destroyed`);
