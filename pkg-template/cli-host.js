@@ -1,6 +1,6 @@
-// The host of the Rust command line (src/cli): argv, environment, files, the two output streams
-// and a fetch without TLS verification. Every decision is made in Rust; commands it does not run
-// yet come back as "legacy" and go to the JS implementation in cli-main.js.
+// The host of the Rust command line (src/cli): environment, files, the two output streams,
+// stdin, an editor, downloads and a fetch without TLS verification. Every decision is made in
+// Rust; nothing here chooses a path, a format or an exit code.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -91,7 +91,7 @@ const host = {
   insecureFetch: insecureTlsFetch,
 };
 
-/** Runs the command line; resolves to the exit code, or "legacy". */
+/** Runs the command line; resolves to the exit code. */
 export function run(argv) {
   return runCli(argv, host);
 }

@@ -83,7 +83,7 @@ echo "pkg: generating specs.d.ts"
 cargo run -q --example gen_ts > pkg/specs.d.ts
 [ -d pkg/lite ] && cp pkg/specs.d.ts pkg/lite/specs.d.ts
 
-cp pkg-template/cli.js pkg-template/cli-host.js pkg-template/cli-main.js pkg/ && chmod +x pkg/cli.js
+cp pkg-template/cli.js pkg-template/cli-host.js pkg/ && chmod +x pkg/cli.js
 cp README.md LICENSE pkg/  # the npm page is the project README (one copy, never stale)
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-template/package.json > pkg/package.json
 

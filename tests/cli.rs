@@ -200,14 +200,6 @@ fn usage_errors_exit_1_with_an_error_line_and_touch_nothing() {
     assert!(h.calls.borrow().is_empty());
 }
 
-#[test]
-fn commands_not_ported_yet_go_to_the_js_cli() {
-    let h = TestHost::new();
-    assert_eq!(h.run(&["machine", "upgrade", "m1"]), Outcome::Legacy);
-    assert_eq!(h.run(&["configure", "machine", "m1"]), Outcome::Legacy);
-    assert_eq!(h.stdout(), "");
-}
-
 // ---- get.go, delete.go, resources/destroy.go ------------------------------------------------
 
 fn cluster(id: &str) -> Value {
@@ -728,7 +720,7 @@ fn apply_walks_a_directory_for_yaml_files_and_is_quiet_unless_verbose() {
     assert_eq!(h.run(&["apply", "-f", "/r", "-v"]), Outcome::Exit(0));
     let out = h.stdout();
     assert!(out.starts_with("Processing 1 resource file(s)\nApplying resources from: /r/a.yaml\nUpdating resource 'a'\n\n"), "{out}");
-    assert!(out.contains("+    kubernetes_version: 1.33.0"), "{out}");
+    assert!(out.contains("+    kubernetesversion: 1.33.0"), "{out}");
 }
 
 #[test]

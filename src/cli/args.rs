@@ -65,6 +65,19 @@ pub(crate) enum Command {
     Config(ConfigCommand),
     /// Print the version.
     Version,
+    /// Generate the autocompletion script for the specified shell
+    Completion {
+        /// bash, zsh, fish, powershell or elvish
+        #[arg(value_name = "shell")]
+        shell: clap_complete::Shell,
+    },
+    /// Generate documentation for the CLI
+    #[command(hide = true)]
+    Docs {
+        /// the directory to write cli.md to
+        #[arg(value_name = "output")]
+        output: String,
+    },
     /// Create or update resource using YAML file as an input.
     #[command(
         long_about = "Create or update resources using YAML file(s) as input.\n\nIf a file is specified, only that file will be processed.\nIf a directory is specified, all YAML files (*.yaml, *.yml) in the directory\nand its subdirectories will be processed recursively. Each file is processed\nindependently, similar to kubectl behavior."
@@ -98,11 +111,14 @@ pub(crate) enum Command {
     #[command(name = "machine-logs", visible_aliases = ["l", "logs"])]
     MachineLogs(super::machine_logs_cmd::MachineLogsArgs),
     /// Machine related commands.
-    #[command(name = "machine")]
-    Machine(LegacyArgs),
+    #[command(subcommand)]
+    Machine(super::machine_cmd::MachineCommand),
     /// Configure Omni resources.
-    #[command(name = "configure")]
-    Configure(LegacyArgs),
+    /// Configuration subcommands.
+    // upstream also gives `configure` the alias `c`, which `cluster`'s alias shadows (cobra
+    // matches the command registered first): only `cluster` answers to `c`
+    #[command(subcommand)]
+    Configure(super::machine_cmd::ConfigureCommand),
     /// Download the support bundle for a cluster.
     #[command(name = "support")]
     Support(super::support_cmd::SupportArgs),
@@ -123,13 +139,6 @@ pub(crate) enum Command {
     /// Download installer media.
     #[command(name = "download", hide = true, long_about = super::download_cmd::LONG_ABOUT)]
     Download(super::download_cmd::DownloadArgs),
-}
-
-/// The arguments of a command the package's JS CLI still runs ([`super::LEGACY_COMMANDS`]).
-#[derive(Debug, Args)]
-pub(crate) struct LegacyArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
 }
 
 /// `omnictl get <type> [<id>]` (`get.go`).

@@ -6,9 +6,6 @@
 //! streams, the clock and the transport hooks of the client it connects. The npm package's
 //! `omni-wasm` bin is such a host (Node's `fs` and `process`); the native tests use one with
 //! files in memory and the in-memory transport.
-//!
-//! Commands not ported from the package's JS CLI yet answer [`Outcome::Legacy`]: the bin runs
-//! its JS implementation for them (the list is [`LEGACY_COMMANDS`]).
 
 mod apply_cmd;
 mod args;
@@ -20,6 +17,7 @@ mod connect;
 mod download_cmd;
 mod infraprovider_cmd;
 mod jointoken_cmd;
+mod machine_cmd;
 mod machine_logs_cmd;
 mod media_cmd;
 mod paths;
@@ -108,21 +106,10 @@ pub trait Host {
 pub enum Outcome {
     /// Done; the process exits with this code.
     Exit(i32),
-    /// A command the Rust CLI does not run yet: the host runs its own implementation.
-    Legacy,
 }
-
-/// The commands (first argument) still run by the package's JS CLI.
-pub const LEGACY_COMMANDS: [&str; 4] = ["machine", "configure", "docs", "completion"];
 
 /// Runs the command line `args` (without the program name) on `host`.
 pub async fn run(args: &[String], host: &dyn Host) -> Outcome {
-    if args
-        .first()
-        .is_some_and(|a| LEGACY_COMMANDS.contains(&a.as_str()))
-    {
-        return Outcome::Legacy;
-    }
     let cli = match args::Cli::try_parse_from(
         std::iter::once("omni-wasm".to_string()).chain(args.iter().cloned()),
     ) {
@@ -174,6 +161,19 @@ async fn execute(cli: args::Cli, host: &dyn Host) -> Result<()> {
         Command::Infraprovider(a) => infraprovider_cmd::run(g, a, host).await,
         Command::Media(a) => media_cmd::run(g, a, host).await,
         Command::Download(a) => download_cmd::run(g, a, host).await,
+        Command::Completion { shell } => {
+            let mut cmd = <args::Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "omni-wasm", &mut out);
+            host.stdout(&String::from_utf8_lossy(&out));
+            Ok(())
+        }
+        Command::Docs { output } => {
+            let cmd = <args::Cli as clap::CommandFactory>::command();
+            let mut md = String::from("---\ntitle: omni-wasm CLI\ndescription: omni-wasm CLI tool reference.\n---\n\n<!-- markdownlint-disable -->\n\n");
+            reference(&mut cmd.clone(), "omni-wasm", &mut md);
+            host.write_file(&paths::join(&output, "cli.md"), &md, 0o644)
+        }
         Command::Version => {
             host.stdout(&format!("omni-wasm {}\n", crate::VERSION));
             Ok(())
@@ -182,15 +182,29 @@ async fn execute(cli: args::Cli, host: &dyn Host) -> Result<()> {
         Command::Apply(a) => apply_cmd::apply(g, a, host).await,
         Command::Edit(a) => apply_cmd::edit(g, a, host).await,
         Command::Cluster(c) => cluster_cmd::run(g, c, host).await,
-        Command::Machine(_) => Err(not_ported("machine")),
-        Command::Configure(_) => Err(not_ported("configure")),
+        Command::Machine(m) => machine_cmd::machine(g, m, host).await,
+        Command::Configure(c) => machine_cmd::configure(g, c, host).await,
     }
 }
 
-/// The error of a command that the JS CLI runs (never reached: [`run`] answers
-/// [`Outcome::Legacy`] for it before parsing).
-fn not_ported(command: &str) -> Error {
-    Error::InvalidArgument(format!("{command} is run by the JS CLI"))
+/// One section per visible command (its path, summary and full help), depth first, as
+/// omnictl's `docs` writes its reference.
+fn reference(cmd: &mut clap::Command, path: &str, out: &mut String) {
+    let help = cmd.render_long_help().to_string();
+    out.push_str(&format!(
+        "## {path}\n\n{}\n\n```\n{}\n```\n\n",
+        cmd.get_about().map(|a| a.to_string()).unwrap_or_default(),
+        help.trim_end()
+    ));
+    let subs: Vec<clap::Command> = cmd
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .cloned()
+        .collect();
+    for mut sub in subs {
+        let name = format!("{path} {}", sub.get_name());
+        reference(&mut sub, &name, out);
+    }
 }
 
 /// cobra's form of a usage error: `Error: <what>` on one line (clap's first line, its

@@ -209,13 +209,11 @@ impl Host for JsHost {
 /// `removeFile(path)`, `isDir(path)`, `listFiles(dir)` (every file below, recursively, sorted), `edit(editor, prefix, suffix, text)` (`{ text, path }`
 /// after the editor ran on a temporary file), `cwd()`, `isTerminal()`
 /// (stdout), `readLine()` (a promise of the next line of stdin, `null` at its end),
-/// `stdout(text)`, `stderr(text)` and `insecureFetch` (a `fetch` without TLS verification). Resolves to the exit code, or to
-/// `"legacy"` for a command the JS CLI still runs.
-#[wasm_bindgen(js_name = runCli, unchecked_return_type = "Promise<number | \"legacy\">")]
-pub async fn run_cli(args: Vec<String>, host: JsValue) -> JsValue {
+/// `stdout(text)`, `stderr(text)` and `insecureFetch` (a `fetch` without TLS verification).
+/// Resolves to the exit code.
+#[wasm_bindgen(js_name = runCli)]
+pub async fn run_cli(args: Vec<String>, host: JsValue) -> i32 {
     let host = JsHost { obj: host };
-    match crate::cli::run(&args, &host).await {
-        Outcome::Exit(code) => JsValue::from(code),
-        Outcome::Legacy => JsValue::from_str("legacy"),
-    }
+    let Outcome::Exit(code) = crate::cli::run(&args, &host).await;
+    code
 }

@@ -15,6 +15,9 @@ use omni_wasm::transport::{Backoff, MemoryHandler};
 use omni_wasm::{Error, Result};
 use serde_json::Value;
 
+/// What a person does in the editor: the text shown → the text saved.
+pub type Person = Box<dyn FnOnce(&str) -> String>;
+
 pub type Calls = Rc<RefCell<Vec<(String, Value)>>>;
 
 /// One `download`: URL, headers, file.
@@ -32,7 +35,7 @@ pub struct TestHost {
     /// Lines typed at prompts; a host with answers is a terminal.
     pub answers: RefCell<VecDeque<String>>,
     /// What the person does in the editor, one function (text shown → text saved) per launch.
-    pub editor: RefCell<VecDeque<Box<dyn FnOnce(&str) -> String>>>,
+    pub editor: RefCell<VecDeque<Person>>,
     /// The texts the editor was opened with.
     pub edits: RefCell<Vec<String>>,
     /// Binary files written (`write_bytes`); `read_file` sees them too.

@@ -86,7 +86,7 @@ test("npm pack ships exactly the entries, glue, types and .wasm of the three bui
     "omni_wasm.d.ts", "omni_wasm.js", "omni_wasm_bg.wasm", "omni_wasm_bg.wasm.d.ts", "workerd.d.ts", "workerd.js"];
   // the Rust command line: its module and .wasm only (cli-host.js loads it; no public types)
   const cli = ["cli-host.js", "cli/omni_wasm.js", "cli/omni_wasm_bg.wasm"];
-  const want = ["LICENSE", "README.md", "cli-main.js", "cli.js", "package.json", ...cli, ...client,
+  const want = ["LICENSE", "README.md", "cli.js", "package.json", ...cli, ...client,
     ...client.map((f) => `lite/${f}`), ...templates.map((f) => `templates/${f}`)].sort();
   assert.deepEqual(files, want);
 });
