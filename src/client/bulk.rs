@@ -62,7 +62,7 @@ impl Resources {
     /// As [`list`](Self::list).
     pub async fn list_text(&self, params: &ListParams, opts: &CallOptions) -> Result<ListText> {
         let transport = self.client().transport();
-        if transport.protocol() == Protocol::GrpcWeb && params.id_query().is_none() {
+        if transport.protocol() == Protocol::GrpcWeb && !params.needs_state() {
             for _ in 0..PAGED_ATTEMPTS {
                 if let Some(arrays) = self.paged_arrays(params, PAGE, opts).await? {
                     return Ok(ListText::Arrays(arrays));
@@ -70,7 +70,7 @@ impl Resources {
             }
             // the list kept changing under the pages: read one consistent stream instead
         }
-        if transport.protocol() == Protocol::Gateway && params.id_query().is_none() {
+        if transport.protocol() == Protocol::Gateway && !params.needs_state() {
             let page = PageParams {
                 selectors: params.selectors.clone(),
                 ..PageParams::default()

@@ -107,6 +107,11 @@ impl Resources {
             id_regexp: None,
         }
         .label_queries()?;
+        if selectors.iter().filter(|s| !s.trim().is_empty()).count() > 1 {
+            return Err(Error::InvalidArgument(
+                "ResourceService (pages, sorting, search) takes one selector: several would arrive joined into one over HTTP; use list or watch for ORed selectors".into(),
+            ));
+        }
         let mut md = Metadata::new();
         md.set("runtime", "Omni");
         for s in selectors.iter().filter(|s| !s.trim().is_empty()) {

@@ -7,7 +7,7 @@ use futures::stream::LocalBoxStream;
 use super::{not_found_to_none, with_current_version, OmniClient, STATE};
 use crate::auth::Metadata;
 use crate::proto::cosi::resource as cosi;
-use crate::resource::{parse_selector, Registry, Resource};
+use crate::resource::{parse_selector, Registry, Resource, ResourceMetadata};
 use crate::transport::{CallKind, CallOptions};
 use crate::{Code, Error, Result};
 
@@ -48,6 +48,20 @@ impl ListParams {
             .as_ref()
             .filter(|r| !r.is_empty())
             .map(|r| cosi::IdQuery { regexp: r.clone() })
+    }
+
+    /// Whether only `cosi.resource.State` can serve these parameters: an id regexp, or several
+    /// (ORed) selectors — ResourceService takes selectors as `selectors` metadata, and over
+    /// HTTP several values of one header arrive joined into one (`a, b`), which would both
+    /// break the signature and AND the selectors' terms.
+    pub(crate) fn needs_state(&self) -> bool {
+        self.id_query().is_some()
+            || self
+                .selectors
+                .iter()
+                .filter(|s| !s.trim().is_empty())
+                .count()
+                > 1
     }
 }
 
@@ -494,15 +508,12 @@ impl Resources {
 /// The parts of a resource `apply` writes (labels, annotations, spec), as stable YAML for
 /// comparing and diffing.
 fn comparable_yaml(r: &Resource) -> Result<String> {
-    let doc = serde_json::json!({
-        "metadata": {
-            "namespace": r.metadata.namespace,
-            "type": r.metadata.type_,
-            "id": r.metadata.id,
-            "labels": r.metadata.labels,
-            "annotations": r.metadata.annotations,
-        },
-        "spec": r.spec,
-    });
-    Ok(crate::resource::json_to_go_yaml(&doc))
+    // omnictl's YAML of what `apply` sets (id, labels, annotations, spec); the fields the server
+    // owns (version, owner, phase, times, finalizers) are the same on both sides of a diff
+    let mut md = ResourceMetadata::new(&r.metadata.namespace, &r.metadata.type_, &r.metadata.id);
+    md.labels = r.metadata.labels.clone();
+    md.annotations = r.metadata.annotations.clone();
+    md.version = String::new();
+    md.phase = "running".into();
+    crate::resource::to_omnictl_yaml(&[Resource::new(md, r.spec.clone())])
 }

@@ -61,12 +61,12 @@ impl WatchParams {
     }
 
     /// Whether only `cosi.resource.State/Watch` can serve these parameters (bookmarks,
-    /// tail events, an id regexp).
+    /// tail events, an id regexp, several selectors: see `ListParams::needs_state`).
     pub(super) fn needs_state_watch(&self) -> bool {
         self.bookmarks
             || self.start_from_bookmark.is_some()
             || self.tail_events > 0
-            || self.list.id_query().is_some()
+            || self.list.needs_state()
     }
 }
 

@@ -28,12 +28,6 @@ pub use registry::{
 pub use selector::{matches, matches_any, parse_selector, parse_selectors, term_matches};
 pub use yaml_in::{parse_yaml_documents, parse_yaml_documents_with};
 
-/// Any JSON value as go-yaml writes it (4-space indent, Go's scalar quoting): the one YAML
-/// emitter of the crate, for stable text to compare and diff.
-pub(crate) fn json_to_go_yaml(v: &Json) -> String {
-    crate::goyaml::emit::to_yaml(&codec::json_to_y(v), 4)
-}
-
 /// The `version` of a resource that does not exist yet.
 pub const VERSION_UNDEFINED: &str = "undefined";
 /// The normal phase.
