@@ -26,7 +26,7 @@ demo: setup pkg-console sim
 	fi
 
 ## test: every check and test suite; prints the runners' own summaries
-test: setup-browser fmt-check clippy check-deps test-native pkg test-wasm test-js test-types test-e2e
+test: setup-browser fmt-check clippy check-deps test-native pkg test-wasm test-js test-examples test-types test-e2e
 	@echo "make test: all stages passed"
 
 setup:
@@ -63,6 +63,11 @@ test-wasm: sim
 ## tests of the built npm package in Node (node:test) against omni-sim
 test-js: sim
 	scripts/with-sim.sh node --test --test-reporter=spec tests/js/
+
+## every example in examples/ run against omni-sim: Node, workerd, headless Chromium, native Rust
+.PHONY: test-examples
+test-examples: sim
+	scripts/with-sim.sh node tests/examples/run.mjs
 
 ## TypeScript type check of the package's .d.ts and the examples that use them
 test-types:
@@ -108,3 +113,15 @@ descriptor:
 clean:
 	$(CARGO) clean
 	rm -rf pkg
+
+.PHONY: docs coverage
+
+## docs: the API reference with every warning an error — rustdoc (target/docs/rust, and the wasm32
+## build at target/docs/rust-wasm32) and TypeDoc of the shipped .d.ts (target/docs/ts); needs pkg/
+docs:
+	scripts/docs.sh
+
+## coverage: line coverage of src/ from the native tests (cargo-llvm-cov) and of the JS glue from
+## the Node tests (c8), printed per file with totals; not part of `make test`; needs pkg/
+coverage:
+	scripts/coverage.sh

@@ -1,6 +1,13 @@
-// Operations from an edge script or a dashboard: follow machine logs, pull a support bundle,
-// tail the audit log, manage users and join tokens, and merge a kubeconfig into an existing
-// file's text. Type-checked by `make test-types`; run with any TS runner against a real Omni.
+// Operations from an edge script or a dashboard: connect the way omnictl does (omniconfig or
+// environment), follow machine logs, pull a support bundle, tail the audit log, manage users and
+// join tokens, merge a kubeconfig into an existing file's text, sync Kubernetes manifests (dry
+// run first) and create an image-factory schematic. Each function stands on its own; the end of
+// the file runs them all against one cluster.
+//
+// What it writes: a user ops@example.net (deleted again), a one-hour join token (deleted again),
+// a manifest sync of the cluster when the dry run finds changes, a schematic.
+//
+//   OMNI_ENDPOINT=https://… OMNI_SERVICE_ACCOUNT_KEY=… CLUSTER=prod npx tsx examples/operations.ts
 import {
   OmniClient,
   OmniError,
@@ -83,3 +90,54 @@ export async function schematic(omni: OmniClient): Promise<string> {
     throw e;
   }
 }
+
+// ---- run it -----------------------------------------------------------------------------------
+function check(ok: unknown, what: string): asserts ok {
+  if (!ok) throw new Error(`check failed: ${what}`);
+}
+
+// no omniconfig text = omnictl's default; OMNI_ENDPOINT and OMNI_SERVICE_ACCOUNT_KEY override it
+const environment = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+const omni = await connectFromOmniconfig("", environment);
+const cluster = process.env.CLUSTER ?? (await omni.list("clusters"))[0]?.metadata.id;
+check(cluster, "a cluster (set CLUSTER)");
+const [machine] = await omni.list("machinestatuses", { selector: `omni.sidero.dev/cluster=${cluster}` });
+check(machine, `a machine in ${cluster}`);
+
+// audit events of what this script does, collected in the background
+const audit: unknown[] = [];
+const auditDone = auditTail(omni, AbortSignal.timeout(4000), (r) => audit.push(r)).catch((e) => {
+  if (!(e instanceof OmniError && e.code === "PERMISSION_DENIED")) throw e; // needs the Auditor or Admin role
+});
+
+const lines = await followLogs(omni, machine.metadata.id, 5, 1500);
+console.log(`logs of ${machine.metadata.id}:\n  ${lines.slice(-3).join("\n  ")}`);
+check(lines.length >= 5, "the last lines, then live ones");
+
+const bundle = await supportBundle(omni, cluster, (done, total) => { if (done === total) console.log(`support bundle: ${total} sources collected`); });
+check(bundle[0] === 0x50 && bundle[1] === 0x4b, "a zip file");
+console.log(`support bundle: ${bundle.length} bytes`);
+
+await ensureUser(omni, "ops@example.net", "Operator");
+await ensureUser(omni, "ops@example.net", "Reader"); // exists now: only the role changes
+check((await omni.listUsers()).find((u) => u.email === "ops@example.net")?.role === "Reader", "user role set");
+await omni.deleteUser("ops@example.net");
+
+const args = await joinArgs(omni, "ops-batch", 3600);
+console.log(`kernel args for new machines: ${args}`);
+check(args.includes("jointoken="), "join kernel args");
+await omni.deleteJoinToken(await omni.resolveJoinToken({ tokenName: "ops-batch" }));
+
+const kubeconfig = await kubeconfigMerged(omni, cluster, "");
+check(kubeconfig.includes(`omni-${cluster}`), "merged kubeconfig");
+
+const changes = await syncManifests(omni, cluster);
+console.log(`manifest sync: ${changes} manifests out of date${changes ? ", synced" : ""}`);
+
+const id = await schematic(omni);
+console.log(`schematic ${id}`);
+check(/^[0-9a-f]{64}$/.test(id), "a schematic id");
+
+await auditDone;
+console.log(`audit log: ${audit.length} events while this ran`);
+console.log("ok");

@@ -51,6 +51,25 @@ for (const transport of ["gateway", "grpc-web"]) {
       assert.equal(await omni.get("clusters", uid("missing")), null);
     });
 
+    test("several selectors are ORed, on list and watch (signed as sent: HTTP would join them)", async () => {
+      const tag = uid("or");
+      await omni.apply(clusterYaml(`${tag}-a`, "1.32.0", { or: `${tag}-a` }));
+      await omni.apply(clusterYaml(`${tag}-b`, "1.32.0", { or: `${tag}-b` }));
+      await omni.apply(clusterYaml(`${tag}-c`, "1.32.0", { or: `${tag}-c` }));
+      const both = await omni.list("clusters", { selector: [`or=${tag}-a`, `or=${tag}-b`] });
+      assert.deepEqual(both.map((r) => r.metadata.id).sort(), [`${tag}-a`, `${tag}-b`]);
+      const ac = new AbortController();
+      const seen = [];
+      for await (const ev of omni.watch("clusters", { selector: [`or=${tag}-b`, `or=${tag}-c`], signal: ac.signal })) {
+        if (ev.type === "bootstrapped") break;
+        seen.push(ev.resource.metadata.id);
+      }
+      ac.abort();
+      assert.deepEqual(seen.sort(), [`${tag}-b`, `${tag}-c`]);
+      // ResourceService pages cannot carry several: refused before anything is sent
+      await assert.rejects(omni.listPage("clusters", { selector: ["a=b", "c=d"] }), (e) => e.code === "INVALID_ARGUMENT");
+    });
+
     test("listPage pages, sorts and searches through the ResourceService", async () => {
       const prefix = uid("pg");
       for (const i of [3, 1, 2]) await omni.apply(clusterYaml(`${prefix}-${i}`, "1.32.0", { page: prefix }));
@@ -70,8 +89,9 @@ for (const transport of ["gateway", "grpc-web"]) {
       await omni.apply(clusterYaml(id, "1.32.0"));
       const dry = await omni.apply(clusterYaml(id, "1.33.1"), { dryRun: true });
       assert.equal(dry[0].action, "update");
-      assert.match(dry[0].diff, /-\s+kubernetes_version: 1\.32\.0/);
-      assert.match(dry[0].diff, /\+\s+kubernetes_version: 1\.33\.1/);
+      // omnictl's YAML names (the diff is of what omnictl would show)
+      assert.match(dry[0].diff, /-\s+kubernetesversion: 1\.32\.0/);
+      assert.match(dry[0].diff, /\+\s+kubernetesversion: 1\.33\.1/);
       assert.equal((await omni.get("clusters", id)).spec.kubernetes_version, "1.32.0");
       const real = await omni.apply(clusterYaml(id, "1.33.1"));
       assert.equal(real[0].action, "update");
