@@ -3,10 +3,14 @@
 //! # Feature flags
 //!
 //! - `templates`: cluster templates only (validate, render, diff, export); no transport, no crypto.
-//! - `browser`: `templates` + protobuf types, transports (gateway, gRPC-web), WebCrypto ECDSA keys.
+//! - `browser`: protobuf types, transports (gateway, gRPC-web), WebCrypto ECDSA keys; the client's
+//!   template calls go through a [`template::TemplateEngine`] (without `templates`, only its
+//!   interface is compiled).
 //! - `full` (default): `browser` + OpenPGP keys (service accounts, omnictl keys); in wasm also
 //!   the config-file exports (kubeconfig/talosconfig merges, omniconfig editing) that the CLI
 //!   and Node scripts use.
+//! - `cli` (default): the `omni-wasm` command line, omnictl's commands on a `cli::Host`; its
+//!   wasm is a Node-only build of its own (the npm bin), never part of `full`.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)

@@ -3,6 +3,10 @@ export { default as init, initSync } from "./omni_wasm.js";
 
 // Optional options, as the functions accept them (the generated declarations make them required).
 import type { TemplateOptions, TemplateIssue } from "./omni_wasm.js";
+/**
+ * A resource as the template functions take and return it (`spec` as protojson).
+ * @inline
+ */
 type TemplateResource = { metadata: Record<string, unknown>; spec: Record<string, unknown> };
 /** Validate a cluster template offline: `[]` when valid, else every problem with its position. */
 export declare function validateTemplate(text: string, options?: TemplateOptions): TemplateIssue[];

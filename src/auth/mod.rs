@@ -5,7 +5,7 @@
 //! the server knows (`PublicKeys.omni.sidero.dev`, id = key id). This module owns:
 //!
 //! - [`Signer`]: anything that can sign bytes, with an identity, a key id and a validity window.
-//!   Implementations: [`PgpKey`] (feature `full`; omnictl keys and service accounts) and
+//!   Implementations: `PgpKey` (feature `full`; omnictl keys and service accounts) and
 //!   [`EcdsaKey`] (WebCrypto ECDSA P-256 in wasm, the web UI's key type).
 //! - [`sign_grpc`] / [`sign_http`]: add the `x-sidero-*` entries to a request.
 //! - [`Metadata`]: the ordered, case-normalised metadata map transports send.

@@ -1,11 +1,11 @@
 //! What the client needs of the cluster-template engine, as plain data: a rendered template, a
 //! sync plan, export, and the engine's errors with where they are.
 //!
-//! The engine (the rest of this module, feature `templates`) implements [`TemplateEngine`]
-//! natively (`template::Engine`). The client only uses the trait, so a wasm build of the client
-//! does not carry the engine (this file is all of `template` there): the npm package's client
-//! loads the `omni-wasm/templates` module on the first template call and reaches it through
-//! JS, with everything crossing as JSON.
+//! The engine (the rest of this module, feature `templates`) implements
+//! [`TemplateEngine`](crate::template::TemplateEngine) natively (`template::Engine`). The client
+//! only uses the trait, so a wasm build of the client does not carry the engine (this file is
+//! all of `template` there): the npm package's client loads the `omni-wasm/templates` module on
+//! the first template call and reaches it through JS, with everything crossing as JSON.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -45,7 +45,7 @@ pub trait TemplateEngine {
     /// Loads, validates and renders a template (`files`: paths as written in it → contents).
     ///
     /// # Errors
-    /// [`Error::Template`] with every problem and where it is.
+    /// [`Error::Template`](crate::Error::Template) with every problem and where it is.
     fn render(&self, text: &str, files: &BTreeMap<String, String>) -> Result<Rendered>;
 
     /// Loads and validates a template; its cluster's name.
@@ -57,7 +57,7 @@ pub trait TemplateEngine {
     /// What a sync of `desired` does to the cluster's live template resources `actual`.
     ///
     /// # Errors
-    /// Ownership conflicts ([`Error::Template`]).
+    /// Ownership conflicts ([`Error::Template`](crate::Error::Template)).
     fn plan(&self, cluster: &str, desired: &[Value], actual: &[Value]) -> Result<Plan>;
 
     /// What deleting the cluster's template resources `actual` does.
@@ -70,7 +70,7 @@ pub trait TemplateEngine {
     /// export`).
     ///
     /// # Errors
-    /// Resources that do not export ([`Error::Template`]).
+    /// Resources that do not export ([`Error::Template`](crate::Error::Template)).
     fn export(
         &self,
         cluster: &str,

@@ -130,7 +130,7 @@ const READ_METHODS: &[&str] = &[
     "/auth.AuthService/RevokePublicKey",
 ];
 
-/// Whether `method` (`/pkg.Service/Method`) only reads (see [`READ_METHODS`]).
+/// Whether `method` (`/pkg.Service/Method`) only reads (see `READ_METHODS`).
 pub fn is_read_method(method: &str) -> bool {
     READ_METHODS.contains(&method)
 }
@@ -264,7 +264,7 @@ pub type Text = String;
 
 /// A message that can travel over both protocols: protobuf bytes for gRPC-web; for the JSON
 /// protocols, requests through the generated serde code, answers through the descriptors
-/// ([`crate::proto::json::decode_answer`]).
+/// (`crate::proto::json::decode_answer`).
 pub trait Message: prost::Message + Serialize + Default + Clone + 'static {}
 impl<T: prost::Message + Serialize + Default + Clone + 'static> Message for T {}
 
