@@ -1026,3 +1026,37 @@ fn cluster_import_itself_is_refused_with_the_reason() {
         h.stderr()
     );
 }
+
+// ---- completion (cobra's generated command), docs.go --------------------------------------
+
+#[test]
+fn completion_prints_a_script_for_the_shell_and_docs_writes_the_reference() {
+    let h = TestHost::new();
+    assert_eq!(h.run(&["completion", "bash"]), Outcome::Exit(0));
+    let out = h.stdout();
+    assert!(
+        out.contains("omni-wasm") && out.contains("complete"),
+        "{out}"
+    );
+    assert!(
+        out.contains("kubeconfig"),
+        "subcommands are completed: {out}"
+    );
+    let h = TestHost::new();
+    assert_eq!(h.run(&["completion", "tcsh"]), Outcome::Exit(1));
+    let h = TestHost::new();
+    assert_eq!(h.run(&["docs", "/out"]), Outcome::Exit(0), "{}", h.stderr());
+    let md = h.files.borrow()["/out/cli.md"].clone();
+    assert!(md.starts_with("---\ntitle: omni-wasm CLI\n"), "{md}");
+    for section in [
+        "## omni-wasm get\n",
+        "## omni-wasm cluster template sync\n",
+        "## omni-wasm serviceaccount create\n",
+    ] {
+        assert!(md.contains(section), "{section} missing");
+    }
+    assert!(
+        !md.contains("## omni-wasm docs"),
+        "the hidden command is not documented"
+    );
+}

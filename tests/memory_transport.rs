@@ -528,3 +528,29 @@ fn status_waits_run_on_the_clients_clock_until_their_deadline() {
     assert_eq!(clock.slept.borrow().len(), 10);
     assert_eq!(asked.get(), 10);
 }
+
+#[test]
+fn apply_each_sends_an_alias_as_the_type_it_resolves_to() {
+    let (omni, seen) = client(|method, body| match method {
+        "/cosi.resource.State/List" => Ok(vec![]),
+        "/cosi.resource.State/Get" => Err(Error::status(Code::NotFound, "no")),
+        "/cosi.resource.State/Create" => Ok(vec![json!({"resource": body["resource"].clone()})]),
+        other => Err(Error::status(Code::Unimplemented, other.to_string())),
+    });
+    let r = omni_wasm::resource::Resource::new(
+        omni_wasm::resource::ResourceMetadata::new("", "clusters", "a"),
+        json!({"kubernetes_version": "1.32.0"}),
+    );
+    let out = block_on(omni.apply_each(&[r], false, 1, &CallOptions::default())).unwrap();
+    assert!(out[0].is_ok(), "{:?}", out[0]);
+    let seen = seen.borrow();
+    let (_, _, body) = seen
+        .iter()
+        .find(|(m, _, _)| m.ends_with("/Create"))
+        .expect("a create");
+    assert_eq!(
+        body["resource"]["metadata"]["type"],
+        "Clusters.omni.sidero.dev"
+    );
+    assert_eq!(body["resource"]["metadata"]["namespace"], "default");
+}

@@ -85,7 +85,7 @@ pub(crate) enum Command {
     Apply(ApplyArgs),
     /// Edit Omni resources with the default editor.
     #[command(
-        long_about = "The edit command allows you to directly edit the resources\nof an Omni instance using your preferred text editor.\n\nIt will open the editor defined by your OMNI_EDITOR, TALOS_EDITOR,\nor EDITOR environment variables, or fall back to 'vi' for Linux\nor 'notepad' for Windows."
+        long_about = "The edit command allows you to directly edit the resources\nof an Omni instance using your preferred text editor.\n\nIt will open the editor defined by your OMNI_EDITOR, TALOS_EDITOR,\nor EDITOR environment variables, or fall back to 'vi'."
     )]
     Edit(EditArgs),
     /// Download the admin kubeconfig of a cluster

@@ -28,7 +28,7 @@ impl OmniClient {
         concurrency: usize,
         opts: &CallOptions,
     ) -> Result<Vec<Result<ApplyOutcome>>> {
-        let mut handles: Vec<Resources> = Vec::with_capacity(resources.len());
+        let mut resolved: Vec<(Resource, Resources)> = Vec::with_capacity(resources.len());
         for r in resources {
             let h = self.resources(&r.metadata.type_).await?;
             let h = if r.metadata.namespace.is_empty() {
@@ -36,11 +36,14 @@ impl OmniClient {
             } else {
                 h.in_namespace(&r.metadata.namespace)
             };
+            // an alias (`clusters`) is sent as the type it resolved to
+            let mut r = r.clone();
+            r.metadata.type_ = h.type_name().to_string();
             r.to_proto(h.registry())?;
-            handles.push(h);
+            resolved.push((r, h));
         }
-        Ok(futures::stream::iter(resources.iter().zip(handles))
-            .map(|(r, h)| async move { h.apply(r, dry_run, opts).await })
+        Ok(futures::stream::iter(resolved)
+            .map(|(r, h)| async move { h.apply(&r, dry_run, opts).await })
             .buffered(concurrency.max(1))
             .collect()
             .await)
