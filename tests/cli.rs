@@ -1060,3 +1060,104 @@ fn completion_prints_a_script_for_the_shell_and_docs_writes_the_reference() {
         "the hidden command is not documented"
     );
 }
+
+// ---- machine/machine.go, configure/machine.go -----------------------------------------------
+
+fn machine_server(method: &str, body: &Value) -> std::result::Result<Vec<Value>, Error> {
+    match method {
+        "/management.ManagementService/MachinePowerOff"
+        | "/management.ManagementService/MachinePowerOn"
+        | "/management.ManagementService/ResetNodeUniqueToken" => Ok(vec![json!({})]),
+        "/management.ManagementService/MaintenanceLifecycle" => Ok(vec![
+            json!({"message": "installing"}),
+            json!({"message": ""}),
+            json!({"message": "rebooting"}),
+        ]),
+        _ => server(method, body),
+    }
+}
+
+#[test]
+fn machine_power_and_lifecycle_report_on_stderr() {
+    let h = TestHost::with_server(machine_server);
+    assert_eq!(
+        h.run(&["machine", "shutdown", "m1"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert_eq!(h.stderr(), "machine \"m1\" is shutting down\n");
+    let h = TestHost::with_server(machine_server);
+    assert_eq!(h.run(&["machine", "power-on", "m1"]), Outcome::Exit(0));
+    assert_eq!(h.stderr(), "machine \"m1\" power on requested\n");
+    // install streams the installer's messages (empty ones skipped), then says where it went
+    let h = TestHost::with_server(machine_server);
+    assert_eq!(
+        h.run(&["machine", "install", "m1", "--disk", "/dev/sda"]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert_eq!(
+        h.stderr(),
+        "installing\nrebooting\nmachine \"m1\": Talos installed to /dev/sda\n"
+    );
+    let calls = h.calls.borrow();
+    let (_, body) = calls
+        .iter()
+        .find(|(m, _)| m.ends_with("/MaintenanceLifecycle"))
+        .unwrap();
+    assert_eq!(body["disk"], "/dev/sda");
+    assert_eq!(body["machine_id"], "m1");
+    drop(calls);
+    // the required values are checked before anything is sent
+    for (args, msg) in [
+        (
+            vec!["machine", "install", "m1"],
+            "Error: --disk is required\n",
+        ),
+        (
+            vec!["machine", "upgrade", "m1"],
+            "Error: --version is required\n",
+        ),
+    ] {
+        let h = TestHost::with_server(machine_server);
+        assert_eq!(h.run(&args), Outcome::Exit(1));
+        assert_eq!(h.stderr(), msg);
+        assert!(h.methods().is_empty());
+    }
+}
+
+#[test]
+fn configure_machine_resets_tokens_and_refuses_unknown_modes() {
+    let h = TestHost::with_server(machine_server);
+    assert_eq!(
+        h.run(&[
+            "configure",
+            "machine",
+            "m1",
+            "m2",
+            "--reset-node-unique-token"
+        ]),
+        Outcome::Exit(0),
+        "{}",
+        h.stderr()
+    );
+    assert_eq!(
+        h.stdout(),
+        "reset node unique token for machine m1\nreset node unique token for machine m2\n"
+    );
+    let h = TestHost::with_server(machine_server);
+    assert_eq!(
+        h.run(&[
+            "configure",
+            "m",
+            "m1",
+            "--siderolink-connection",
+            "carrier-pigeon"
+        ]),
+        Outcome::Exit(1)
+    );
+    assert!(h.stderr().contains("carrier-pigeon"), "{}", h.stderr());
+    assert!(h.methods().is_empty());
+}

@@ -333,21 +333,7 @@ pub(super) async fn run(g: &Global, cmd: ClusterCommand, host: &dyn Host) -> Res
             cluster,
             sync,
             destroy_disconnected_machines,
-        } => {
-            let client = connect::client(g, host).await?;
-            let report = client
-                .templates()
-                .delete_cluster(
-                    &Engine,
-                    &cluster,
-                    sync.dry_run,
-                    destroy_disconnected_machines,
-                    &call,
-                )
-                .await?;
-            print_report(&report, sync.verbose || sync.dry_run, host);
-            Ok(())
-        }
+        } => delete_cluster(g, &cluster, &sync, destroy_disconnected_machines, host).await,
         ClusterCommand::Lock { cluster } => set_cluster_locked(g, &cluster, true, host).await,
         ClusterCommand::Unlock { cluster } => set_cluster_locked(g, &cluster, false, host).await,
         ClusterCommand::Machine(m) => machine(g, m, host).await,
@@ -921,21 +907,33 @@ async fn template(g: &Global, t: TemplateArgs, host: &dyn Host) -> Result<()> {
             let cluster = Engine
                 .validate(&text, &files)
                 .map_err(engine_error(&file.file))?;
-            let client = connect::client(g, host).await?;
-            let report = client
-                .templates()
-                .delete_cluster(
-                    &Engine,
-                    &cluster,
-                    sync.dry_run,
-                    destroy_disconnected_machines,
-                    &call,
-                )
-                .await?;
-            print_report(&report, sync.verbose || sync.dry_run, host);
-            Ok(())
+            delete_cluster(g, &cluster, &sync, destroy_disconnected_machines, host).await
         }
     }
+}
+
+/// `cluster delete` and `cluster template delete`: everything the cluster's template owns,
+/// torn down and destroyed (operations.DeleteCluster), the report on stdout.
+async fn delete_cluster(
+    g: &Global,
+    cluster: &str,
+    sync: &SyncFlags,
+    destroy_disconnected_machines: bool,
+    host: &dyn Host,
+) -> Result<()> {
+    let client = connect::client(g, host).await?;
+    let report = client
+        .templates()
+        .delete_cluster(
+            &Engine,
+            cluster,
+            sync.dry_run,
+            destroy_disconnected_machines,
+            &CallOptions::default(),
+        )
+        .await?;
+    print_report(&report, sync.verbose || sync.dry_run, host);
+    Ok(())
 }
 
 fn render(path: &str, text: &str, files: &BTreeMap<String, String>) -> Result<Rendered> {

@@ -7,13 +7,13 @@ use serde_json::Value;
 
 use super::args::Global;
 use super::media_cmd::{
-    abs, download_image_to, make_path, tunnel_mode, ImageInfo, Params, Version,
+    abs, download_image_to, make_path, plain, text, tunnel_mode, ImageInfo, Params, Version,
     DEFAULT_TALOS_VERSION,
 };
 use super::{connect, Host};
 use crate::client::OmniClient;
 use crate::transport::CallOptions;
-use crate::{Error, Result};
+use crate::Result;
 
 /// cobra's `Long` of the command.
 pub(super) const LONG_ABOUT: &str = "This command downloads installer media from the server
@@ -87,17 +87,6 @@ pub(crate) struct DownloadArgs {
     #[arg(long, num_args = 0..=1, require_equals = true,
           default_missing_value = "true", value_name = "bool")]
     use_siderolink_grpc_tunnel: Option<bool>,
-}
-
-fn plain(msg: impl Into<String>) -> Error {
-    Error::InvalidArgument(msg.into())
-}
-
-fn text(v: &Value, k: &str) -> String {
-    v.get(k)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// `download.FindImage`: the one InstallationMedia named `name` (`iso`: any whose name

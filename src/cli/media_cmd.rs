@@ -236,11 +236,11 @@ pub(crate) struct DownloadFlags {
     use_siderolink_grpc_tunnel: Option<bool>,
 }
 
-fn plain(msg: impl Into<String>) -> Error {
+pub(super) fn plain(msg: impl Into<String>) -> Error {
     Error::InvalidArgument(msg.into())
 }
 
-fn text(v: &Value, k: &str) -> String {
+pub(super) fn text(v: &Value, k: &str) -> String {
     v.get(k)
         .and_then(Value::as_str)
         .unwrap_or_default()
