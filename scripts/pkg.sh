@@ -46,6 +46,12 @@ build_flavour() { # flavour features outdir
   else
     cp pkg-template/glue/client.js "$out/index.js"
     cp pkg-template/glue/client.d.ts "$out/index.d.ts"
+    # methods the lite build does not have (OpenPGP) are not declared there
+    if [ "$flavour" = lite ]; then
+      sed -i '/full-only:begin/,/full-only:end/d' "$out/index.d.ts"
+    else
+      sed -i '/full-only:\(begin\|end\)/d' "$out/index.d.ts"
+    fi
     # the client's template engine is the templates flavour, loaded on the first template call
     # from the same runtime entry (a static specifier per entry, so that bundlers split it off)
     local rel=./templates/

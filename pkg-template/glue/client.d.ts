@@ -39,6 +39,8 @@ export declare class OmniError extends Error {
   readonly grpcCode: number;
   /** For version conflicts: the version the server holds now. */
   readonly currentVersion?: string;
+  /** For an invalid template (template calls): every problem, with where it is. */
+  readonly errors?: ReadonlyArray<{ message: string; document?: number; line?: number; column?: number }>;
 }
 
 export interface Watch extends AsyncIterable<WatchEvent> {
@@ -92,6 +94,7 @@ export declare class OmniClient {
   registerPublicKey(signer: Signer, email: string, options?: CallOptions): Promise<{ loginUrl: string; publicKeyId: string }>;
   /** Resolves once the key is confirmed (the server gives up after 5 minutes). */
   awaitConfirmation(publicKeyId: string, options?: CallOptions): Promise<void>;
+  // full-only:begin (omni-wasm/lite has no OpenPGP: scripts/pkg.sh drops these from its types)
   /** Create a service account (key pair generated in the library); resolves to its OMNI_SERVICE_ACCOUNT_KEY. Full build only. */
   createServiceAccount(name: string, options?: CallOptions & { role?: string; useUserRole?: boolean; ttlSeconds?: number }): Promise<string>;
   /**
@@ -99,6 +102,7 @@ export declare class OmniClient {
    * keys valid until they expire; pass `replaceKey` (the old key string) to revoke it. Full build only.
    */
   renewServiceAccount(name: string, options?: CallOptions & { ttlSeconds?: number; replaceKey?: string }): Promise<string>;
+  // full-only:end
   listServiceAccounts(options?: CallOptions): Promise<Array<{ name: string; role: string; lastActive: string; keys: Array<{ id: string; created?: string; expiration?: string; lastUsed?: string }> }>>;
   destroyServiceAccount(name: string, options?: CallOptions): Promise<void>;
   kubeconfig(cluster: string, options?: KubeconfigOptions): Promise<string>;
@@ -188,9 +192,12 @@ export declare class OmniClient {
   deleteJoinToken(id: string, options?: CallOptions): Promise<boolean>;
   joinEndpoint(token: string, options?: CallOptions): Promise<string>;
   setSiderolinkConnection(machine: string, mode: "udp" | "http-tunnel" | "auto", options?: CallOptions): Promise<string | undefined>;
+  // full-only:begin
   /** Full build only: resolves to the provider's OMNI_SERVICE_ACCOUNT_KEY. */
   createInfraProvider(name: string, options?: CallOptions & { ttlSeconds?: number }): Promise<string>;
+  /** Full build only: a new OMNI_SERVICE_ACCOUNT_KEY for the provider. */
   renewInfraProviderKey(name: string, options?: CallOptions & { ttlSeconds?: number }): Promise<string>;
+  // full-only:end
   listInfraProviders(options?: CallOptions): Promise<InfraProviderInfo[]>;
   deleteInfraProvider(name: string, options?: CallOptions): Promise<boolean>;
 

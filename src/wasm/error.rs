@@ -28,13 +28,17 @@ pub(crate) fn to_js(e: &Error) -> JsValue {
     err.into()
 }
 
-/// One template problem, with where it is.
+/// One template problem, with where it is (unknown positions are absent, as the
+/// declarations' optional fields say, not `null`).
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Issue {
     message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     document: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     column: Option<u32>,
 }
 
