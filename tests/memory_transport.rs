@@ -554,3 +554,40 @@ fn apply_each_sends_an_alias_as_the_type_it_resolves_to() {
     );
     assert_eq!(body["resource"]["metadata"]["namespace"], "default");
 }
+
+#[test]
+fn apply_all_stops_at_the_first_failure_as_omnictl() {
+    let (omni, seen) = client(|method, body| match method {
+        "/cosi.resource.State/List" => Ok(vec![]),
+        "/cosi.resource.State/Get" => Err(Error::status(Code::NotFound, "no")),
+        "/cosi.resource.State/Create" if body["resource"]["metadata"]["id"] == "b" => {
+            Err(Error::status(Code::PermissionDenied, "not b"))
+        }
+        "/cosi.resource.State/Create" => Ok(vec![json!({"resource": body["resource"].clone()})]),
+        other => Err(Error::status(Code::Unimplemented, other.to_string())),
+    });
+    let r = |id: &str| {
+        omni_wasm::resource::Resource::new(
+            omni_wasm::resource::ResourceMetadata::new("default", "Clusters.omni.sidero.dev", id),
+            json!({"kubernetes_version": "1.32.0"}),
+        )
+    };
+    let all = [r("a"), r("b"), r("c")];
+    let e = block_on(omni.apply_all(&all, false, 1, &CallOptions::default())).unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    let created: Vec<String> = seen
+        .borrow()
+        .iter()
+        .filter(|(m, _, _)| m.ends_with("/Create"))
+        .map(|(_, _, b)| {
+            b["resource"]["metadata"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(created, ["a", "b"], "nothing after the failure");
+    // apply_each goes on and reports each
+    let each = block_on(omni.apply_each(&all, false, 1, &CallOptions::default())).unwrap();
+    assert!(each[0].is_ok() && each[1].is_err() && each[2].is_ok());
+}

@@ -28,7 +28,43 @@ impl OmniClient {
         concurrency: usize,
         opts: &CallOptions,
     ) -> Result<Vec<Result<ApplyOutcome>>> {
-        let mut resolved: Vec<(Resource, Resources)> = Vec::with_capacity(resources.len());
+        let resolved = self.resolve_each(resources).await?;
+        Ok(futures::stream::iter(resolved)
+            .map(|(r, h)| async move { h.apply(&r, dry_run, opts).await })
+            .buffered(concurrency.max(1))
+            .collect()
+            .await)
+    }
+
+    /// Like [`apply_each`](Self::apply_each), but the first failure is the result, as in
+    /// `omnictl apply`: no write starts after it (with `concurrency` > 1, the writes already
+    /// in flight finish). The outcomes of the writes before it are lost with the error, so use
+    /// `apply_each` to learn which ones were made.
+    ///
+    /// # Errors
+    /// As [`apply_each`](Self::apply_each), and the first write that fails.
+    pub async fn apply_all(
+        &self,
+        resources: &[Resource],
+        dry_run: bool,
+        concurrency: usize,
+        opts: &CallOptions,
+    ) -> Result<Vec<ApplyOutcome>> {
+        let resolved = self.resolve_each(resources).await?;
+        let mut writes = futures::stream::iter(resolved)
+            .map(|(r, h)| async move { h.apply(&r, dry_run, opts).await })
+            .buffered(concurrency.max(1));
+        let mut out = Vec::with_capacity(resources.len());
+        while let Some(outcome) = writes.next().await {
+            out.push(outcome?);
+        }
+        Ok(out)
+    }
+
+    /// Every resource with the handle of its type (an alias resolved, the resolved type set on
+    /// the resource) and its spec checked to encode: nothing is written when one fails here.
+    async fn resolve_each(&self, resources: &[Resource]) -> Result<Vec<(Resource, Resources)>> {
+        let mut resolved = Vec::with_capacity(resources.len());
         for r in resources {
             let h = self.resources(&r.metadata.type_).await?;
             let h = if r.metadata.namespace.is_empty() {
@@ -42,11 +78,7 @@ impl OmniClient {
             r.to_proto(h.registry())?;
             resolved.push((r, h));
         }
-        Ok(futures::stream::iter(resolved)
-            .map(|(r, h)| async move { h.apply(&r, dry_run, opts).await })
-            .buffered(concurrency.max(1))
-            .collect()
-            .await)
+        Ok(resolved)
     }
 }
 

@@ -491,7 +491,9 @@ impl JsOmniClient {
     }
 
     /// Apply YAML documents (omnictl format) or resource objects: create or update each.
-    /// Every input is validated before anything is written. `dryRun` writes nothing.
+    /// Every input is validated before anything is written. `dryRun` writes nothing. As
+    /// omnictl, the first failure rejects and no write starts after it (`applyEach` gives each
+    /// resource's own outcome instead).
     #[wasm_bindgen(unchecked_return_type = "Promise<ApplyResult[]>")]
     pub async fn apply(&self, input: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
         let (o, call): (ApplyOptions, _) = parse_opts(&options, "apply options")?;
@@ -499,12 +501,9 @@ impl JsOmniClient {
         let resources = apply_input(input)?;
         let outcomes = js(self
             .inner
-            .apply_each(&resources, o.dry_run, o.concurrency.unwrap_or(1), &call)
+            .apply_all(&resources, o.dry_run, o.concurrency.unwrap_or(1), &call)
             .await)?;
-        let mut out = Vec::with_capacity(outcomes.len());
-        for outcome in outcomes {
-            out.push(apply_result(js(outcome)?));
-        }
+        let out: Vec<_> = outcomes.into_iter().map(apply_result).collect();
         to_value(&out)
     }
 
