@@ -1152,7 +1152,7 @@ export interface WatchOptions extends ListOptions {
    * server renders as JSON (several times faster); after a broken stream it compares the new
    * snapshot with what was delivered and yields only the difference, as Kubernetes informers
    * do (several changes of one resource during the outage arrive as one update). Implied by
-   * `bookmark`, `tailEvents` and `idMatchRegexp`.
+   * `bookmark`, `tailEvents`, `idMatchRegexp` and several (ORed) selectors.
    */
   bookmarks?: boolean;
 }
