@@ -7,7 +7,6 @@
 mod cli_host;
 
 use cli_host::TestHost;
-use omni_wasm::cli::Outcome;
 use omni_wasm::{Code, Error};
 use serde_json::{json, Value};
 
@@ -34,7 +33,7 @@ fn config_new_keeps_the_other_contexts_and_changes_only_the_selected_one() {
     h.file(CONFIG, TWO_CONTEXTS);
     assert_eq!(
         h.run(&["config", "new", "--url", "https://c.example.org"]),
-        Outcome::Exit(0)
+        0
     );
     let text = h.files.borrow()[CONFIG].clone();
     assert!(text.contains("prod:"), "{text}");
@@ -57,7 +56,7 @@ fn config_new_writes_to_its_path_argument() {
             "--identity",
             "me@example.org"
         ]),
-        Outcome::Exit(0)
+        0
     );
     assert_eq!(
         h.files.borrow()[CONFIG],
@@ -74,7 +73,7 @@ fn config_new_writes_to_its_path_argument() {
 #[test]
 fn config_url_identity_context_edit_in_place_and_need_the_file() {
     let h = TestHost::new();
-    assert_eq!(h.run(&["config", "url", "https://x"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["config", "url", "https://x"]), 1);
     assert_eq!(
         h.stderr(),
         format!("Error: open {CONFIG}: no such file or directory\n")
@@ -82,22 +81,19 @@ fn config_url_identity_context_edit_in_place_and_need_the_file() {
     h.file(CONFIG, TWO_CONTEXTS);
     assert_eq!(
         h.run(&["--context", "prod", "config", "url", "https://x"]),
-        Outcome::Exit(0)
+        0
     );
     assert_eq!(
         h.run(&["config", "identity", "z@example.org", "--context=prod"]),
-        Outcome::Exit(0)
+        0
     );
-    assert_eq!(h.run(&["config", "use-context", "prod"]), Outcome::Exit(0));
-    assert_eq!(h.run(&["config", "info"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["config", "use-context", "prod"]), 0);
+    assert_eq!(h.run(&["config", "info"]), 0);
     assert_eq!(
         h.stdout(),
         "Current context: prod\nURL:             https://x\nIdentity:        z@example.org\n"
     );
-    assert_eq!(
-        h.run(&["config", "info", "--context", "nope"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["config", "info", "--context", "nope"]), 1);
     assert!(
         h.stderr().ends_with("Error: context not found: nope\n"),
         "{}",
@@ -109,13 +105,10 @@ fn config_url_identity_context_edit_in_place_and_need_the_file() {
 fn config_add_refuses_an_existing_name_and_contexts_prints_a_table() {
     let h = TestHost::new();
     h.file(CONFIG, TWO_CONTEXTS);
-    assert_eq!(h.run(&["config", "add", "prod"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["config", "add", "prod"]), 1);
     assert_eq!(h.stderr(), "Error: context prod already exists\n");
-    assert_eq!(
-        h.run(&["config", "add", "dev", "--url", "https://d"]),
-        Outcome::Exit(0)
-    );
-    assert_eq!(h.run(&["config", "get-contexts"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["config", "add", "dev", "--url", "https://d"]), 0);
+    assert_eq!(h.run(&["config", "get-contexts"]), 0);
     assert_eq!(
         h.stdout(),
         "CURRENT   NAME      URL\n\
@@ -133,7 +126,7 @@ fn config_merge_prints_renames_on_stdout() {
         "/tmp/in",
         "contexts:\n    prod:\n        url: https://p2\ncontext: prod\n",
     );
-    assert_eq!(h.run(&["config", "merge", "/tmp/in"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["config", "merge", "/tmp/in"]), 0);
     assert_eq!(h.stdout(), "renamed omniconfig context prod -> prod-1\n");
     let text = h.files.borrow()[CONFIG].clone();
     assert!(
@@ -146,7 +139,7 @@ fn config_merge_prints_renames_on_stdout() {
 fn deprecated_omniconfig_location_is_copied_with_omnictls_info_line() {
     let h = TestHost::new();
     h.file("/home/u/.config/omni/config", TWO_CONTEXTS);
-    assert_eq!(h.run(&["config", "info"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["config", "info"]), 0);
     assert_eq!(h.files.borrow()[CONFIG], TWO_CONTEXTS);
     assert!(
         h.stderr().starts_with("INFO: Omni config was copied"),
@@ -160,7 +153,7 @@ fn deprecated_omniconfig_location_is_copied_with_omnictls_info_line() {
 #[test]
 fn help_lists_omnictls_commands_and_persistent_flags() {
     let h = TestHost::new();
-    assert_eq!(h.run(&["--help"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["--help"]), 0);
     let out = h.stdout();
     for word in [
         "get",
@@ -179,24 +172,21 @@ fn help_lists_omnictls_commands_and_persistent_flags() {
         assert!(out.contains(word), "{word} missing from:\n{out}");
     }
     let h = TestHost::new();
-    assert_eq!(h.run(&["get", "--help"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["get", "--help"]), 0);
     assert!(h.stdout().contains("--id-match-regexp"), "{}", h.stdout());
 }
 
 #[test]
 fn usage_errors_exit_1_with_an_error_line_and_touch_nothing() {
     let h = TestHost::new();
-    assert_eq!(h.run(&["get"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["get"]), 1);
     assert!(h.stderr().starts_with("Error: "), "{}", h.stderr());
     let h = TestHost::new();
-    assert_eq!(h.run(&["get", "clusters", "--nope"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["get", "clusters", "--nope"]), 1);
     assert!(h.stderr().contains("--nope"), "{}", h.stderr());
     // delete.go: MarkFlagsMutuallyExclusive("all", "selector")
     let h = TestHost::new();
-    assert_eq!(
-        h.run(&["delete", "clusters", "--all", "-l", "a=b"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["delete", "clusters", "--all", "-l", "a=b"]), 1);
     assert!(h.calls.borrow().is_empty());
 }
 
@@ -227,12 +217,7 @@ fn server(method: &str, body: &Value) -> std::result::Result<Vec<Value>, Error> 
 #[test]
 fn get_lists_as_a_table_on_stdout() {
     let h = TestHost::with_server(server);
-    assert_eq!(
-        h.run(&["get", "clusters"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["get", "clusters"]), 0, "{}", h.stderr());
     let out = h.stdout();
     assert!(
         out.starts_with("NAMESPACE   TYPE      ID   VERSION"),
@@ -248,7 +233,7 @@ fn get_one_as_yaml_and_json() {
     let h = TestHost::with_server(server);
     assert_eq!(
         h.run(&["g", "clusters", "a", "-o", "yaml"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -258,10 +243,7 @@ fn get_one_as_yaml_and_json() {
         h.stdout()
     );
     let h = TestHost::with_server(server);
-    assert_eq!(
-        h.run(&["get", "clusters", "a", "--output=json"]),
-        Outcome::Exit(0)
-    );
+    assert_eq!(h.run(&["get", "clusters", "a", "--output=json"]), 0);
     assert!(h.stdout().contains("\"id\": \"a\""), "{}", h.stdout());
 }
 
@@ -282,7 +264,7 @@ fn get_refuses_bad_combinations_and_formats_before_any_call() {
         ),
     ] {
         let h = TestHost::with_server(server);
-        assert_eq!(h.run(&args), Outcome::Exit(1));
+        assert_eq!(h.run(&args), 1);
         assert_eq!(h.stderr(), msg);
         assert!(h.methods().is_empty(), "{:?}", h.methods());
     }
@@ -290,7 +272,7 @@ fn get_refuses_bad_combinations_and_formats_before_any_call() {
     let h = TestHost::with_server(server);
     assert_eq!(
         h.run(&["get", "clusters", "-o", "jsonpath={.metadata.id}"]),
-        Outcome::Exit(1)
+        1
     );
     assert_eq!(h.stdout(), "");
 }
@@ -300,7 +282,7 @@ fn delete_destroys_every_id_named_and_reports_on_stderr() {
     let h = TestHost::with_server(server);
     assert_eq!(
         h.run(&["delete", "clusters", "a", "gone", "c"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -328,25 +310,17 @@ fn delete_destroys_every_id_named_and_reports_on_stderr() {
 #[test]
 fn delete_needs_ids_all_or_a_selector() {
     let h = TestHost::with_server(server);
-    assert_eq!(h.run(&["delete", "clusters"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["delete", "clusters"]), 1);
     assert_eq!(
         h.stderr(),
         "Error: either resource ID or one of --all or --selector flags must be specified\n"
     );
     let h = TestHost::with_server(server);
-    assert_eq!(
-        h.run(&["delete", "clusters", "--all"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["delete", "clusters", "--all"]), 0, "{}", h.stderr());
     assert_eq!(h.stderr().lines().count(), 2, "{}", h.stderr());
     // --all=false is pflag's way of saying no
     let h = TestHost::with_server(server);
-    assert_eq!(
-        h.run(&["delete", "clusters", "--all=false"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["delete", "clusters", "--all=false"]), 1);
 }
 
 #[test]
@@ -356,7 +330,7 @@ fn without_credentials_the_error_says_what_to_set() {
         CONFIG,
         "contexts:\n    default:\n        url: https://a\ncontext: default\n",
     );
-    assert_eq!(h.run(&["get", "clusters"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["get", "clusters"]), 1);
     assert!(
         h.stderr().contains("OMNI_SERVICE_ACCOUNT_KEY"),
         "{}",
@@ -393,12 +367,7 @@ fn config_server(method: &str, body: &Value) -> std::result::Result<Vec<Value>, 
 fn kubeconfig_merges_into_kubeconfig_or_home_kube_config_and_reports_renames_on_stdout() {
     let h = TestHost::with_server(config_server);
     h.file("/home/u/.kube/config", &kube("prod", "https://old"));
-    assert_eq!(
-        h.run(&["kubeconfig", "-c", "prod"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["kubeconfig", "-c", "prod"]), 0, "{}", h.stderr());
     let text = h.files.borrow()["/home/u/.kube/config"].clone();
     assert!(
         text.contains("https://old") && text.contains("https://new"),
@@ -413,7 +382,7 @@ fn kubeconfig_merges_into_kubeconfig_or_home_kube_config_and_reports_renames_on_
     // $KUBECONFIG names the file; two files are refused as go-kubeconfig's SinglePath does
     let mut h = TestHost::with_server(config_server);
     h.env.insert("KUBECONFIG".into(), "/k/a:/k/b".into());
-    assert_eq!(h.run(&["kubeconfig", "-c", "prod"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["kubeconfig", "-c", "prod"]), 1);
     assert_eq!(h.stderr(), "Error: multiple kubeconfig files defined\n");
 }
 
@@ -425,7 +394,7 @@ fn kubeconfig_without_merge_writes_to_the_working_directory_and_never_overwrites
     h.file("/home/u/.kube/config", "keep");
     assert_eq!(
         h.run(&["kubeconfig", "-c", "prod", "--merge=false"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -433,10 +402,7 @@ fn kubeconfig_without_merge_writes_to_the_working_directory_and_never_overwrites
     assert_eq!(h.files.borrow()["/home/u/.kube/config"], "keep");
     // a second run refuses to overwrite without --force, before asking the server anything
     let before = h.calls.borrow().len();
-    assert_eq!(
-        h.run(&["kubeconfig", "-c", "prod", "--merge=false"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["kubeconfig", "-c", "prod", "--merge=false"]), 1);
     assert!(
         h.stderr().contains(
             "kubeconfig file already exists, use --force to overwrite: \"/work/kubeconfig\""
@@ -447,25 +413,19 @@ fn kubeconfig_without_merge_writes_to_the_working_directory_and_never_overwrites
     assert_eq!(h.calls.borrow().len(), before);
     // a directory argument stands for DIR/kubeconfig
     h.dirs.push("/out".into());
-    assert_eq!(
-        h.run(&["kubeconfig", "/out", "-c", "prod", "-m=false"]),
-        Outcome::Exit(0)
-    );
+    assert_eq!(h.run(&["kubeconfig", "/out", "-c", "prod", "-m=false"]), 0);
     assert!(h.files.borrow().contains_key("/out/kubeconfig"));
 }
 
 #[test]
 fn kubeconfig_checks_the_cluster_and_the_service_account_flags() {
     let h = TestHost::with_server(config_server);
-    assert_eq!(
-        h.run(&["kubeconfig", "-c", "missing", "/tmp/k"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["kubeconfig", "-c", "missing", "/tmp/k"]), 1);
     assert_eq!(h.stderr(), "Error: cluster not found: \"missing\"\n");
     let h = TestHost::with_server(config_server);
     assert_eq!(
         h.run(&["kubeconfig", "-c", "prod", "--service-account", "/tmp/k"]),
-        Outcome::Exit(1)
+        1
     );
     assert_eq!(
         h.stderr(),
@@ -486,7 +446,7 @@ fn kubeconfig_checks_the_cluster_and_the_service_account_flags() {
             "1h30m",
             "/tmp/k"
         ]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -510,7 +470,7 @@ fn kubeconfig_checks_the_cluster_and_the_service_account_flags() {
             "--ttl",
             "1d"
         ]),
-        Outcome::Exit(1)
+        1
     );
     assert!(h.stderr().contains("unknown unit \"d\""), "{}", h.stderr());
 }
@@ -523,12 +483,7 @@ fn kubeconfig_on_a_terminal_asks_per_conflict() {
     for a in ["what", "o", "r", "rename"] {
         h.answers.borrow_mut().push_back(a.into());
     }
-    assert_eq!(
-        h.run(&["kubeconfig", "-c", "prod"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["kubeconfig", "-c", "prod"]), 0, "{}", h.stderr());
     let out = h.stdout();
     assert_eq!(
         out.matches("cluster \"prod\" already exists [(r)ename/(o)verwrite]: ")
@@ -546,7 +501,7 @@ fn talosconfig_merges_into_home_talos_config_and_warns_about_an_unknown_cluster(
     h.file("/home/u/.talos/config", TALOS);
     assert_eq!(
         h.run(&["talosconfig", "-c", "missing"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -558,7 +513,7 @@ fn talosconfig_merges_into_home_talos_config_and_warns_about_an_unknown_cluster(
     assert!(h.files.borrow()["/home/u/.talos/config"].contains("prod-1"));
     // without a file to merge into, the download is written as it came
     let h = TestHost::with_server(config_server);
-    assert_eq!(h.run(&["talosconfig"]), Outcome::Exit(0), "{}", h.stderr());
+    assert_eq!(h.run(&["talosconfig"]), 0, "{}", h.stderr());
     assert_eq!(h.files.borrow()["/home/u/.talos/config"], TALOS);
 }
 
@@ -593,7 +548,7 @@ fn serviceaccount_create_puts_only_the_env_lines_on_stdout() {
     let h = TestHost::with_server(sa_server);
     assert_eq!(
         h.run(&["sa", "create", "bot", "-t", "1h30m"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -618,7 +573,7 @@ fn serviceaccount_create_puts_only_the_env_lines_on_stdout() {
     let h = TestHost::with_server(sa_server);
     assert_eq!(
         h.run(&["sa", "c", "bot", "-r", "Reader", "--use-user-role=false"]),
-        Outcome::Exit(0)
+        0
     );
     let calls = h.calls.borrow();
     let (_, body) = calls
@@ -631,17 +586,12 @@ fn serviceaccount_create_puts_only_the_env_lines_on_stdout() {
 #[test]
 fn serviceaccount_renew_list_and_destroy() {
     let h = TestHost::with_server(sa_server);
-    assert_eq!(
-        h.run(&["sa", "renew", "bot"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["sa", "renew", "bot"]), 0, "{}", h.stderr());
     assert!(h.stderr().starts_with(
         "Renewed service account \"bot\" by adding a public key with ID \"def456\"\n"
     ));
     let h = TestHost::with_server(sa_server);
-    assert_eq!(h.run(&["sa", "list"]), Outcome::Exit(0), "{}", h.stderr());
+    assert_eq!(h.run(&["sa", "list"]), 0, "{}", h.stderr());
     assert_eq!(
         h.stdout(),
         "NAME   ROLE     LAST ACTIVE   PUBLIC KEY ID   KEY CREATED            KEY LAST ACTIVE        EXPIRATION\n\
@@ -649,10 +599,10 @@ fn serviceaccount_renew_list_and_destroy() {
          \x20                             k2              -                      2026-02-01T10:00:00Z   2027-06-01T00:00:00Z\n"
     );
     let h = TestHost::with_server(sa_server);
-    assert_eq!(h.run(&["sa", "d", "bot"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["sa", "d", "bot"]), 0);
     assert_eq!(h.stdout(), "destroyed service account: bot\n");
     let h = TestHost::with_server(sa_server);
-    assert_eq!(h.run(&["sa", "destroy", "nope"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["sa", "destroy", "nope"]), 1);
     assert!(
         h.stderr()
             .starts_with("Error: failed to destroy service account: "),
@@ -706,18 +656,13 @@ fn apply_walks_a_directory_for_yaml_files_and_is_quiet_unless_verbose() {
     h.file("/r/b/new.yml", CLUSTER_NEW);
     h.file("/r/a.yaml", CLUSTER_A);
     h.file("/r/notes.txt", "not yaml");
-    assert_eq!(
-        h.run(&["apply", "-f", "/r"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["apply", "-f", "/r"]), 0, "{}", h.stderr());
     assert_eq!(writes(&h), ["Update a", "Create new"]);
     assert_eq!(h.stdout(), "", "apply.go prints only with -v");
     let mut h = TestHost::with_server(apply_server);
     h.dirs.push("/r".into());
     h.file("/r/a.yaml", CLUSTER_A);
-    assert_eq!(h.run(&["apply", "-f", "/r", "-v"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["apply", "-f", "/r", "-v"]), 0);
     let out = h.stdout();
     assert!(out.starts_with("Processing 1 resource file(s)\nApplying resources from: /r/a.yaml\nUpdating resource 'a'\n\n"), "{out}");
     assert!(out.contains("+    kubernetesversion: 1.33.0"), "{out}");
@@ -727,10 +672,7 @@ fn apply_walks_a_directory_for_yaml_files_and_is_quiet_unless_verbose() {
 fn apply_dry_run_writes_nothing_and_a_bad_file_stops_everything_before_any_write() {
     let h = TestHost::with_server(apply_server);
     h.file("/x.yaml", CLUSTER_NEW);
-    assert_eq!(
-        h.run(&["apply", "-f", "/x.yaml", "--dry-run"]),
-        Outcome::Exit(0)
-    );
+    assert_eq!(h.run(&["apply", "-f", "/x.yaml", "--dry-run"]), 0);
     assert!(writes(&h).is_empty());
     assert!(
         h.stdout().contains("Creating resource 'new'\n\nmetadata:"),
@@ -742,7 +684,7 @@ fn apply_dry_run_writes_nothing_and_a_bad_file_stops_everything_before_any_write
     h.dirs.push("/r".into());
     h.file("/r/1.yaml", CLUSTER_NEW);
     h.file("/r/2.yaml", "metadata: [\n");
-    assert_eq!(h.run(&["apply", "-f", "/r"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["apply", "-f", "/r"]), 1);
     assert!(
         h.stderr()
             .starts_with("Error: failed to apply resources from file \"/r/2.yaml\": line 2:1"),
@@ -752,10 +694,10 @@ fn apply_dry_run_writes_nothing_and_a_bad_file_stops_everything_before_any_write
     assert!(writes(&h).is_empty());
     // missing -f, an empty directory
     let h = TestHost::with_server(apply_server);
-    assert_eq!(h.run(&["apply"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["apply"]), 1);
     let mut h = TestHost::with_server(apply_server);
     h.dirs.push("/empty".into());
-    assert_eq!(h.run(&["apply", "-f", "/empty"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["apply", "-f", "/empty"]), 1);
     assert_eq!(h.stderr(), "Error: failed to discover yaml files from \"/empty\": no YAML files found in directory \"/empty\"\n");
 }
 
@@ -765,12 +707,7 @@ fn edit_updates_what_changed_with_the_version_read() {
     h.editor
         .borrow_mut()
         .push_back(Box::new(|t: &str| t.replace("1.32.0", "1.33.0")));
-    assert_eq!(
-        h.run(&["edit", "clusters", "a"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["edit", "clusters", "a"]), 0, "{}", h.stderr());
     assert!(
         h.edits.borrow()[0].starts_with("# Editing:\n#   Clusters.omni.sidero.dev/a\n"),
         "{}",
@@ -787,7 +724,7 @@ fn edit_updates_what_changed_with_the_version_read() {
     h.editor
         .borrow_mut()
         .push_back(Box::new(|t: &str| t.to_string()));
-    assert_eq!(h.run(&["edit", "clusters", "a"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["edit", "clusters", "a"]), 0);
     assert_eq!(h.stderr(), "Apply was skipped: no changes detected.\n");
     assert!(writes(&h).is_empty());
 }
@@ -802,12 +739,7 @@ fn edit_keeps_the_persons_text_when_it_does_not_parse() {
     h.editor
         .borrow_mut()
         .push_back(Box::new(|t: &str| t.replace("[1.33.0", "1.33.0")));
-    assert_eq!(
-        h.run(&["edit", "clusters", "a"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["edit", "clusters", "a"]), 0, "{}", h.stderr());
     let second = h.edits.borrow()[1].clone();
     assert!(second.contains("# Edit Failed:\n# "), "{second}");
     assert!(
@@ -823,7 +755,7 @@ fn edit_keeps_the_persons_text_when_it_does_not_parse() {
     h.editor
         .borrow_mut()
         .push_back(Box::new(|t: &str| t.to_string()));
-    assert_eq!(h.run(&["edit", "clusters", "a"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["edit", "clusters", "a"]), 1);
     let err = h.stderr();
     assert!(
         err.contains("A copy of your changes has been stored to \"/tmp/"),
@@ -863,13 +795,13 @@ fn cluster_template_validate_and_render_read_referenced_files_from_the_allowed_d
     with_template_cases(&mut h);
     assert_eq!(
         h.run(&["cluster", "template", "validate", "-f", "/t/cluster1.yaml"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
     assert_eq!(
         h.run(&["c", "t", "render", "-f", "/t/cluster1.yaml"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -881,7 +813,7 @@ fn cluster_template_validate_and_render_read_referenced_files_from_the_allowed_d
     h.file("/etc/passwd", "root:x:0:0");
     assert_eq!(
         h.run(&["cluster", "template", "validate", "-f", "/w/t.yaml"]),
-        Outcome::Exit(1)
+        1
     );
     assert!(
         h.stderr().contains("path escapes from parent"),
@@ -902,7 +834,7 @@ fn cluster_template_validate_and_render_read_referenced_files_from_the_allowed_d
             "--allowed-dir",
             ".."
         ]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -921,7 +853,7 @@ fn cluster_template_errors_say_file_line_and_column() {
             "-f",
             "/t/cluster-invalid1.yaml"
         ]),
-        Outcome::Exit(1)
+        1
     );
     let err = h.stderr();
     assert!(err.starts_with("Error: /t/cluster-invalid1.yaml:"), "{err}");
@@ -941,7 +873,7 @@ fn cluster_template_errors_say_file_line_and_column() {
     let h = TestHost::new();
     assert_eq!(
         h.run(&["template", "validate", "-f", "/t/cluster1.yaml"]),
-        Outcome::Exit(1)
+        1
     );
 }
 
@@ -962,18 +894,13 @@ fn cluster_server(method: &str, body: &Value) -> std::result::Result<Vec<Value>,
 #[test]
 fn cluster_lock_reports_on_stderr_and_upgrade_pre_checks_is_silent_when_they_pass() {
     let h = TestHost::with_server(cluster_server);
-    assert_eq!(
-        h.run(&["cluster", "lock", "a"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["cluster", "lock", "a"]), 0, "{}", h.stderr());
     assert_eq!(h.stderr(), "cluster \"a\" lock status: true\n");
     assert_eq!(writes(&h), ["Update a"]);
     let h = TestHost::with_server(cluster_server);
     assert_eq!(
         h.run(&["cluster", "k", "upgrade-pre-checks", "a", "--to", "1.33.0"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -982,7 +909,7 @@ fn cluster_lock_reports_on_stderr_and_upgrade_pre_checks_is_silent_when_they_pas
     let h = TestHost::with_server(cluster_server);
     assert_eq!(
         h.run(&["cluster", "kubernetes", "upgrade-pre-checks", "a"]),
-        Outcome::Exit(1)
+        1
     );
     assert!(h.methods().is_empty());
 }
@@ -995,7 +922,7 @@ fn cluster_machine_delete_asks_before_force_etcd_leave_and_force() {
         h.answers.borrow_mut().push_back("n".into());
         assert_eq!(
             h.run(&["cluster", "machine", "delete", "m1", flag]),
-            Outcome::Exit(0),
+            0,
             "{}",
             h.stderr()
         );
@@ -1016,10 +943,7 @@ fn cluster_machine_delete_asks_before_force_etcd_leave_and_force() {
 #[test]
 fn cluster_import_itself_is_refused_with_the_reason() {
     let h = TestHost::new();
-    assert_eq!(
-        h.run(&["cluster", "import", "-n", "10.0.0.1"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["cluster", "import", "-n", "10.0.0.1"]), 1);
     assert!(
         h.stderr().contains("needs direct Talos API access"),
         "{}",
@@ -1032,7 +956,7 @@ fn cluster_import_itself_is_refused_with_the_reason() {
 #[test]
 fn completion_prints_a_script_for_the_shell_and_docs_writes_the_reference() {
     let h = TestHost::new();
-    assert_eq!(h.run(&["completion", "bash"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["completion", "bash"]), 0);
     let out = h.stdout();
     assert!(
         out.contains("omni-wasm") && out.contains("complete"),
@@ -1043,9 +967,9 @@ fn completion_prints_a_script_for_the_shell_and_docs_writes_the_reference() {
         "subcommands are completed: {out}"
     );
     let h = TestHost::new();
-    assert_eq!(h.run(&["completion", "tcsh"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["completion", "tcsh"]), 1);
     let h = TestHost::new();
-    assert_eq!(h.run(&["docs", "/out"]), Outcome::Exit(0), "{}", h.stderr());
+    assert_eq!(h.run(&["docs", "/out"]), 0, "{}", h.stderr());
     let md = h.files.borrow()["/out/cli.md"].clone();
     assert!(md.starts_with("---\ntitle: omni-wasm CLI\n"), "{md}");
     for section in [
@@ -1080,21 +1004,16 @@ fn machine_server(method: &str, body: &Value) -> std::result::Result<Vec<Value>,
 #[test]
 fn machine_power_and_lifecycle_report_on_stderr() {
     let h = TestHost::with_server(machine_server);
-    assert_eq!(
-        h.run(&["machine", "shutdown", "m1"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["machine", "shutdown", "m1"]), 0, "{}", h.stderr());
     assert_eq!(h.stderr(), "machine \"m1\" is shutting down\n");
     let h = TestHost::with_server(machine_server);
-    assert_eq!(h.run(&["machine", "power-on", "m1"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["machine", "power-on", "m1"]), 0);
     assert_eq!(h.stderr(), "machine \"m1\" power on requested\n");
     // install streams the installer's messages (empty ones skipped), then says where it went
     let h = TestHost::with_server(machine_server);
     assert_eq!(
         h.run(&["machine", "install", "m1", "--disk", "/dev/sda"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -1122,7 +1041,7 @@ fn machine_power_and_lifecycle_report_on_stderr() {
         ),
     ] {
         let h = TestHost::with_server(machine_server);
-        assert_eq!(h.run(&args), Outcome::Exit(1));
+        assert_eq!(h.run(&args), 1);
         assert_eq!(h.stderr(), msg);
         assert!(h.methods().is_empty());
     }
@@ -1139,7 +1058,7 @@ fn configure_machine_resets_tokens_and_refuses_unknown_modes() {
             "m2",
             "--reset-node-unique-token"
         ]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -1156,7 +1075,7 @@ fn configure_machine_resets_tokens_and_refuses_unknown_modes() {
             "--siderolink-connection",
             "carrier-pigeon"
         ]),
-        Outcome::Exit(1)
+        1
     );
     assert!(h.stderr().contains("carrier-pigeon"), "{}", h.stderr());
     assert!(h.methods().is_empty());

@@ -9,7 +9,6 @@ mod cli_host;
 
 use base64::Engine as _;
 use cli_host::TestHost;
-use omni_wasm::cli::Outcome;
 use omni_wasm::resource::{Registry, Resource, ResourceMetadata};
 use omni_wasm::{Code, Error};
 use serde_json::{json, Value};
@@ -114,13 +113,13 @@ fn user_create_and_set_role_send_the_email_and_role_and_print_nothing() {
     let h = omni(vec![], users_rpc);
     assert_eq!(
         h.run(&["user", "create", "a@x", "-r", "Reader"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
     assert_eq!(
         h.run(&["u", "set-role", "a@x", "--role=Operator"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -136,7 +135,7 @@ fn user_create_and_set_role_send_the_email_and_role_and_print_nothing() {
     );
     // --role is required (MarkPersistentFlagRequired): refused before any call
     let h = omni(vec![], users_rpc);
-    assert_eq!(h.run(&["user", "create", "a@x"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["user", "create", "a@x"]), 1);
     assert!(h.stderr().starts_with("Error: "), "{}", h.stderr());
     assert!(h.stderr().contains("--role"), "{}", h.stderr());
     assert!(h.calls.borrow().is_empty());
@@ -146,10 +145,7 @@ fn user_create_and_set_role_send_the_email_and_role_and_print_nothing() {
 fn user_delete_goes_one_by_one_and_stops_at_the_first_failure() {
     // user/delete.go: DestroyUser per email, "destroyed user <email>" on stdout after each
     let h = omni(vec![], users_rpc);
-    assert_eq!(
-        h.run(&["user", "delete", "a@x", "gone@x", "c@x"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["user", "delete", "a@x", "gone@x", "c@x"]), 1);
     assert_eq!(h.stdout(), "destroyed user a@x\n");
     assert_eq!(
         h.stderr(),
@@ -161,7 +157,7 @@ fn user_delete_goes_one_by_one_and_stops_at_the_first_failure() {
     );
     // cobra.MinimumNArgs(1)
     let h = omni(vec![], users_rpc);
-    assert_eq!(h.run(&["user", "delete"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["user", "delete"]), 1);
     assert!(h.calls.borrow().is_empty());
 }
 
@@ -169,12 +165,7 @@ fn user_delete_goes_one_by_one_and_stops_at_the_first_failure() {
 fn user_list_is_a_tabwriter_table_with_never_and_sorted_labels() {
     // user/list.go: tabwriter padding 3, "Never" for no activity, formatSAMLLabels
     let h = omni(vec![], users_rpc);
-    assert_eq!(
-        h.run(&["users", "list"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["users", "list"]), 0, "{}", h.stderr());
     assert_eq!(
         h.stdout(),
         "ID   EMAIL   ROLE     LAST ACTIVE   LABELS\n\
@@ -244,7 +235,7 @@ fn jointoken_create_prints_the_id_with_an_expiry_only_for_a_positive_ttl() {
     let h = omni(tokens(), tokens_rpc);
     assert_eq!(
         h.run(&["jointoken", "create", "ci", "-t", "1h30m"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -254,19 +245,11 @@ fn jointoken_create_prints_the_id_with_an_expiry_only_for_a_positive_ttl() {
         vec![json!({"name": "ci", "expiration_time": "2026-01-01T01:30:00+00:00"})]
     );
     let h = omni(tokens(), tokens_rpc);
-    assert_eq!(
-        h.run(&["jt", "c", "ci"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["jt", "c", "ci"]), 0, "{}", h.stderr());
     assert_eq!(bodies(&h, "/CreateJoinToken"), vec![json!({"name": "ci"})]);
     // a Go duration, with pflag's wording of a bad one, before any call
     let h = omni(tokens(), tokens_rpc);
-    assert_eq!(
-        h.run(&["jt", "create", "ci", "--ttl", "1d"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["jt", "create", "ci", "--ttl", "1d"]), 1);
     assert_eq!(
         h.stderr(),
         "Error: invalid argument \"1d\" for \"-t, --ttl\" flag: time: unknown unit \"d\" in duration \"1d\"\n"
@@ -278,7 +261,7 @@ fn jointoken_create_prints_the_id_with_an_expiry_only_for_a_positive_ttl() {
 fn jointoken_list_prints_go_times_never_and_the_default_mark() {
     // jointoken.go list: ExpirationTime.AsTime().String(), "never", "*" for the default
     let h = omni(tokens(), tokens_rpc);
-    assert_eq!(h.run(&["jt", "l"]), Outcome::Exit(0), "{}", h.stderr());
+    assert_eq!(h.run(&["jt", "l"]), 0, "{}", h.stderr());
     assert_eq!(
         h.stdout(),
         "ID      NAME   STATE     EXPIRATION                         USE COUNT   DEFAULT\n\
@@ -293,7 +276,7 @@ fn jointoken_revoke_warns_about_dependent_machines_and_asks() {
     // the question on stdout, "y" goes on, anything else aborts
     let h = omni(tokens(), tokens_rpc);
     h.answers.borrow_mut().push_back("n".into());
-    assert_eq!(h.run(&["jt", "revoke", "tok-b"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["jt", "revoke", "tok-b"]), 1);
     // stdout is a terminal here (the host has answers): the warning is yellow
     assert_eq!(
         h.stderr(),
@@ -310,12 +293,7 @@ fn jointoken_revoke_warns_about_dependent_machines_and_asks() {
 
     let h = omni(tokens(), tokens_rpc);
     h.answers.borrow_mut().push_back(" Y ".into());
-    assert_eq!(
-        h.run(&["jt", "r", "tok-b"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["jt", "r", "tok-b"]), 0, "{}", h.stderr());
     assert!(h.stdout().ends_with("[y/N]: token \"tok-b\" was revoked\n"));
     let updates = bodies(&h, "/Update");
     assert_eq!(updates.len(), 1);
@@ -326,7 +304,7 @@ fn jointoken_revoke_warns_about_dependent_machines_and_asks() {
     let h = omni(tokens(), tokens_rpc);
     assert_eq!(
         h.run(&["jt", "revoke", "tok-b", "--force"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -336,12 +314,12 @@ fn jointoken_revoke_warns_about_dependent_machines_and_asks() {
     );
     assert!(!h.stdout().contains("[y/N]"), "{}", h.stdout());
     let h = omni(tokens(), tokens_rpc);
-    assert_eq!(h.run(&["jt", "revoke", "tok-b"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["jt", "revoke", "tok-b"]), 1);
     assert!(h.stderr().ends_with("Error: EOF\n"), "{}", h.stderr());
 
     // no warnings: no question at all
     let h = omni(tokens(), tokens_rpc);
-    assert_eq!(h.run(&["jt", "revoke", "tok-a"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["jt", "revoke", "tok-a"]), 0);
     assert_eq!(h.stdout(), "token \"tok-a\" was revoked\n");
     assert_eq!(h.stderr(), "");
 }
@@ -350,14 +328,9 @@ fn jointoken_revoke_warns_about_dependent_machines_and_asks() {
 fn jointoken_unrevoke_make_default_and_delete() {
     // jointoken.go unrevoke, make-default, delete (TeardownAndDestroy)
     let h = omni(tokens(), tokens_rpc);
-    assert_eq!(h.run(&["jt", "ur", "tok-b"]), Outcome::Exit(0));
-    assert_eq!(h.run(&["jt", "md", "tok-b"]), Outcome::Exit(0));
-    assert_eq!(
-        h.run(&["jt", "d", "tok-b", "-f"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["jt", "ur", "tok-b"]), 0);
+    assert_eq!(h.run(&["jt", "md", "tok-b"]), 0);
+    assert_eq!(h.run(&["jt", "d", "tok-b", "-f"]), 0, "{}", h.stderr());
     // with --force the dependent machines are still listed, only the question is skipped
     assert_eq!(
         h.stdout(),
@@ -387,19 +360,16 @@ fn jointoken_unrevoke_make_default_and_delete() {
 fn jointoken_renew_needs_a_nonzero_ttl_and_prints_it_as_go_does() {
     // jointoken.go renew: MarkFlagRequired("ttl"), "ttl should be greater than 0"
     let h = omni(tokens(), tokens_rpc);
-    assert_eq!(h.run(&["jt", "renew", "tok-a"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["jt", "renew", "tok-a"]), 1);
     assert!(h.stderr().contains("--ttl"), "{}", h.stderr());
     let h = omni(tokens(), tokens_rpc);
-    assert_eq!(
-        h.run(&["jt", "renew", "tok-a", "-t", "0"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["jt", "renew", "tok-a", "-t", "0"]), 1);
     assert_eq!(h.stderr(), "Error: ttl should be greater than 0\n");
     assert!(h.calls.borrow().is_empty());
     let h = omni(tokens(), tokens_rpc);
     assert_eq!(
         h.run(&["jt", "renew", "tok-a", "--ttl", "90m"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -424,7 +394,7 @@ fn jointoken_machine_config_kernel_args_and_omni_endpoint_select_the_token() {
             "ci",
             "--use-grpc-tunnel"
         ]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -437,7 +407,7 @@ fn jointoken_machine_config_kernel_args_and_omni_endpoint_select_the_token() {
         vec![json!({"use_grpc_tunnel": true, "join_token": "tok-b"})]
     );
     let h = omni(tokens(), tokens_rpc);
-    assert_eq!(h.run(&["jt", "mc"]), Outcome::Exit(0), "{}", h.stderr());
+    assert_eq!(h.run(&["jt", "mc"]), 0, "{}", h.stderr());
     assert_eq!(h.stdout(), "apiVersion: v1alpha1\nkind: SideroLinkConfig\n");
     assert_eq!(
         bodies(&h, "/GetMachineJoinConfig"),
@@ -446,7 +416,7 @@ fn jointoken_machine_config_kernel_args_and_omni_endpoint_select_the_token() {
     let h = omni(tokens(), tokens_rpc);
     assert_eq!(
         h.run(&["jt", "oe", "--token-name", "initial"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -455,10 +425,7 @@ fn jointoken_machine_config_kernel_args_and_omni_endpoint_select_the_token() {
         "https://omni.example.org:8090/?grpc_tunnel=false&jointoken=tok-a\n"
     );
     let h = omni(tokens(), tokens_rpc);
-    assert_eq!(
-        h.run(&["jt", "machine-config", "--token-id", "nope"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["jt", "machine-config", "--token-id", "nope"]), 1);
     assert_eq!(
         h.stderr(),
         "Error: join token with ID \"nope\" was not found\n"
@@ -466,12 +433,12 @@ fn jointoken_machine_config_kernel_args_and_omni_endpoint_select_the_token() {
     let h = omni(tokens(), tokens_rpc);
     assert_eq!(
         h.run(&["jt", "ka", "--token-id", "a", "--token-name", "b"]),
-        Outcome::Exit(1)
+        1
     );
     assert!(h.calls.borrow().is_empty());
     // cobra.NoArgs
     let h = omni(tokens(), tokens_rpc);
-    assert_eq!(h.run(&["jt", "machine-config", "tok-a"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["jt", "machine-config", "tok-a"]), 1);
     assert!(h.calls.borrow().is_empty());
 }
 
@@ -500,12 +467,7 @@ fn logs_rpc(method: &str, body: &Value) -> Option<Answer> {
 fn machine_logs_copies_the_raw_lines_to_stdout() {
     // machine-logs.go / logformat/raw.go: every message and a newline; --tail -1 = everything
     let h = omni(vec![], logs_rpc);
-    assert_eq!(
-        h.run(&["machine-logs", "m1"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["machine-logs", "m1"]), 0, "{}", h.stderr());
     let out = h.stdout();
     assert_eq!(out.lines().count(), 3, "{out}");
     assert!(out.starts_with("{\"clock\":47000001,"), "{out}");
@@ -523,7 +485,7 @@ fn machine_logs_dmesg_and_omni_formats_follow_and_tail() {
     let h = omni(vec![], logs_rpc);
     assert_eq!(
         h.run(&["logs", "m1", "-f", "--tail", "3", "--log-format", "dmesg"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -539,7 +501,7 @@ fn machine_logs_dmesg_and_omni_formats_follow_and_tail() {
     let h = omni(vec![], logs_rpc);
     assert_eq!(
         h.run(&["l", "m1", "--log-format=omni"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -551,10 +513,7 @@ fn machine_logs_dmesg_and_omni_formats_follow_and_tail() {
     );
     // any other format is raw, as upstream's switch default
     let h = omni(vec![], logs_rpc);
-    assert_eq!(
-        h.run(&["l", "m1", "--log-format", "json"]),
-        Outcome::Exit(0)
-    );
+    assert_eq!(h.run(&["l", "m1", "--log-format", "json"]), 0);
     assert!(h.stdout().starts_with("{\"clock\""), "{}", h.stdout());
 }
 
@@ -562,14 +521,14 @@ fn machine_logs_dmesg_and_omni_formats_follow_and_tail() {
 fn machine_logs_errors_name_the_machine() {
     // machine-logs.go: "failed to print logs for '<id>': <error>"
     let h = omni(vec![], logs_rpc);
-    assert_eq!(h.run(&["machine-logs", "missing"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["machine-logs", "missing"]), 1);
     assert_eq!(
         h.stderr(),
         "Error: failed to print logs for 'missing': NOT_FOUND: machine not found\n"
     );
     // cobra.ExactArgs(1)
     let h = omni(vec![], logs_rpc);
-    assert_eq!(h.run(&["machine-logs"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["machine-logs"]), 1);
     assert!(h.calls.borrow().is_empty());
 }
 
@@ -609,7 +568,7 @@ fn audit_log_sends_the_range_and_filters_and_copies_the_records() {
             "--actor",
             "a@x",
         ]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -635,7 +594,7 @@ fn audit_log_since_is_a_go_duration_before_now() {
     let h = omni(vec![], audit_rpc);
     assert_eq!(
         h.run(&["audit-log", "--since", "1h30m"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -663,13 +622,13 @@ fn audit_log_since_is_a_go_duration_before_now() {
         ),
     ] {
         let h = omni(vec![], audit_rpc);
-        assert_eq!(h.run(&args), Outcome::Exit(1), "{args:?}");
+        assert_eq!(h.run(&args), 1, "{args:?}");
         assert_eq!(h.stderr(), msg);
         assert!(h.calls.borrow().is_empty());
     }
     // cobra.MaximumNArgs(2)
     let h = omni(vec![], audit_rpc);
-    assert_eq!(h.run(&["audit-log", "a", "b", "c"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["audit-log", "a", "b", "c"]), 1);
     assert!(h.calls.borrow().is_empty());
 }
 
@@ -688,7 +647,7 @@ fn audit_log_follow_sets_follow_and_skips_the_acknowledgement() {
             ])
         })
     });
-    assert_eq!(h.run(&["audit-log", "-f"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["audit-log", "-f"]), 1);
     assert_eq!(h.stdout(), "{\"n\":7}\n");
     let calls = bodies(&h, "/ReadAuditLog");
     assert_eq!(calls[0], json!({"follow": true}));
@@ -741,7 +700,7 @@ fn support_writes_the_bundle_and_reports_errors_and_recipients_on_stderr() {
             "--encryption-recipients",
             "ssh-ed25519 AAAA",
         ]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -771,7 +730,7 @@ fn support_without_encryption_writes_the_zip_as_it_came() {
     let h = omni(vec![], support_rpc);
     assert_eq!(
         h.run(&["support", "--cluster", "prod", "--no-encryption"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -791,7 +750,7 @@ fn support_without_encryption_writes_the_zip_as_it_came() {
             "-O",
             "/tmp/b.zip"
         ]),
-        Outcome::Exit(0)
+        0
     );
     assert_eq!(h.binary.borrow()["/tmp/b.zip"], ZIP);
 }
@@ -817,7 +776,7 @@ fn support_refuses_flag_combinations_before_connecting() {
         (vec!["support", "-c", "p", "out.zip"], None),
     ] {
         let h = omni(vec![], support_rpc);
-        assert_eq!(h.run(&args), Outcome::Exit(1), "{args:?}");
+        assert_eq!(h.run(&args), 1, "{args:?}");
         if let Some(msg) = msg {
             assert_eq!(h.stderr(), msg);
         }
@@ -831,7 +790,7 @@ fn support_asks_before_overwriting_and_refuses_an_unencrypted_answer() {
     let h = omni(vec![], support_rpc);
     h.file("support.zip.age", "old");
     h.answers.borrow_mut().push_back("no".into());
-    assert_eq!(h.run(&["support", "-c", "prod"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["support", "-c", "prod"]), 1);
     assert_eq!(
         h.stdout(),
         "support.zip.age already exists, overwrite? [y/N]: "
@@ -841,14 +800,14 @@ fn support_asks_before_overwriting_and_refuses_an_unencrypted_answer() {
     let h = omni(vec![], support_rpc);
     h.file("support.zip.age", "old");
     h.answers.borrow_mut().push_back("y".into());
-    assert_eq!(h.run(&["support", "-c", "prod"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["support", "-c", "prod"]), 0);
     assert_eq!(h.binary.borrow()["support.zip.age"], ZIP);
     // a server that does not encrypt: nothing written as if it were encrypted
     let h = omni(vec![], |method, _| {
         (method == "/management.ManagementService/GetSupportBundle")
             .then(|| Ok(vec![json!({"bundle_data": b64(ZIP)})]))
     });
-    assert_eq!(h.run(&["support", "-c", "prod"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["support", "-c", "prod"]), 1);
     assert!(h.stderr().contains("--no-encryption"), "{}", h.stderr());
     assert!(h.binary.borrow().is_empty());
 }
@@ -860,7 +819,7 @@ fn support_verbose_draws_progress_bars_on_stdout() {
     let h = omni(vec![], support_rpc);
     assert_eq!(
         h.run(&["support", "-c", "prod", "--no-encryption", "-v"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -896,7 +855,7 @@ fn infraprovider_create_makes_the_provider_and_its_account_and_prints_it_all_on_
     let h = omni(vec![], infra_rpc);
     assert_eq!(
         h.run(&["infraprovider", "create", "aws"]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -960,7 +919,7 @@ fn infraprovider_renewkey_list_and_delete() {
         ],
         infra_rpc,
     );
-    assert_eq!(h.run(&["ip", "r", "aws", "-t", "24h"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["ip", "r", "aws", "-t", "24h"]), 0);
     assert!(h.stdout().starts_with(
         "Renewed service account \"infra-provider:aws\" by adding a public key with ID \"k2\"\n\nSet the following"
     ));
@@ -986,7 +945,7 @@ fn infraprovider_renewkey_list_and_delete() {
         ],
         infra_rpc,
     );
-    assert_eq!(h2.run(&["ip", "list"]), Outcome::Exit(0), "{}", h2.stderr());
+    assert_eq!(h2.run(&["ip", "list"]), 0, "{}", h2.stderr());
     assert_eq!(
         h2.stdout(),
         "ID     NAME          VERSION    DESCRIPTION    CONNECTED    ERROR\n\
@@ -994,12 +953,7 @@ fn infraprovider_renewkey_list_and_delete() {
          bm     Bare metal                              false        no heartbeat\n"
     );
     let h = omni(vec![], infra_rpc);
-    assert_eq!(
-        h.run(&["ip", "d", "gone"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["ip", "d", "gone"]), 0, "{}", h.stderr());
     assert_eq!(h.stdout(), "deleted infra provider: gone\n");
     assert_eq!(
         bodies(&h, "/TeardownAndDestroy"),
@@ -1033,7 +987,7 @@ fn the_ported_commands_are_no_longer_legacy() {
         "download",
     ] {
         let h = TestHost::new();
-        assert_eq!(h.run(&[cmd, "--help"]), Outcome::Exit(0), "{cmd}");
+        assert_eq!(h.run(&[cmd, "--help"]), 0, "{cmd}");
         assert!(!h.stdout().is_empty(), "{cmd}");
     }
 }
@@ -1203,7 +1157,7 @@ fn media_preset_create_resolves_and_checks_everything_then_creates_the_preset() 
             "--arch",
             "ARM64",
         ]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -1244,7 +1198,7 @@ fn media_preset_create_resolves_and_checks_everything_then_creates_the_preset() 
             "--overlay-options",
             "a: b"
         ]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -1311,7 +1265,7 @@ fn media_preset_create_refuses_what_omnictl_refuses() {
         let h = media();
         let mut all = vec!["media", "preset", "create", "p"];
         all.extend(args.iter().copied());
-        assert_eq!(h.run(&all), Outcome::Exit(1), "{args:?}");
+        assert_eq!(h.run(&all), 1, "{args:?}");
         assert_eq!(h.stderr(), msg, "{args:?}");
         assert!(bodies(&h, "/Create").is_empty());
     }
@@ -1322,12 +1276,7 @@ fn media_preset_list_and_wide_and_delete() {
     // installationmedia/list.go: the default Talos version for an empty one, the type and
     // platform/overlay; -o wide adds the rest, "-" for empty values
     let h = media();
-    assert_eq!(
-        h.run(&["media", "preset", "ls"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["media", "preset", "ls"]), 0, "{}", h.stderr());
     assert_eq!(
         h.stdout(),
         "NAME    ARCH    TALOS VERSION   TYPE    PLATFORM/OVERLAY\n\
@@ -1336,10 +1285,7 @@ fn media_preset_list_and_wide_and_delete() {
          aws     amd64   1.13.8          cloud   aws\n"
     );
     let h = media();
-    assert_eq!(
-        h.run(&["media", "preset", "list", "-o", "wide"]),
-        Outcome::Exit(0)
-    );
+    assert_eq!(h.run(&["media", "preset", "list", "-o", "wide"]), 0);
     assert_eq!(
         h.stdout(),
         "NAME    ARCH    TALOS VERSION   TYPE    PLATFORM/OVERLAY   SECURE BOOT   EXTENSIONS               LABELS         BOOTLOADER   GRPC TUNNEL   KERNEL ARGS   EMBEDDED CONFIG\n\
@@ -1348,20 +1294,14 @@ fn media_preset_list_and_wide_and_delete() {
          aws     amd64   1.13.8          cloud   aws                false         -                        -              auto         auto          -             -\n"
     );
     let h = media();
-    assert_eq!(
-        h.run(&["media", "preset", "list", "-o", "json"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["media", "preset", "list", "-o", "json"]), 1);
     assert_eq!(
         h.stderr(),
         "Error: invalid --output value \"json\", only \"wide\" is supported\n"
     );
     // installationmedia/delete.go: NotFound is success too
     let h = media();
-    assert_eq!(
-        h.run(&["media", "preset", "delete", "gone"]),
-        Outcome::Exit(0)
-    );
+    assert_eq!(h.run(&["media", "preset", "delete", "gone"]), 0);
     assert_eq!(h.stdout(), "Deleted installation media preset \"gone\"\n");
     assert_eq!(
         bodies(&h, "/TeardownAndDestroy"),
@@ -1375,12 +1315,7 @@ fn media_download_builds_the_schematic_from_the_preset_and_fetches_the_image() {
     // the notices on stderr, the factory's credentials and the request signature, the file
     // named <preset>-<version>-<schematic[:6]><ext> in the output directory
     let h = media();
-    assert_eq!(
-        h.run(&["media", "download", "metal"]),
-        Outcome::Exit(0),
-        "{}",
-        h.stderr()
-    );
+    assert_eq!(h.run(&["media", "download", "metal"]), 0, "{}", h.stderr());
     assert_eq!(
         bodies(&h, "/CreateSchematic"),
         vec![json!({
@@ -1446,7 +1381,7 @@ fn media_download_overrides_pxe_sbc_and_cloud_presets() {
             "--use-siderolink-grpc-tunnel=false",
             "--secureboot",
         ]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -1469,7 +1404,7 @@ fn media_download_overrides_pxe_sbc_and_cloud_presets() {
 
     // an SBC preset: the overlay from SBCConfig; secure boot is refused for overlays
     let h = media();
-    assert_eq!(h.run(&["media", "download", "rpi"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["media", "download", "rpi"]), 1);
     assert!(
         h.stderr()
             .ends_with("Error: \"rpi\" doesn't support secure boot\n"),
@@ -1486,7 +1421,7 @@ fn media_download_overrides_pxe_sbc_and_cloud_presets() {
             "--output",
             "/out/img.raw.xz"
         ]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -1510,19 +1445,13 @@ fn media_download_overrides_pxe_sbc_and_cloud_presets() {
 
     // --format is for metal presets only
     let h = media();
-    assert_eq!(
-        h.run(&["media", "download", "aws", "--format", "raw"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["media", "download", "aws", "--format", "raw"]), 1);
     assert_eq!(
         h.stderr(),
         "Error: --format is only valid for metal presets; cloud presets follow their platform's image suffix and SBC presets always produce a raw disk image\n"
     );
     let h = media();
-    assert_eq!(
-        h.run(&["media", "download", "metal", "--format", "vhd"]),
-        Outcome::Exit(1)
-    );
+    assert_eq!(h.run(&["media", "download", "metal", "--format", "vhd"]), 1);
     assert_eq!(
         h.stderr(),
         "Error: unsupported format \"vhd\", must be one of: iso, raw, qcow2, pxe\n"
@@ -1535,7 +1464,7 @@ fn media_download_reports_factory_errors_and_refuses_an_existing_file() {
     h.http
         .borrow_mut()
         .push_back((401, b"no credentials".to_vec()));
-    assert_eq!(h.run(&["media", "download", "metal"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["media", "download", "metal"]), 1);
     assert!(
         h.stderr().ends_with(
             "Error: failed to download the installation media, error code: 401, message: no credentials\n"
@@ -1549,7 +1478,7 @@ fn media_download_reports_factory_errors_and_refuses_an_existing_file() {
     h.file("/work/x.iso", "old");
     assert_eq!(
         h.run(&["media", "download", "metal", "--output", "x.iso"]),
-        Outcome::Exit(1)
+        1
     );
     assert_eq!(
         h.stderr(),
@@ -1557,7 +1486,7 @@ fn media_download_reports_factory_errors_and_refuses_an_existing_file() {
     );
     assert!(bodies(&h, "/CreateSchematic").is_empty());
     let h = media();
-    assert_eq!(h.run(&["media", "download", "nope"]), Outcome::Exit(1));
+    assert_eq!(h.run(&["media", "download", "nope"]), 1);
     assert!(
         h.stderr()
             .starts_with("Error: failed to get installation media preset \"nope\": "),
@@ -1580,7 +1509,7 @@ fn deprecated_download_finds_the_media_and_uses_the_versions_factory() {
             "--talos-version",
             "1.9.0"
         ]),
-        Outcome::Exit(0),
+        0,
         "{}",
         h.stderr()
     );
@@ -1598,7 +1527,7 @@ fn deprecated_download_finds_the_media_and_uses_the_versions_factory() {
     assert_eq!(h.fetched.borrow()[0].2, "/work/talos-1.9.0-abcdef.iso");
     // hidden from the help, as cobra hides deprecated commands
     let h = TestHost::new();
-    assert_eq!(h.run(&["--help"]), Outcome::Exit(0));
+    assert_eq!(h.run(&["--help"]), 0);
     assert!(
         !h.stdout().contains("Download installer media"),
         "{}",
@@ -1645,7 +1574,7 @@ fn deprecated_download_finds_the_media_and_uses_the_versions_factory() {
         ),
     ] {
         let h = media();
-        assert_eq!(h.run(&args), Outcome::Exit(1), "{args:?}");
+        assert_eq!(h.run(&args), 1, "{args:?}");
         assert!(h.stderr().ends_with(msg), "{args:?}: {}", h.stderr());
     }
 }

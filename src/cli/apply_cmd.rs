@@ -6,6 +6,7 @@
 use sha2::{Digest as _, Sha256};
 
 use super::args::{ApplyArgs, EditArgs, Global};
+use super::resource_cmd::{check_query, handle};
 use super::{connect, Host};
 use crate::client::{ApplyAction, ListParams, OmniClient};
 use crate::resource::{parse_yaml_documents_with, to_omnictl_yaml, Resource};
@@ -23,14 +24,7 @@ fn discover(path: &str, host: &dyn Host) -> Result<Vec<String>> {
         }
         return Ok(vec![path.to_string()]);
     }
-    let files: Vec<String> = host
-        .list_files(path)?
-        .into_iter()
-        .filter(|f| {
-            let lower = f.to_lowercase();
-            lower.ends_with(".yaml") || lower.ends_with(".yml")
-        })
-        .collect();
+    let files = super::paths::yaml_files_below(path, host)?;
     if files.is_empty() {
         return Err(Error::InvalidArgument(format!(
             "no YAML files found in directory {path:?}"
@@ -174,21 +168,13 @@ fn key(r: &Resource) -> (String, String, String) {
 /// refuses, reopens the editor with the error above the person's text (nothing of it is lost);
 /// saving it unchanged ends the edit with the error and where the text was kept.
 pub(super) async fn edit(g: &Global, a: EditArgs, host: &dyn Host) -> Result<()> {
-    if a.id.is_some() && a.selector.is_some() {
-        return Err(Error::InvalidArgument(
-            "cannot specify both resource ID and selector".into(),
-        ));
-    }
-    if a.id.is_some() && a.id_match_regexp.is_some() {
-        return Err(Error::InvalidArgument(
-            "cannot specify both resource ID and ID regexp".into(),
-        ));
-    }
+    check_query(
+        a.id.is_some(),
+        a.selector.is_some(),
+        a.id_match_regexp.is_some(),
+    )?;
     let client = connect::client(g, host).await?;
-    let mut h = client.resources(&a.kind).await?;
-    if let Some(ns) = a.namespace.as_deref().filter(|n| !n.is_empty()) {
-        h = h.in_namespace(ns);
-    }
+    let h = handle(&client, &a.kind, a.namespace.as_deref()).await?;
     let call = CallOptions::default();
     let registry = h.registry().clone();
     let resources = match &a.id {

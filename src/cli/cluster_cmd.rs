@@ -777,14 +777,7 @@ fn template_files(path: &str, host: &dyn Host) -> Result<Vec<String>> {
     if !host.is_dir(path) {
         return Ok(vec![path.to_string()]);
     }
-    let files: Vec<String> = host
-        .list_files(path)?
-        .into_iter()
-        .filter(|f| {
-            let l = f.to_lowercase();
-            l.ends_with(".yaml") || l.ends_with(".yml")
-        })
-        .collect();
+    let files = super::paths::yaml_files_below(path, host)?;
     if files.is_empty() {
         return Err(Error::InvalidArgument(format!(
             "failed to discover template files from {path:?}: no YAML files found in directory {path:?}"

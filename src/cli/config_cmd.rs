@@ -96,7 +96,7 @@ pub(super) fn run(g: &Global, cmd: ConfigCommand, host: &dyn Host) -> Result<()>
                 let current = if *name == cfg.context { "*" } else { "" };
                 rows.push([current.into(), name.clone(), ctx.url.clone()]);
             }
-            host.stdout(&tabwriter(&rows));
+            host.stdout(&crate::resource::tabwrite(&rows));
             Ok(())
         }
         ConfigCommand::Merge { from } => {
@@ -137,34 +137,4 @@ pub(super) fn run(g: &Global, cmd: ConfigCommand, host: &dyn Host) -> Result<()>
             Ok(())
         }
     }
-}
-
-/// Go's `tabwriter` with minwidth 0, padding 3, padded with spaces: every cell but the last
-/// of a row padded to its column's width plus 3.
-pub(super) fn tabwriter<R: AsRef<[String]>>(rows: &[R]) -> String {
-    let mut widths: Vec<usize> = Vec::new();
-    for r in rows {
-        let r = r.as_ref();
-        for (i, c) in r.iter().enumerate().take(r.len().saturating_sub(1)) {
-            let w = c.chars().count();
-            if widths.len() <= i {
-                widths.push(w);
-            } else if widths[i] < w {
-                widths[i] = w;
-            }
-        }
-    }
-    let mut out = String::new();
-    for r in rows {
-        let r = r.as_ref();
-        for (i, c) in r.iter().enumerate() {
-            out.push_str(c);
-            if i + 1 < r.len() {
-                let pad = widths[i] + 3 - c.chars().count();
-                out.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.push('\n');
-    }
-    out
 }

@@ -66,33 +66,6 @@ fn key_lines(endpoint: &str, key: &IssuedKey) -> String {
     )
 }
 
-/// Go's tabwriter with padding `pad` (every cell but a row's last padded to its column's
-/// width plus `pad`).
-fn table(rows: &[Vec<String>], pad: usize) -> String {
-    let mut widths: Vec<usize> = Vec::new();
-    for r in rows {
-        for (i, c) in r.iter().enumerate().take(r.len().saturating_sub(1)) {
-            let w = c.chars().count();
-            match widths.get_mut(i) {
-                Some(have) => *have = (*have).max(w),
-                None => widths.push(w),
-            }
-        }
-    }
-    let mut out = String::new();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            out.push_str(c);
-            if i + 1 < r.len() {
-                let width = widths.get(i).copied().unwrap_or(0);
-                out.extend(std::iter::repeat_n(' ', width + pad - c.chars().count()));
-            }
-        }
-        out.push('\n');
-    }
-    out
-}
-
 pub(super) async fn run(g: &Global, a: InfraproviderArgs, host: &dyn Host) -> Result<()> {
     let call = CallOptions::default();
     match a {
@@ -149,7 +122,7 @@ pub(super) async fn run(g: &Global, a: InfraproviderArgs, host: &dyn Host) -> Re
                     p.error,
                 ]);
             }
-            host.stdout(&table(&rows, 4));
+            host.stdout(&crate::resource::tabwrite_pad(&rows, 4));
             Ok(())
         }
         InfraproviderArgs::Delete { name } => {
@@ -170,14 +143,15 @@ pub(super) async fn run(g: &Global, a: InfraproviderArgs, host: &dyn Host) -> Re
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn table_pads_with_the_given_padding() {
         let rows = vec![
             vec!["ID".to_string(), "X".to_string()],
             vec!["long".to_string(), String::new()],
         ];
-        assert_eq!(table(&rows, 4), "ID      X\nlong    \n");
+        assert_eq!(
+            crate::resource::tabwrite_pad(&rows, 4),
+            "ID      X\nlong    \n"
+        );
     }
 }

@@ -5,11 +5,11 @@
 use clap::{Args, Subcommand};
 
 use super::args::Global;
-use super::config_cmd::tabwriter;
 use super::support_cmd::paint;
 use super::{connect, Host};
 use crate::client::OmniClient;
 use crate::config::duration::{format_go_duration, parse_go_duration_nanos};
+use crate::resource::tabwrite;
 use crate::transport::CallOptions;
 use crate::{Code, Error, Result};
 
@@ -178,7 +178,7 @@ async fn check_warnings(
     for w in &status.warnings {
         rows.push(vec![w.machine.clone(), w.message.clone()]);
     }
-    host.stdout(&tabwriter(&rows));
+    host.stdout(&tabwrite(&rows));
     if force {
         return Ok(());
     }
@@ -250,7 +250,7 @@ pub(super) async fn run(g: &Global, a: JointokenArgs, host: &dyn Host) -> Result
                     if t.is_default { "*" } else { "" }.to_string(),
                 ]);
             }
-            host.stdout(&tabwriter(&rows));
+            host.stdout(&tabwrite(&rows));
             Ok(())
         }
         JointokenArgs::Revoke { id, force } => {

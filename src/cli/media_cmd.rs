@@ -10,11 +10,11 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
 
 use super::args::Global;
-use super::config_cmd::tabwriter;
 use super::paths::{clean, join};
 use super::{connect, Host};
 use crate::client::OmniClient;
 use crate::proto::management as pb;
+use crate::resource::tabwrite;
 use crate::resource::{Resource, ResourceMetadata};
 use crate::transport::CallOptions;
 use crate::{Code, Error, Result};
@@ -1146,7 +1146,7 @@ async fn list(g: &Global, output: &str, host: &dyn Host) -> Result<()> {
         }
         rows.push(row);
     }
-    host.stdout(&tabwriter(&rows));
+    host.stdout(&tabwrite(&rows));
     Ok(())
 }
 

@@ -101,15 +101,9 @@ pub trait Host {
     ) -> Result<OmniClientBuilder>;
 }
 
-/// How a command ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Done; the process exits with this code.
-    Exit(i32),
-}
-
-/// Runs the command line `args` (without the program name) on `host`.
-pub async fn run(args: &[String], host: &dyn Host) -> Outcome {
+/// Runs the command line `args` (without the program name) on `host`; the process's exit code
+/// (0, or 1 on any error as omnictl: the error is on stderr).
+pub async fn run(args: &[String], host: &dyn Host) -> i32 {
     let cli = match args::Cli::try_parse_from(
         std::iter::once("omni-wasm".to_string()).chain(args.iter().cloned()),
     ) {
@@ -125,20 +119,20 @@ pub async fn run(args: &[String], host: &dyn Host) -> Outcome {
                     if !text.ends_with('\n') {
                         host.stdout("\n");
                     }
-                    Outcome::Exit(0)
+                    0
                 }
                 _ => {
                     host.stderr(&usage_error(&text));
-                    Outcome::Exit(1)
+                    1
                 }
             };
         }
     };
     match execute(cli, host).await {
-        Ok(()) => Outcome::Exit(0),
+        Ok(()) => 0,
         Err(e) => {
             host.stderr(&format!("Error: {}\n", message(&e)));
-            Outcome::Exit(1)
+            1
         }
     }
 }

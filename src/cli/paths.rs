@@ -44,6 +44,19 @@ pub(super) fn join(dir: &str, name: &str) -> String {
     clean(&format!("{dir}/{name}"))
 }
 
+/// Every `*.yaml`/`*.yml` file below the directory `dir` (recursively, in lexical order), as
+/// omnictl's `apply -f DIR` and `cluster template sync -f DIR` take them.
+pub(super) fn yaml_files_below(dir: &str, host: &dyn Host) -> crate::Result<Vec<String>> {
+    Ok(host
+        .list_files(dir)?
+        .into_iter()
+        .filter(|f| {
+            let lower = f.to_lowercase();
+            lower.ends_with(".yaml") || lower.ends_with(".yml")
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

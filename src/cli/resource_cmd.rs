@@ -5,7 +5,9 @@ use futures::StreamExt as _;
 
 use super::args::{DeleteArgs, GetArgs, Global};
 use super::{connect, Host};
-use crate::client::{ListParams, WatchEventKind, WatchParams, WRITE_CONCURRENCY};
+use crate::client::{
+    ListParams, OmniClient, Resources, WatchEventKind, WatchParams, WRITE_CONCURRENCY,
+};
 use crate::resource::{to_omnictl_json, to_omnictl_yaml, to_table, Resource};
 use crate::transport::CallOptions;
 use crate::{Error, Result};
@@ -32,24 +34,45 @@ fn format(o: &str) -> Result<Format> {
     }
 }
 
-/// `omnictl get <type> [<id>] [-n] [-l] [--id-match-regexp] [-o] [-w]`.
-pub(super) async fn get(g: &Global, a: GetArgs, host: &dyn Host) -> Result<()> {
-    if a.id.is_some() && a.selector.is_some() {
+/// `createResourceRequest`'s checks (get, edit): an id excludes a selector and an id regexp.
+pub(super) fn check_query(id: bool, selector: bool, id_regexp: bool) -> Result<()> {
+    if id && selector {
         return Err(Error::InvalidArgument(
             "cannot specify both resource ID and selector".into(),
         ));
     }
-    if a.id.is_some() && a.id_match_regexp.is_some() {
+    if id && id_regexp {
         return Err(Error::InvalidArgument(
             "cannot specify both resource ID and ID regexp".into(),
         ));
     }
+    Ok(())
+}
+
+/// The handle of a type (resolved like omnictl: alias, plural, full name) in `namespace`, or
+/// in the type's default namespace.
+pub(super) async fn handle(
+    client: &OmniClient,
+    kind: &str,
+    namespace: Option<&str>,
+) -> Result<Resources> {
+    let h = client.resources(kind).await?;
+    Ok(match namespace.filter(|n| !n.is_empty()) {
+        Some(ns) => h.in_namespace(ns),
+        None => h,
+    })
+}
+
+/// `omnictl get <type> [<id>] [-n] [-l] [--id-match-regexp] [-o] [-w]`.
+pub(super) async fn get(g: &Global, a: GetArgs, host: &dyn Host) -> Result<()> {
+    check_query(
+        a.id.is_some(),
+        a.selector.is_some(),
+        a.id_match_regexp.is_some(),
+    )?;
     let fmt = format(&a.output)?;
     let client = connect::client(g, host).await?;
-    let mut h = client.resources(&a.kind).await?;
-    if let Some(ns) = a.namespace.as_deref().filter(|n| !n.is_empty()) {
-        h = h.in_namespace(ns);
-    }
+    let h = handle(&client, &a.kind, a.namespace.as_deref()).await?;
     let registry = h.registry().clone();
     let def = registry.resolve(&a.kind).ok();
     let params = ListParams {
@@ -122,10 +145,7 @@ pub(super) async fn delete(g: &Global, a: DeleteArgs, host: &dyn Host) -> Result
         ));
     }
     let client = connect::client(g, host).await?;
-    let mut h = client.resources(&a.kind).await?;
-    if let Some(ns) = a.namespace.as_deref().filter(|n| !n.is_empty()) {
-        h = h.in_namespace(ns);
-    }
+    let h = handle(&client, &a.kind, a.namespace.as_deref()).await?;
     let call = CallOptions::default();
     let ids = if a.ids.is_empty() {
         let params = ListParams {

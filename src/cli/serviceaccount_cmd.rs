@@ -2,11 +2,11 @@
 //! two `KEY=value` lines go to stdout (scripts do `> sa.env`); everything else to stderr.
 
 use super::args::{Global, ServiceAccountCommand};
-use super::config_cmd::tabwriter;
 use super::{connect, Host};
 use crate::client::IssuedKey;
 use crate::config::duration::parse_go_duration;
 use crate::config::{ENDPOINT_ENV, SERVICE_ACCOUNT_KEY_ENVS};
+use crate::resource::tabwrite;
 use crate::transport::CallOptions;
 use crate::{Error, Result};
 
@@ -126,7 +126,7 @@ pub(super) async fn run(g: &Global, cmd: ServiceAccountCommand, host: &dyn Host)
                     ]);
                 }
             }
-            host.stdout(&tabwriter(&rows));
+            host.stdout(&tabwrite(&rows));
             Ok(())
         }
         ServiceAccountCommand::Destroy { name } => {

@@ -12,11 +12,11 @@ use clap::Args;
 use futures::StreamExt as _;
 
 use super::args::Global;
-use super::config_cmd::tabwriter;
 use super::{connect, Host};
 use crate::client::SupportBundleEvent;
 use crate::config::duration::format_go_duration;
 use crate::proto::management as pb;
+use crate::resource::tabwrite;
 use crate::transport::CallOptions;
 use crate::{Error, Result};
 
@@ -167,7 +167,7 @@ fn print_errors(errors: &[(String, String)], host: &dyn Host) {
         }
     }
     host.stderr("Processed with errors:\n");
-    host.stderr(&tabwriter(&rows));
+    host.stderr(&tabwrite(&rows));
 }
 
 pub(super) async fn run(g: &Global, a: SupportArgs, host: &dyn Host) -> Result<()> {

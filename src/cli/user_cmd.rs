@@ -4,8 +4,8 @@
 use clap::Subcommand;
 
 use super::args::Global;
-use super::config_cmd::tabwriter;
 use super::{connect, Host};
+use crate::resource::tabwrite;
 use crate::transport::CallOptions;
 use crate::Result;
 
@@ -82,7 +82,7 @@ pub(super) async fn run(g: &Global, a: UserArgs, host: &dyn Host) -> Result<()> 
                     saml_labels(u.saml_labels.iter()),
                 ]);
             }
-            host.stdout(&tabwriter(&rows));
+            host.stdout(&tabwrite(&rows));
             Ok(())
         }
     }

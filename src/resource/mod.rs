@@ -16,6 +16,8 @@ use crate::{Error, Result};
 mod codec;
 mod names;
 mod print;
+#[cfg(feature = "cli")]
+pub(crate) use print::{tabwrite, tabwrite_pad};
 mod registry;
 mod registry_table;
 mod selector;

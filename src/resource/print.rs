@@ -326,11 +326,17 @@ fn eval_path(expr: &str, spec: &G) -> Result<String> {
 }
 
 /// Go `text/tabwriter` with padding 3 and spaces: every cell but the last of a line is padded to
-/// its column's width + 3.
-fn tabwrite(rows: &[Vec<String>]) -> String {
-    let ncols = rows.iter().map(Vec::len).max().unwrap_or(0);
+/// its column's width + 3 (omnictl's tables: `get`, `config contexts`, `user list`, …).
+pub(crate) fn tabwrite<R: AsRef<[String]>>(rows: &[R]) -> String {
+    tabwrite_pad(rows, 3)
+}
+
+/// [`tabwrite`] with padding `pad` (`infraprovider list` pads with 4).
+pub(crate) fn tabwrite_pad<R: AsRef<[String]>>(rows: &[R], pad: usize) -> String {
+    let ncols = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
     let mut widths = vec![0usize; ncols];
     for row in rows {
+        let row = row.as_ref();
         for (j, cell) in row.iter().enumerate() {
             if j + 1 < row.len() {
                 if let Some(w) = widths.get_mut(j) {
@@ -341,10 +347,11 @@ fn tabwrite(rows: &[Vec<String>]) -> String {
     }
     let mut out = String::new();
     for row in rows {
+        let row = row.as_ref();
         for (j, cell) in row.iter().enumerate() {
             out.push_str(cell);
             if j + 1 < row.len() {
-                let w = widths.get(j).copied().unwrap_or(0) + 3;
+                let w = widths.get(j).copied().unwrap_or(0) + pad;
                 for _ in cell.chars().count()..w {
                     out.push(' ');
                 }

@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use futures::future::LocalBoxFuture;
 
-use crate::cli::{Host, Outcome};
+use crate::cli::Host;
 use crate::client::OmniClientBuilder;
 use crate::{Error, Result};
 
@@ -214,6 +214,5 @@ impl Host for JsHost {
 #[wasm_bindgen(js_name = runCli)]
 pub async fn run_cli(args: Vec<String>, host: JsValue) -> i32 {
     let host = JsHost { obj: host };
-    let Outcome::Exit(code) = crate::cli::run(&args, &host).await;
-    code
+    crate::cli::run(&args, &host).await
 }

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use futures::executor::block_on;
 use futures::future::LocalBoxFuture;
 use omni_wasm::auth::{Metadata, ServiceAccountKey};
-use omni_wasm::cli::{run, Host, Outcome};
+use omni_wasm::cli::{run, Host};
 use omni_wasm::client::OmniClientBuilder;
 use omni_wasm::transport::{Backoff, MemoryHandler};
 use omni_wasm::{Error, Result};
@@ -192,7 +192,7 @@ impl TestHost {
         self.files.borrow_mut().insert(path.into(), text.into());
     }
 
-    pub fn run(&self, args: &[&str]) -> Outcome {
+    pub fn run(&self, args: &[&str]) -> i32 {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         block_on(run(&args, self))
     }
