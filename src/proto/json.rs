@@ -54,6 +54,29 @@ pub(crate) fn write_json(msg: &DynamicMessage, out: &mut Vec<u8>) -> Result<()> 
         .map_err(|e| Error::Decode(format!("{}: {e}", msg.descriptor().full_name())))
 }
 
+/// The protojson text of a `google.protobuf.Timestamp` (RFC 3339, years 0001..=9999 as
+/// protojson allows).
+pub(crate) fn timestamp_text(seconds: i64, nanos: i32) -> std::result::Result<String, String> {
+    if !(-62_135_596_800..=253_402_300_799).contains(&seconds)
+        || !(0..1_000_000_000).contains(&nanos)
+    {
+        return Err(format!("timestamp out of range: {seconds}s {nanos}ns"));
+    }
+    Ok(prost_types::Timestamp { seconds, nanos }.to_string())
+}
+
+/// The protojson text of a `google.protobuf.Duration` (`"7200s"`, `"1.5s"`), within protojson's
+/// range and with the signs of both parts agreeing.
+pub(crate) fn duration_text(seconds: i64, nanos: i32) -> std::result::Result<String, String> {
+    if seconds.unsigned_abs() > 315_576_000_000
+        || nanos.unsigned_abs() >= 1_000_000_000
+        || (seconds != 0 && nanos != 0 && (seconds < 0) != (nanos < 0))
+    {
+        return Err(format!("duration out of range: {seconds}s {nanos}ns"));
+    }
+    Ok(prost_types::Duration { seconds, nanos }.to_string())
+}
+
 /// Well-known types whose JSON forms no spec uses, refused both ways rather than guessed.
 const UNSUPPORTED_WKT: [&str; 5] = [
     "google.protobuf.Any",
@@ -77,23 +100,11 @@ impl Writer<'_> {
         match desc.full_name() {
             "google.protobuf.Timestamp" => {
                 let (seconds, nanos) = wkt_parts(msg);
-                // RFC 3339 years 0001..=9999, as protojson allows
-                if !(-62_135_596_800..=253_402_300_799).contains(&seconds)
-                    || !(0..1_000_000_000).contains(&nanos)
-                {
-                    return Err(format!("timestamp out of range: {seconds}s {nanos}ns"));
-                }
-                return self.string(&prost_types::Timestamp { seconds, nanos }.to_string());
+                return self.string(&timestamp_text(seconds, nanos)?);
             }
             "google.protobuf.Duration" => {
                 let (seconds, nanos) = wkt_parts(msg);
-                if seconds.unsigned_abs() > 315_576_000_000
-                    || nanos.unsigned_abs() >= 1_000_000_000
-                    || (seconds != 0 && nanos != 0 && (seconds < 0) != (nanos < 0))
-                {
-                    return Err(format!("duration out of range: {seconds}s {nanos}ns"));
-                }
-                return self.string(&prost_types::Duration { seconds, nanos }.to_string());
+                return self.string(&duration_text(seconds, nanos)?);
             }
             name if UNSUPPORTED_WKT.contains(&name) => {
                 return Err(format!("{name} is not supported in specs"));

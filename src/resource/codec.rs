@@ -210,15 +210,10 @@ pub(crate) fn node_to_json(desc: &MessageDescriptor, node: &Node) -> Result<Json
     let Some(entries) = node.map_entries() else {
         return nerr(node, format!("expected a mapping for {}", desc.full_name()));
     };
-    if desc.full_name() == "google.protobuf.Timestamp"
-        || desc.full_name() == "google.protobuf.Duration"
-    {
-        // Also accept the protojson string forms (`2025-01-01T00:00:00Z`, `7200s`).
-        if let NodeKind::Scalar { value, .. } = &node.kind {
-            return Ok(Json::String(value.clone()));
-        }
-    }
     let fields = declared_fields(desc);
+    if let wkt @ ("google.protobuf.Timestamp" | "google.protobuf.Duration") = desc.full_name() {
+        return wkt_to_json(wkt, &fields, node, entries);
+    }
     let mut out = Map::new();
     for (k, v) in entries {
         let Some(key) = k.scalar() else {
@@ -260,6 +255,46 @@ pub(crate) fn node_to_json(desc: &MessageDescriptor, node: &Node) -> Result<Json
         return nerr(k, format!("unknown field {key:?} in {}", desc.full_name()));
     }
     Ok(Json::Object(out))
+}
+
+/// A `Timestamp` or `Duration` the way Go's YAML writes the struct (`seconds: 7200`, `nanos: 0`;
+/// upstream specs carry these through `yaml.Marshal` of the generated types), as its protojson
+/// string (`"7200s"`, `"2025-01-01T00:00:00Z"`), so that it reads back like every other form.
+fn wkt_to_json(
+    wkt: &str,
+    fields: &[FieldDescriptor],
+    node: &Node,
+    entries: Vec<(&Node, &Node)>,
+) -> Result<Json, NodeError> {
+    let (mut seconds, mut nanos) = (0i64, 0i32);
+    for (k, v) in entries {
+        let key = go_key(k.scalar().unwrap_or_default());
+        let Some(f) = fields.iter().find(|f| go_key(f.name()) == key) else {
+            return nerr(k, format!("unknown field {:?} in {wkt}", k.scalar()));
+        };
+        if v.is_null() {
+            continue;
+        }
+        let n = int_of(f, v)?;
+        let bad = || NodeError {
+            pos: v.pos,
+            message: format!("value {n} out of range for {}", f.name()),
+        };
+        match f.name() {
+            "seconds" => seconds = i64::try_from(n).map_err(|_| bad())?,
+            _ => nanos = i32::try_from(n).map_err(|_| bad())?,
+        }
+    }
+    let text = if wkt == "google.protobuf.Duration" {
+        crate::proto::json::duration_text(seconds, nanos)
+    } else {
+        crate::proto::json::timestamp_text(seconds, nanos)
+    };
+    let text = text.map_err(|message| NodeError {
+        pos: node.pos,
+        message,
+    })?;
+    Ok(Json::String(text))
 }
 
 fn field_to_json(f: &FieldDescriptor, v: &Node) -> Result<Json, NodeError> {

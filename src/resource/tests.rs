@@ -279,3 +279,54 @@ fn json_written_from_proto_equals_the_decoded_resource() {
     };
     assert!(Resource::write_json_from_proto(broken, &reg, &mut Vec::new()).is_err());
 }
+
+/// Well-known types in the form Omni and omnictl write them: Go's `yaml.Marshal` of the generated
+/// structs, so a `durationpb.Duration` or `timestamppb.Timestamp` is the struct's two exported
+/// fields (`seconds`, `nanos`; upstream `client/api/omni/specs/omni.pb.go` `EtcdBackupConf`,
+/// `EtcdManualBackupSpec`). They read into protojson and print back byte-identical.
+#[test]
+fn omni_yaml_well_known_types_round_trip() {
+    let cluster = "metadata:\n    namespace: default\n    type: Clusters.omni.sidero.dev\n    id: c1\n\
+        spec:\n    kubernetesversion: 1.31.1\n    talosversion: 1.8.3\n    backupconfiguration:\n        \
+        interval:\n            seconds: 5400\n            nanos: 500000000\n        enabled: true\n";
+    let docs = parse_yaml_documents(cluster).unwrap();
+    assert_eq!(
+        docs[0].spec["backup_configuration"],
+        json!({"interval": "5400.500s", "enabled": true})
+    );
+    let y = docs[0].spec_yaml().unwrap();
+    assert!(
+        y.contains("backupconfiguration:\n    interval:\n        seconds: 5400\n        nanos: 500000000\n    enabled: true\n"),
+        "{y}"
+    );
+    // The protojson string form is accepted as well, and means the same.
+    let short = cluster.replace(
+        "interval:\n            seconds: 5400\n            nanos: 500000000\n",
+        "interval: 5400.5s\n",
+    );
+    assert_eq!(parse_yaml_documents(&short).unwrap()[0].spec, docs[0].spec);
+
+    let backup = "metadata:\n    namespace: default\n    type: EtcdManualBackups.omni.sidero.dev\n    id: c1\n\
+        spec:\n    backupat:\n        seconds: 1735689600\n        nanos: 0\n";
+    let docs = parse_yaml_documents(backup).unwrap();
+    assert_eq!(docs[0].spec, json!({"backup_at": "2025-01-01T00:00:00Z"}));
+    let reg = Registry::builtin_ref();
+    let back = Resource::from_proto(docs[0].to_proto(reg).unwrap(), reg).unwrap();
+    assert!(back
+        .spec_yaml()
+        .unwrap()
+        .contains("backupat:\n    seconds: 1735689600\n    nanos: 0\n"));
+
+    // Out of range and malformed parts are refused with their position.
+    let e = parse_yaml_documents(&cluster.replace("seconds: 5400", "seconds: -5400"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("duration out of range") && e.contains("line 10:"),
+        "{e}"
+    );
+    let e = parse_yaml_documents(&cluster.replace("nanos: 500000000", "nanos: x"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("line 11:"), "{e}");
+}
