@@ -19,13 +19,129 @@ pub(crate) fn json_to_bytes(desc: &MessageDescriptor, json: &Json) -> Result<Vec
     Ok(from_json(desc, json)?.encode_to_vec())
 }
 
-/// Whether a decoded spec carries compressed payloads (which need Omni's zstd dictionary).
-pub(crate) fn has_compressed_payload(msg: &DynamicMessage) -> bool {
-    ["compressed_data", "compressed_patches"].iter().any(|n| {
-        msg.descriptor()
-            .get_field_by_name(n)
-            .is_some_and(|f| msg.has_field(&f))
-    })
+/// Omni's compressed spec fields and the plain field each stands for: (spec message, compressed
+/// field, plain field). Omni keeps a payload of 2 KiB or more as one zstd frame (no dictionary)
+/// in the compressed field and leaves the plain one empty; its JSON and YAML forms show the plain
+/// field filled and the compressed one empty (upstream `client/api/omni/specs/compression.go` and
+/// each spec's `MarshalJSON`/`MarshalYAML`: `config_patch.go`, `cluster_machine_config.go`, …).
+const COMPRESSED_FIELDS: [(&str, &str, &str); 8] = [
+    ("specs.ConfigPatchSpec", "compressed_data", "data"),
+    (
+        "specs.ClusterMachineConfigPatchesSpec",
+        "compressed_patches",
+        "patches",
+    ),
+    ("specs.ClusterMachineConfigSpec", "compressed_data", "data"),
+    (
+        "specs.RedactedClusterMachineConfigSpec",
+        "compressed_data",
+        "data",
+    ),
+    (
+        "specs.ClusterMachineConfigStatusSpec",
+        "compressed_redacted_machine_config",
+        "redacted_current_machine_config",
+    ),
+    (
+        "specs.MachinePendingUpdatesSpec",
+        "compressed_config_diff",
+        "config_diff",
+    ),
+    ("specs.MachineConfigDiffSpec", "compressed_diff", "diff"),
+    (
+        "specs.KubernetesManifestGroupSpec",
+        "compressed_data",
+        "data",
+    ),
+];
+
+/// The most a compressed field may expand to (Omni's own payloads are machine configs and
+/// manifests, far below this): a bound against a frame that claims more.
+const MAX_DECOMPRESSED: u64 = 64 << 20;
+
+/// Replaces a spec's compressed payload with its plain form, as Omni's `MarshalJSON` and
+/// `MarshalYAML` do, so that every reader sees one shape whatever the server stored. Specs
+/// without compressed fields are left alone. Writing sends the plain form, which Omni accepts
+/// (its `GetUncompressedData` reads the plain field when the compressed one is empty).
+///
+/// # Errors
+/// [`crate::Error::Decode`] for a frame that is not zstd, fails its checksum, expands past
+/// 64 MiB, or (for a text field) is not UTF-8.
+pub(crate) fn decompress_spec(msg: &mut DynamicMessage) -> Result<()> {
+    let desc = msg.descriptor();
+    let Some((_, packed, plain)) = COMPRESSED_FIELDS
+        .iter()
+        .find(|(m, _, _)| *m == desc.full_name())
+    else {
+        return Ok(());
+    };
+    let (Some(packed), Some(plain)) = (
+        desc.get_field_by_name(packed),
+        desc.get_field_by_name(plain),
+    ) else {
+        return Ok(());
+    };
+    if !msg.has_field(&packed) {
+        return Ok(());
+    }
+    let text = plain.kind() == Kind::String;
+    let expand = |v: &Value| -> Result<Value> {
+        let bytes = unzstd(v.as_bytes().map(|b| b.as_ref()).unwrap_or_default()).map_err(|e| {
+            crate::Error::Decode(format!("{}.{}: {e}", desc.full_name(), packed.name()))
+        })?;
+        Ok(if text {
+            Value::String(String::from_utf8(bytes).map_err(|_| {
+                crate::Error::Decode(format!(
+                    "{}.{}: not UTF-8 text",
+                    desc.full_name(),
+                    packed.name()
+                ))
+            })?)
+        } else {
+            Value::Bytes(bytes.into())
+        })
+    };
+    let value = match msg.get_field(&packed).as_ref() {
+        Value::List(items) => Value::List(items.iter().map(expand).collect::<Result<_>>()?),
+        one => expand(one)?,
+    };
+    msg.set_field(&plain, value);
+    msg.clear_field(&packed);
+    Ok(())
+}
+
+/// Decodes zstd data: one frame or several concatenated (as Go's `DecodeAll` reads), checksums
+/// verified where the frame has one.
+fn unzstd(mut data: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    if data.is_empty() {
+        return Ok(out);
+    }
+    while !data.is_empty() {
+        let mut frame = ruzstd::decoding::StreamingDecoder::new(&mut data)
+            .map_err(|e| format!("not a zstd frame: {e}"))?;
+        let room = MAX_DECOMPRESSED + 1 - out.len() as u64;
+        (&mut frame)
+            .take(room)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("zstd: {e}"))?;
+        if out.len() as u64 > MAX_DECOMPRESSED {
+            return Err(format!("expands past {MAX_DECOMPRESSED} bytes"));
+        }
+        let dec = &frame.decoder;
+        if let (Some(want), Some(got)) =
+            (dec.get_checksum_from_data(), dec.get_calculated_checksum())
+        {
+            if want != got {
+                return Err("zstd checksum mismatch".into());
+            }
+        }
+        if !dec.is_finished() {
+            return Err("zstd frame is truncated".into());
+        }
+    }
+    Ok(out)
 }
 
 /// Go's lower-cased field name: the proto name without underscores, lower-cased.

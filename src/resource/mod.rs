@@ -162,8 +162,8 @@ impl Resource {
     }
 
     /// From a COSI resource: the spec is decoded from `proto_spec` through the type's spec
-    /// message; unknown types, undecodable or compressed (dictionary zstd) specs fall back to
-    /// `yaml_spec`.
+    /// message; compressed payloads are expanded as Omni's JSON and YAML forms show them;
+    /// unknown types and undecodable specs fall back to `yaml_spec`.
     pub fn from_proto(r: pb::Resource, registry: &Registry) -> Result<Resource> {
         let metadata = ResourceMetadata::from_proto(r.metadata.unwrap_or_default());
         let spec = r.spec.unwrap_or_default();
@@ -214,9 +214,7 @@ impl Resource {
         let json = match (json, &yaml_spec) {
             (Some(j), _) => j,
             (None, Some(y)) => yaml_in::yaml_spec_to_json(y, schema)?,
-            (None, None) if schema.is_some() || spec.proto_spec.is_empty() => {
-                Json::Object(Default::default())
-            }
+            (None, None) if spec.proto_spec.is_empty() => Json::Object(Default::default()),
             (None, None) => {
                 return Err(Error::Decode(format!(
                     "spec of {} {:?} did not decode and has no YAML form",
@@ -281,16 +279,14 @@ fn spec_schema(
         .transpose()
 }
 
-/// The spec decoded from `proto_spec`, unless it does not decode or carries a compressed
-/// payload that only its YAML form shows.
+/// The spec decoded from `proto_spec`, compressed payloads expanded into their plain fields;
+/// `None` when it does not decode (the caller then reads `yaml_spec`, the server's own rendering).
 fn decoded_spec(
     desc: &prost_reflect::MessageDescriptor,
     spec: &pb::Spec,
 ) -> Option<prost_reflect::DynamicMessage> {
-    let msg = codec::decode(desc, &spec.proto_spec).ok()?;
-    if codec::has_compressed_payload(&msg) && !spec.yaml_spec.is_empty() {
-        return None;
-    }
+    let mut msg = codec::decode(desc, &spec.proto_spec).ok()?;
+    codec::decompress_spec(&mut msg).ok()?;
     Some(msg)
 }
 

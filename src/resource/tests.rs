@@ -330,3 +330,127 @@ fn omni_yaml_well_known_types_round_trip() {
         .to_string();
     assert!(e.contains("line 11:"), "{e}");
 }
+
+/// A COSI resource of `type_` whose spec is `proto_spec` (no YAML form unless given).
+fn typed(type_: &str, proto_spec: Vec<u8>, yaml_spec: &str) -> pb::Resource {
+    pb::Resource {
+        metadata: Some(pb::Metadata {
+            namespace: "default".into(),
+            r#type: type_.into(),
+            id: "r".into(),
+            version: "1".into(),
+            phase: "running".into(),
+            ..Default::default()
+        }),
+        spec: Some(pb::Spec {
+            proto_spec,
+            yaml_spec: yaml_spec.into(),
+        }),
+    }
+}
+
+const PATCH: &str = include_str!("../../tests/testdata/zstd/patch.yaml");
+const PATCH_ZST: &[u8] = include_bytes!("../../tests/testdata/zstd/patch.yaml.zst");
+const PATCH_NOCHECK_ZST: &[u8] = include_bytes!("../../tests/testdata/zstd/patch.nocheck.zst");
+const PATCH_TWO_FRAMES_ZST: &[u8] = include_bytes!("../../tests/testdata/zstd/two.zst");
+
+/// Omni stores payloads of 2 KiB and more zstd-compressed (upstream
+/// `client/api/omni/specs/compression.go`); its JSON and YAML forms show them plain
+/// (`config_patch.go`, `cluster_machine_config_patches.go`, `cluster_machine_config.go`
+/// `MarshalJSON`/`MarshalYAML`). Read over COSI State, the spec must look the same. The frames
+/// come from the reference `zstd` tool (tests/testdata/zstd/README.md).
+#[test]
+fn compressed_specs_read_as_omni_shows_them() {
+    use crate::proto::specs;
+    let reg = Registry::builtin();
+    for frame in [PATCH_ZST, PATCH_NOCHECK_ZST, PATCH_TWO_FRAMES_ZST] {
+        let spec = specs::ConfigPatchSpec {
+            compressed_data: frame.to_vec(),
+            ..Default::default()
+        };
+        let p = typed("ConfigPatches.omni.sidero.dev", spec.encode_to_vec(), "");
+        let r = Resource::from_proto(p.clone(), &reg).unwrap();
+        assert_eq!(r.spec, json!({ "data": PATCH }));
+        // the bulk JSON path expands it too
+        let mut out = Vec::new();
+        Resource::write_json_from_proto(p, &reg, &mut out).unwrap();
+        let bulk: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(bulk["spec"], json!({ "data": PATCH }));
+        // omnictl's YAML: data as a literal block, the compressed field empty
+        let y = r.spec_yaml().unwrap();
+        assert!(y.starts_with("data: |\n    machine:\n"), "{y}");
+        assert!(y.ends_with("compresseddata: []\n"), "{y}");
+        // written back plain, which Omni accepts
+        let back = specs::ConfigPatchSpec::decode(
+            r.to_proto(&reg)
+                .unwrap()
+                .spec
+                .unwrap()
+                .proto_spec
+                .as_slice(),
+        )
+        .unwrap();
+        assert_eq!((back.data.as_str(), back.compressed_data.len()), (PATCH, 0));
+    }
+
+    // repeated: every patch expanded, in order
+    let spec = specs::ClusterMachineConfigPatchesSpec {
+        compressed_patches: vec![PATCH_ZST.to_vec(), PATCH_TWO_FRAMES_ZST.to_vec()],
+        ..Default::default()
+    };
+    let p = typed(
+        "ClusterMachineConfigPatches.omni.sidero.dev",
+        spec.encode_to_vec(),
+        "",
+    );
+    let r = Resource::from_proto(p, &reg).unwrap();
+    assert_eq!(r.spec, json!({ "patches": [PATCH, PATCH] }));
+
+    // a bytes field (the machine config) comes out as protojson bytes
+    let spec = specs::ClusterMachineConfigSpec {
+        compressed_data: PATCH_ZST.to_vec(),
+        ..Default::default()
+    };
+    let p = typed(
+        "ClusterMachineConfigs.omni.sidero.dev",
+        spec.encode_to_vec(),
+        "",
+    );
+    let r = Resource::from_proto(p, &reg).unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(PATCH);
+    assert_eq!(r.spec["data"], json!(b64));
+    assert!(r.spec.get("compressed_data").is_none());
+}
+
+#[test]
+fn broken_compressed_specs_fall_back_to_yaml_or_fail() {
+    use crate::proto::specs;
+    let reg = Registry::builtin();
+    let mut bad_sum = PATCH_ZST.to_vec();
+    let last = bad_sum.len() - 1;
+    bad_sum[last] ^= 0xff;
+    let truncated = PATCH_ZST[..PATCH_ZST.len() / 2].to_vec();
+    let bomb = include_bytes!("../../tests/testdata/zstd/bomb.zst").to_vec();
+    for frame in [bad_sum, truncated, b"not zstd".to_vec(), bomb] {
+        let spec = specs::ConfigPatchSpec {
+            compressed_data: frame,
+            ..Default::default()
+        };
+        // with the server's YAML rendering, that is what the spec is read from
+        let p = typed(
+            "ConfigPatches.omni.sidero.dev",
+            spec.encode_to_vec(),
+            "data: |\n    machine: {}\ncompresseddata: []\n",
+        );
+        let r = Resource::from_proto(p, &reg).unwrap();
+        assert_eq!(r.spec, json!({ "data": "machine: {}\n" }));
+        // without it, an error rather than an empty or garbled spec
+        let p = typed("ConfigPatches.omni.sidero.dev", spec.encode_to_vec(), "");
+        let e = Resource::from_proto(p.clone(), &reg)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did not decode"), "{e}");
+        assert!(Resource::write_json_from_proto(p, &reg, &mut Vec::new()).is_err());
+    }
+}

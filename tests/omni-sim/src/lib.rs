@@ -15,6 +15,7 @@
 
 pub mod auth;
 pub mod authsvc;
+pub mod compression;
 pub mod cosi;
 pub mod demo;
 pub mod faults;

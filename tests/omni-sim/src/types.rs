@@ -149,6 +149,20 @@ pub static TYPES: &[TypeInfo] = &[
         "specs.NodeForceDestroyRequestSpec",
         rw(R, O)
     ),
+    // written by Omni's controllers, readable by users (upstream state_access.go), stored with
+    // their payloads compressed (`compression`)
+    t!(
+        "ClusterMachineConfigPatches.omni.sidero.dev",
+        "default",
+        "specs.ClusterMachineConfigPatchesSpec",
+        ro(R)
+    ),
+    t!(
+        "RedactedClusterMachineConfigs.omni.sidero.dev",
+        "default",
+        "specs.RedactedClusterMachineConfigSpec",
+        ro(R)
+    ),
     t!(
         "KubernetesManifestGroups.omni.sidero.dev",
         "default",

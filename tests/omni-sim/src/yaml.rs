@@ -29,9 +29,13 @@ pub fn render(pool: &DescriptorPool, typ: &str, bytes: &[u8]) -> String {
     let Some(d) = spec_desc(pool, typ) else {
         return String::new();
     };
-    let Ok(msg) = DynamicMessage::decode(d, bytes) else {
+    let Ok(mut msg) = DynamicMessage::decode(d, bytes) else {
         return String::new();
     };
+    // MarshalYAML shows compressed payloads plain
+    if crate::compression::expand(&mut msg).is_err() {
+        return String::new();
+    }
     let v = if typ == "ClusterMachines.omni.sidero.dev" {
         // ClusterMachineSpec has a hand-written codec upstream.
         let mut m = Mapping::new();
@@ -232,16 +236,20 @@ pub fn dyn_to_json(msg: &DynamicMessage) -> Result<serde_json::Value, String> {
 pub fn spec_to_json(pool: &DescriptorPool, typ: &str, bytes: &[u8]) -> serde_json::Value {
     spec_desc(pool, typ)
         .and_then(|d| DynamicMessage::decode(d, bytes).ok())
+        // MarshalJSON shows compressed payloads plain
+        .and_then(|mut m| crate::compression::expand(&mut m).ok().map(|()| m))
         .and_then(|m| dyn_to_json(&m).ok())
         .unwrap_or_else(|| serde_json::json!({}))
 }
 
-/// protojson text → spec bytes; unknown fields are rejected.
+/// protojson text → spec bytes; unknown fields are rejected. Large payloads are stored
+/// compressed, as Omni's `UnmarshalJSON` does ([`crate::compression`]).
 pub fn spec_from_json(pool: &DescriptorPool, typ: &str, json: &str) -> Result<Vec<u8>, String> {
     let d = spec_desc(pool, typ).ok_or_else(|| format!("unknown resource type {typ:?}"))?;
     let mut de = serde_json::Deserializer::from_str(json);
-    let m = DynamicMessage::deserialize(d, &mut de).map_err(|e| e.to_string())?;
+    let mut m = DynamicMessage::deserialize(d, &mut de).map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
+    crate::compression::compress(&mut m)?;
     Ok(m.encode_to_vec())
 }
 
