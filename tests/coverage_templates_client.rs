@@ -260,17 +260,36 @@ fn deleting_a_cluster_tears_down_everything_its_template_owns() {
 fn a_synced_cluster_exports_back_to_its_template() {
     let f = state_only();
     let t = f.omni.templates();
-    let e = run(t.export(&Engine, "c1", &opts())).unwrap_err();
+    let e = run(t.export(&Engine, "c1", false, &opts())).unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
     assert!(e.to_string().contains("cluster \"c1\" not found"));
     let text = template("v1.30.0", true);
     run(t.sync(&Engine, &rendered(&text), false, &opts())).unwrap();
-    let exported = run(t.export(&Engine, "c1", &opts())).unwrap();
+    let exported = run(t.export(&Engine, "c1", false, &opts())).unwrap();
     assert!(exported.contains("kind: Cluster\nname: c1\n"), "{exported}");
     assert!(exported.contains(CP_MACHINE) && exported.contains(W_MACHINE));
     // the export renders to the same resources: a sync of it changes nothing
     let again = run(t.sync(&Engine, &rendered(&exported), false, &opts())).unwrap();
     assert!(!again.changed, "{}", again.diff);
+    assert!(!exported.contains("kernelArgs"), "{exported}");
+
+    // --include-kernel-args: each listed machine's KernelArgs (upstream operations/export.go
+    // sets the list even when the machine has no KernelArgs resource)
+    f.put(
+        "default",
+        "KernelArgs.omni.sidero.dev",
+        CP_MACHINE,
+        json!({"args": ["console=ttyS0", "net.ifnames=0"]}),
+    );
+    let with_args = run(t.export(&Engine, "c1", true, &opts())).unwrap();
+    assert!(
+        with_args.contains("kernelArgs:\n  - console=ttyS0\n  - net.ifnames=0\n"),
+        "{with_args}"
+    );
+    assert!(with_args.contains("kernelArgs: []\n"), "{with_args}");
+    assert!(!run(t.export(&Engine, "c1", false, &opts()))
+        .unwrap()
+        .contains("kernelArgs"));
 }
 
 #[test]

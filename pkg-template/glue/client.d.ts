@@ -114,7 +114,7 @@ export declare class OmniClient {
   templateSync(text: string, options?: TemplateCallOptions): Promise<SyncReport>;
   templateDiff(text: string, options?: TemplateCallOptions): Promise<string>;
   templateDelete(text: string, options?: TemplateCallOptions): Promise<SyncReport>;
-  templateExport(cluster: string, options?: CallOptions): Promise<string>;
+  templateExport(cluster: string, options?: CallOptions & { includeKernelArgs?: boolean }): Promise<string>;
   /** One snapshot of the status tree (omnictl cluster template status); null until a ClusterStatus exists. */
   templateStatus(text: string, options?: TemplateCallOptions): Promise<{ tree: string; healthy: boolean } | null>;
   /** One snapshot of omnictl cluster status. */

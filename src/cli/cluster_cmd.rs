@@ -283,7 +283,7 @@ pub(crate) enum TemplateCommand {
         /// output file (default: stdout)
         #[arg(short, long, default_value = "", value_name = "string")]
         output: String,
-        /// include kernel args in the exported template (not supported by omni-wasm yet)
+        /// include kernel arguments (KernelArgs resources) in the exported template
         #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
               default_value = "false", value_name = "bool")]
         include_kernel_args: bool,
@@ -863,18 +863,16 @@ async fn template(g: &Global, t: TemplateArgs, host: &dyn Host) -> Result<()> {
             include_kernel_args,
             force,
         } => {
-            if include_kernel_args {
-                return Err(Error::InvalidArgument(
-                    "--include-kernel-args is not supported by omni-wasm yet".into(),
-                ));
-            }
             if !output.is_empty() && !force && host.read_file(&output)?.is_some() {
                 return Err(Error::InvalidArgument(format!(
                     "failed to open output file: open {output}: file exists"
                 )));
             }
             let client = connect::client(g, host).await?;
-            let text = client.templates().export(&Engine, &cluster, &call).await?;
+            let text = client
+                .templates()
+                .export(&Engine, &cluster, include_kernel_args, &call)
+                .await?;
             if output.is_empty() {
                 host.stdout(&text);
                 Ok(())

@@ -375,7 +375,9 @@ impl Templates {
         .boxed_local()
     }
 
-    /// `omnictl cluster template export`: the cluster's resources as a template.
+    /// `omnictl cluster template export`: the cluster's resources as a template; with
+    /// `include_kernel_args` (`--include-kernel-args`), each listed machine's kernel arguments
+    /// from its `KernelArgs` resource (an empty list when it has none), as upstream exports them.
     ///
     /// # Errors
     /// [`Code::NotFound`] for an unknown cluster; export errors.
@@ -383,6 +385,7 @@ impl Templates {
         &self,
         engine: &dyn TemplateEngine,
         cluster: &str,
+        include_kernel_args: bool,
         opts: &CallOptions,
     ) -> Result<String> {
         if self.get(types::CLUSTER, cluster, opts).await?.is_none() {
@@ -403,7 +406,7 @@ impl Templates {
                     .and_then(|v| v.as_str())
                     .map(str::to_string)
             });
-        engine.export(cluster, &actual, initial.as_deref())
+        engine.export(cluster, &actual, initial.as_deref(), include_kernel_args)
     }
 
     async fn apply_plan(

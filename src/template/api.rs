@@ -67,7 +67,8 @@ pub trait TemplateEngine {
     fn delete_plan(&self, cluster: &str, actual: &[Value]) -> Result<Plan>;
 
     /// The cluster's live template resources as template text (`omnictl cluster template
-    /// export`).
+    /// export`); with `include_kernel_args`, each listed machine's `kernelArgs` from its
+    /// `KernelArgs` resource (`--include-kernel-args`).
     ///
     /// # Errors
     /// Resources that do not export ([`Error::Template`](crate::Error::Template)).
@@ -76,6 +77,7 @@ pub trait TemplateEngine {
         cluster: &str,
         actual: &[Value],
         initial_talos_version: Option<&str>,
+        include_kernel_args: bool,
     ) -> Result<String>;
 }
 

@@ -76,12 +76,13 @@ impl TemplateEngine for Engine {
         cluster: &str,
         actual: &[Value],
         initial_talos_version: Option<&str>,
+        include_kernel_args: bool,
     ) -> Result<String> {
         export(
             &rendered(actual),
             &ExportOptions {
                 cluster: cluster.to_string(),
-                include_kernel_args: false,
+                include_kernel_args,
                 initial_talos_version: initial_talos_version.map(str::to_string),
             },
         )

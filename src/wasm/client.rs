@@ -881,9 +881,19 @@ impl JsOmniClient {
         cluster: String,
         options: JsValue,
     ) -> Result<String, JsValue> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase")]
+        struct ExportOptions {
+            #[serde(default)]
+            include_kernel_args: bool,
+        }
         let e = super::engine::JsEngine::new(engine_module)?;
-        let call = call_options(&options, "export options")?;
-        js(self.inner.templates().export(&e, &cluster, &call).await)
+        let (o, call): (ExportOptions, _) = parse_opts(&options, "export options")?;
+        js(self
+            .inner
+            .templates()
+            .export(&e, &cluster, o.include_kernel_args, &call)
+            .await)
     }
 
     /// Resources as `omnictl get -o table` prints them, with the print columns of `kind`'s

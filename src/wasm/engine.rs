@@ -76,8 +76,17 @@ impl TemplateEngine for JsEngine {
         cluster: &str,
         actual: &[Value],
         initial_talos_version: Option<&str>,
+        include_kernel_args: bool,
     ) -> Result<String> {
         let initial = initial_talos_version.map_or(JsValue::UNDEFINED, JsValue::from_str);
-        self.call("engineExport", &[cluster.into(), json(actual)?, initial])
+        self.call(
+            "engineExport",
+            &[
+                cluster.into(),
+                json(actual)?,
+                initial,
+                include_kernel_args.into(),
+            ],
+        )
     }
 }

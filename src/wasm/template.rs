@@ -236,9 +236,19 @@ pub fn engine_delete_plan(cluster: &str, actual: &str) -> String {
 
 /// Internal (the client's template engine): export as template text.
 #[wasm_bindgen(js_name = engineExport)]
-pub fn engine_export(cluster: &str, actual: &str, initial_talos_version: Option<String>) -> String {
+pub fn engine_export(
+    cluster: &str,
+    actual: &str,
+    initial_talos_version: Option<String>,
+    include_kernel_args: bool,
+) -> String {
     use crate::template::TemplateEngine as _;
     crate::template::answer_text(values_of(actual).and_then(|a| {
-        crate::template::Engine.export(cluster, &a, initial_talos_version.as_deref())
+        crate::template::Engine.export(
+            cluster,
+            &a,
+            initial_talos_version.as_deref(),
+            include_kernel_args,
+        )
     }))
 }

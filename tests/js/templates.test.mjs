@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as lib from "../../pkg/node.js";
 import * as tmpl from "../../pkg/templates/node.js";
-import { SIM, serviceAccount, uid } from "./helpers.mjs";
+import { SIM, serviceAccount, mutate, uid } from "./helpers.mjs";
 
 const cases = path.resolve(import.meta.dirname, "../testdata/templates");
 const read = (f) => fs.readFileSync(path.join(cases, f), "utf8");
@@ -100,6 +100,13 @@ ${workers.map((w) => `  - 11111111-0000-4000-8000-${name.length.toString().padSt
     const current = await Promise.all(["clusters", "machinesets", "machinesetnodes"].map((k) => omni.list(k, { selector: `omni.sidero.dev/cluster=${name}` })));
     const cluster = await omni.get("clusters", name);
     assert.equal(tmpl.diffTemplate(exported, { current: [cluster, ...current.flat()] }), "");
+    // includeKernelArgs (omnictl --include-kernel-args): each machine's KernelArgs
+    assert.doesNotMatch(exported, /kernelArgs/);
+    const cp = `11111111-0000-4000-8000-${name.length.toString().padStart(2, "0")}0000000001`;
+    await mutate({ namespace: "default", type: "KernelArgs.omni.sidero.dev", id: cp, create: true, spec: { args: ["console=ttyS0"] } });
+    const withArgs = await omni.templateExport(name, { includeKernelArgs: true });
+    assert.match(withArgs, new RegExp(`name: ${cp}\nkernelArgs:\n  - console=ttyS0\n`));
+    assert.match(withArgs, /kernelArgs: \[\]\n/, "a machine without KernelArgs exports an empty list");
 
     const del = await omni.templateDelete(v2, {});
     assert.ok(del.actions.includes(`* destroyed Clusters.omni.sidero.dev(${name})`), del.actions.join("\n"));
