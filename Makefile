@@ -104,6 +104,11 @@ size: pkg
 	@scripts/setup.sh --size
 	@for f in full lite templates; do node scripts/size-table.mjs target/size/$$f.wasm; done
 
+## fuzz: every fuzz target for FUZZ_SECONDS (600) each, with a table of runs and crashes (not in make test)
+.PHONY: fuzz
+fuzz:
+	scripts/fuzz.sh
+
 ## descriptor: FileDescriptorSet of proto/ at target/proto.desc
 descriptor:
 	@mkdir -p target

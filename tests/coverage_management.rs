@@ -229,6 +229,32 @@ fn key_registration_is_unsigned_and_revocation_signed() {
 }
 
 #[test]
+fn confirming_a_key_sends_the_identity_providers_credential_unsigned() {
+    use omni_wasm::client::ConfirmWith;
+    let f = answering(json!({ "ConfirmPublicKey": {} }));
+    let login = f.omni.login();
+    let token = ConfirmWith::IdToken("eyJ.secret-token".into());
+    run(login.confirm("k9", &token, &opts())).unwrap();
+    let (md, req) = call_of(&f, &format!("{AUTH}ConfirmPublicKey"));
+    assert!(
+        !md.contains("x-sidero-signature"),
+        "confirmation is unsigned"
+    );
+    assert_eq!(md.first("authorization"), Some("Bearer eyJ.secret-token"));
+    assert_eq!(req["public_key_id"], "k9");
+    run(login.confirm("k9", &ConfirmWith::SamlSession("s-1".into()), &opts())).unwrap();
+    let (md, _) = call_of(&f, &format!("{AUTH}ConfirmPublicKey"));
+    assert_eq!(md.first("saml-session"), Some("s-1"));
+    assert!(!md.contains("authorization"));
+    // an empty id is refused before any call; the credential never shows in Debug
+    let before = f.bodies(&format!("{AUTH}ConfirmPublicKey")).len();
+    let e = run(login.confirm(" ", &token, &opts())).unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert_eq!(f.bodies(&format!("{AUTH}ConfirmPublicKey")).len(), before);
+    assert_eq!(format!("{token:?}"), "IdToken(<redacted>)");
+}
+
+#[test]
 fn users_are_checked_created_listed_and_changed() {
     let f = answering(json!({
         "CreateUser": {"user_id": "u-1"},

@@ -94,6 +94,13 @@ export declare class OmniClient {
   registerPublicKey(signer: Signer, email: string, options?: CallOptions): Promise<{ loginUrl: string; publicKeyId: string }>;
   /** Resolves once the key is confirmed (the server gives up after 5 minutes). */
   awaitConfirmation(publicKeyId: string, options?: CallOptions): Promise<void>;
+  /**
+   * Confirm a registered key on behalf of its person, as Omni's web UI does after they signed in
+   * with Omni's identity provider: pass its ID token (Auth0/OIDC) or SAML session. Unsigned.
+   */
+  confirmPublicKey(publicKeyId: string, options: CallOptions & ({ idToken: string; samlSession?: never } | { samlSession: string; idToken?: never })): Promise<void>;
+  /** Revoke one of the caller's keys (signed with this client's key): signing out. */
+  revokePublicKey(publicKeyId: string, options?: CallOptions): Promise<void>;
   // full-only:begin (omni-wasm/lite has no OpenPGP: scripts/pkg.sh drops these from its types)
   /** Create a service account (key pair generated in the library); resolves to its OMNI_SERVICE_ACCOUNT_KEY. Full build only. */
   createServiceAccount(name: string, options?: CallOptions & { role?: string; useUserRole?: boolean; ttlSeconds?: number }): Promise<string>;

@@ -39,6 +39,26 @@ pub struct Registration {
     pub public_key_id: String,
 }
 
+/// How the caller of [`Login::confirm`] proves who they are: a credential of Omni's identity
+/// provider, sent the way Omni's web UI sends it (upstream `frontend/src/pages/authenticate.vue`).
+/// `Debug` never shows the credential.
+#[derive(Clone)]
+pub enum ConfirmWith {
+    /// An Auth0 or OIDC ID token (sent as `authorization: Bearer <token>`).
+    IdToken(String),
+    /// A SAML session id (sent as `saml-session`).
+    SamlSession(String),
+}
+
+impl std::fmt::Debug for ConfirmWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConfirmWith::IdToken(_) => "IdToken(<redacted>)",
+            ConfirmWith::SamlSession(_) => "SamlSession(<redacted>)",
+        })
+    }
+}
+
 /// Key registration of one client.
 #[derive(Clone, Debug)]
 pub struct Login {
@@ -138,6 +158,49 @@ impl Login {
                 Metadata::new(),
                 &req,
                 CallKind::Read,
+                opts,
+                false,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Confirm a registered key on behalf of its person, as Omni's web UI does once they signed in
+    /// with the identity provider (`auth.AuthService/ConfirmPublicKey`, unsigned; the
+    /// credential says who they are). For apps that run their own sign-in against Omni's
+    /// identity provider; without one, the person confirms at the registration's `login_url`.
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` for an empty key id; `UNAUTHENTICATED` for a credential Omni does not
+    /// accept; `PERMISSION_DENIED` when the identity is not a user of the instance or the key
+    /// is unknown; `UNKNOWN` ("public key <> id mismatch") when the key is someone else's.
+    pub async fn confirm(
+        &self,
+        public_key_id: &str,
+        with: &ConfirmWith,
+        opts: &CallOptions,
+    ) -> Result<()> {
+        if public_key_id.trim().is_empty() {
+            return Err(Error::InvalidArgument(
+                "confirming a key needs its id".into(),
+            ));
+        }
+        let mut md = Metadata::new();
+        match with {
+            ConfirmWith::IdToken(t) => md.set("authorization", format!("Bearer {t}")),
+            ConfirmWith::SamlSession(s) => md.set("saml-session", s.clone()),
+        }
+        let req = pb::ConfirmPublicKeyRequest {
+            public_key_id: public_key_id.to_string(),
+        };
+        let _: pbjson_types::Empty = self
+            .client
+            .transport()
+            .unary_with(
+                &format!("{SVC}ConfirmPublicKey"),
+                md,
+                &req,
+                CallKind::Write,
                 opts,
                 false,
             )

@@ -36,7 +36,7 @@ mod watch_json;
 
 pub use batch::WRITE_CONCURRENCY;
 pub use bulk::{ListText, CHUNK, PAGE};
-pub use login::{Login, PublicKeyMaterial, Registration};
+pub use login::{ConfirmWith, Login, PublicKeyMaterial, Registration};
 pub use management::{KubeconfigParams, Management};
 pub use media::{Media, MediaDownload, PresetInfo, PresetParams};
 pub use ops::{MachineDelete, Operations, RotationStatus, SecretComponent};

@@ -67,7 +67,7 @@ impl Headers {
     }
 
     /// A trailers frame's header block.
-    fn parse(block: &[u8]) -> Result<Self> {
+    pub(crate) fn parse(block: &[u8]) -> Result<Self> {
         let text = std::str::from_utf8(block)
             .map_err(|_| Error::Decode("gRPC-web trailers are not text".into()))?;
         let mut out = Vec::new();

@@ -31,6 +31,9 @@ use crate::{Code, Error, Result};
 mod backoff;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]

@@ -940,6 +940,50 @@ impl JsOmniClient {
             .await)
     }
 
+    /// Confirm a registered key on behalf of its person with an identity-provider credential:
+    /// `{ idToken }` (Auth0/OIDC) or `{ samlSession }` (unsigned; as Omni's web UI).
+    #[wasm_bindgen(js_name = confirmPublicKey)]
+    pub async fn confirm_public_key(
+        &self,
+        public_key_id: String,
+        options: JsValue,
+    ) -> Result<(), JsValue> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase")]
+        struct ConfirmOptions {
+            #[serde(default)]
+            id_token: Option<String>,
+            #[serde(default)]
+            saml_session: Option<String>,
+        }
+        let (o, call): (ConfirmOptions, _) = parse_opts(&options, "confirm options")?;
+        let with = match (o.id_token, o.saml_session) {
+            (Some(t), None) => crate::client::ConfirmWith::IdToken(t),
+            (None, Some(s)) => crate::client::ConfirmWith::SamlSession(s),
+            _ => {
+                return Err(invalid(
+                    "confirmPublicKey needs exactly one of idToken and samlSession",
+                ))
+            }
+        };
+        js(self
+            .inner
+            .login()
+            .confirm(&public_key_id, &with, &call)
+            .await)
+    }
+
+    /// Revoke a key of the caller (signed with the client's key): signing out.
+    #[wasm_bindgen(js_name = revokePublicKey)]
+    pub async fn revoke_public_key(
+        &self,
+        public_key_id: String,
+        options: JsValue,
+    ) -> Result<(), JsValue> {
+        let call = call_options(&options, "revoke options")?;
+        js(self.inner.login().revoke(&public_key_id, &call).await)
+    }
+
     /// Open a watch; the glue's `watch()` wraps this into an `AsyncIterable`.
     #[wasm_bindgen(js_name = watchRaw)]
     pub async fn watch_raw(

@@ -66,6 +66,50 @@ test("a WebCrypto ECDSA P-256 key (non-extractable) signs requests omni-sim veri
   assert.ok(!String(signer).includes("PRIVATE"));
 });
 
+/** An identity-provider credential for email, as omni-sim's stand-in provider issues it. */
+async function credential(email, saml = false) {
+  const r = await fetch(`${SIM}/_sim/id-token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, saml }) });
+  assert.equal(r.status, 200);
+  return (await r.json()).credential;
+}
+
+for (const transport of ["gateway", "grpc-web"]) {
+  test(`browser sign-in end to end over ${transport}: register, confirm with the identity provider's credential, sign, revoke (sign out)`, async () => {
+    const email = await newUser();
+    const signer = await Signer.generateEcdsa(email);
+    const omni = await OmniClient.connect({ endpoint: SIM, signer, transport });
+    const { publicKeyId } = await omni.registerPublicKey(signer, email);
+    const waiting = omni.awaitConfirmation(publicKeyId);
+
+    // what Omni refuses (upstream internal/backend/grpc/auth.go ConfirmPublicKey)
+    await assert.rejects(omni.confirmPublicKey(publicKeyId, { idToken: "forged" }), (e) => e.code === "UNAUTHENTICATED");
+    await assert.rejects(omni.confirmPublicKey(publicKeyId, {}), /exactly one of idToken and samlSession/);
+    const stranger = await credential(`${uid("nobody")}@example.org`);
+    await assert.rejects(omni.confirmPublicKey(publicKeyId, { idToken: stranger }), (e) => e.code === "PERMISSION_DENIED" && /not authorized for this instance/.test(e.message));
+    const other = await credential(await newUser());
+    await assert.rejects(omni.confirmPublicKey(publicKeyId, { idToken: other }), (e) => e.code === "UNKNOWN" && /public key <> id mismatch/.test(e.message));
+    await assert.rejects(omni.list("clusters"), (e) => e.code === "UNAUTHENTICATED", "still unconfirmed");
+
+    // the person's own credential confirms it (an ID token here; SAML sessions work the same)
+    await omni.confirmPublicKey(publicKeyId, { idToken: await credential(email) });
+    await waiting;
+    assert.ok(Array.isArray(await omni.list("clusters")));
+
+    // signing out revokes the key: it signs nothing any more
+    await omni.revokePublicKey(publicKeyId);
+    await assert.rejects(omni.list("clusters"), (e) => e.code === "UNAUTHENTICATED");
+  });
+}
+
+test("confirmPublicKey with a SAML session", async () => {
+  const email = await newUser();
+  const signer = await Signer.generateEcdsa(email);
+  const omni = await OmniClient.connect({ endpoint: SIM, signer });
+  const { publicKeyId } = await omni.registerPublicKey(signer, email);
+  await omni.confirmPublicKey(publicKeyId, { samlSession: await credential(email, true) });
+  assert.ok(Array.isArray(await omni.list("clusters")));
+});
+
 test("an unconfirmed key is UNAUTHENTICATED", async () => {
   const email = await newUser();
   const signer = await Signer.generateEcdsa(email);

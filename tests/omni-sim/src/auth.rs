@@ -111,6 +111,11 @@ pub struct Caller {
 struct Inner {
     users: BTreeMap<String, User>,
     keys: BTreeMap<String, KeyRecord>,
+    /// Identity-provider credentials the sim issued (`/_sim/id-token`, `/_sim/saml-session`):
+    /// ID token or SAML session → verified e-mail. Omni verifies an Auth0/OIDC JWT or looks up a
+    /// SAML session; the sim stands in for the provider with opaque values it remembers.
+    id_tokens: BTreeMap<String, String>,
+    saml_sessions: BTreeMap<String, String>,
 }
 
 #[derive(Default)]
@@ -176,6 +181,46 @@ impl Directory {
             .filter(|k| k.identity == identity)
             .cloned()
             .collect()
+    }
+
+    /// A new ID token (or SAML session) whose verified e-mail is `email`.
+    pub fn issue_credential(&self, email: &str, saml: bool) -> String {
+        let mut g = self.lock();
+        let n = g.id_tokens.len() + g.saml_sessions.len();
+        let value = format!(
+            "{}.{}",
+            if saml { "saml" } else { "idt" },
+            uuid_like(&format!("{email}/{n}/{}", std::process::id()))
+        );
+        let map = if saml {
+            &mut g.saml_sessions
+        } else {
+            &mut g.id_tokens
+        };
+        map.insert(value.clone(), email.to_lowercase());
+        value
+    }
+
+    /// The verified e-mail of a request, as Omni's JWT and SAML interceptors establish it
+    /// (`authorization: Bearer <token>`, `saml-session: <id>`; upstream
+    /// `internal/pkg/auth/interceptor/jwt.go`, `saml.go`): `Ok(None)` without either; an
+    /// unknown token is `UNAUTHENTICATED "invalid jwt"`.
+    pub fn verified_email(&self, md: &MetadataMap) -> Result<Option<String>, Status> {
+        let g = self.lock();
+        if let Some(v) = md.get("authorization").and_then(|v| v.to_str().ok()) {
+            let token = v.strip_prefix("Bearer ").unwrap_or_default();
+            return match g.id_tokens.get(token) {
+                Some(email) => Ok(Some(email.clone())),
+                None => Err(Status::unauthenticated("invalid jwt")),
+            };
+        }
+        if let Some(v) = md.get("saml-session").and_then(|v| v.to_str().ok()) {
+            return match g.saml_sessions.get(v) {
+                Some(email) => Ok(Some(email.clone())),
+                None => Err(Status::unauthenticated("invalid saml session")),
+            };
+        }
+        Ok(None)
     }
 
     pub fn remove_key(&self, id: &str) -> Option<KeyRecord> {

@@ -132,12 +132,39 @@ impl AuthService for AuthSvc {
         &self,
         req: Request<ConfirmPublicKeyRequest>,
     ) -> Result<Response<()>, Status> {
+        // upstream internal/backend/grpc/auth.go ConfirmPublicKey: the caller proves who they
+        // are with an identity provider's credential (the sim issues its own: /_sim/id-token,
+        // /_sim/saml-session), the key must belong to that identity's user
         self.core
             .enter(req.metadata(), "/auth.AuthService/ConfirmPublicKey", false)
             .await?;
-        // The sim has no identity provider; confirmation happens through the
-        // test endpoint `POST /_sim/confirm?public_key_id=...`.
-        Err(Status::unauthenticated("invalid jwt"))
+        let email = self
+            .core
+            .dir
+            .verified_email(req.metadata())?
+            .ok_or_else(|| {
+                // auth.Check's plain error, which gRPC reports as Unknown
+                Status::unknown("unauthenticated: missing verified email")
+            })?;
+        let id = req.into_inner().public_key_id;
+        if id.is_empty() {
+            return Err(Status::invalid_argument("public key id is required"));
+        }
+        if self.core.dir.user(&email).is_none() {
+            return Err(Status::permission_denied(format!(
+                "The identity {email:?} is not authorized for this instance"
+            )));
+        }
+        let key = self
+            .core
+            .dir
+            .key(&id)
+            .ok_or_else(|| Status::permission_denied("permission denied"))?;
+        if key.identity != email {
+            return Err(Status::unknown("public key <> id mismatch"));
+        }
+        self.core.dir.confirm(&id);
+        Ok(Response::new(()))
     }
 
     async fn revoke_public_key(

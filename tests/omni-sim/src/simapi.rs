@@ -30,6 +30,7 @@ fn ok(v: Value) -> R {
 pub fn router(core: Arc<Core>) -> Router {
     Router::new()
         .route("/confirm", post(confirm))
+        .route("/id-token", post(id_token))
         .route("/service-account", post(service_account))
         .route("/faults", post(set_faults).get(get_faults))
         .route("/eula", post(accept_eula))
@@ -49,6 +50,21 @@ async fn confirm(State(core): State<Arc<Core>>, Query(q): Query<ConfirmQ>) -> R 
     } else {
         err(StatusCode::NOT_FOUND, "unknown public key id")
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdTokenReq {
+    email: String,
+    #[serde(default)]
+    saml: bool,
+}
+
+/// An identity provider's credential for `email` (an ID token, or with `saml` a SAML
+/// session), which `ConfirmPublicKey` accepts as Omni accepts the provider's.
+async fn id_token(State(core): State<Arc<Core>>, Json(r): Json<IdTokenReq>) -> R {
+    let value = core.dir.issue_credential(&r.email, r.saml);
+    ok(json!({ "credential": value }))
 }
 
 #[derive(Deserialize)]
