@@ -221,3 +221,28 @@ export declare class OmniClient {
  * before the first synchronous call (`OmniClient.connect` waits for it itself).
  */
 export declare const ready: Promise<void>;
+
+/** Where {@link keyStore} keeps a key: one entry per name (default `"default"`). */
+export interface KeyStoreOptions { name?: string }
+
+/** A key {@link keyStore.load} found: its Signer, the id it was registered under, and whether it expires soon. */
+export interface StoredKey {
+  signer: Signer;
+  publicKeyId: string;
+  /** It expires within the margin (default 30 minutes): sign in again with a new key, then revoke this one. */
+  needsRenewal: boolean;
+}
+
+/**
+ * Keeps a person's WebCrypto (ECDSA) signing key across page loads, in IndexedDB: the
+ * `CryptoKeyPair` itself (a non-extractable key stays non-extractable; nothing is exported),
+ * with its identity, validity window and registered key id. Needs IndexedDB (browsers).
+ */
+export declare const keyStore: {
+  /** Store the signer's key pair under `name` (replacing what was there). */
+  save(signer: Signer, publicKeyId: string, options?: KeyStoreOptions): Promise<void>;
+  /** The stored key, or `null` when there is none or it has expired. */
+  load(options?: KeyStoreOptions & { renewalMarginSeconds?: number }): Promise<StoredKey | null>;
+  /** Forget the stored key (after `revokePublicKey`, to sign out). */
+  remove(options?: KeyStoreOptions): Promise<void>;
+};

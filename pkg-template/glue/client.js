@@ -1,6 +1,6 @@
 // High-level API: the wasm exports plus the idioms JS users expect
 // (OmniClient.connect, watch() as an AsyncIterable with AbortSignal, OmniError).
-import { OmniClient as RawClient } from "./omni_wasm.js";
+import { OmniClient as RawClient, Signer } from "./omni_wasm.js";
 
 export * from "./omni_wasm.js";
 export { default as init, initSync } from "./omni_wasm.js";
@@ -48,6 +48,57 @@ function templateEngine() {
   }
   return engine;
 }
+
+// A person's WebCrypto key across page loads: the CryptoKeyPair itself (structured clone, so a
+// non-extractable key stays non-extractable and is never exported) in IndexedDB, with what
+// Signer.fromCryptoKeyPair needs. Storage only: Signer decides whether the key still signs.
+const KEY_DB = "omni-wasm";
+const KEY_STORE = "keys";
+
+function keyDb(mode, run) {
+  const factory = globalThis.indexedDB;
+  if (!factory) return Promise.reject(omniError("FAILED_PRECONDITION", "keyStore needs IndexedDB (a browser)"));
+  return new Promise((resolve, reject) => {
+    const failed = (what, err) => reject(omniError("UNAVAILABLE", `keyStore: ${what}: ${err?.message ?? err}`, err));
+    const open = factory.open(KEY_DB, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(KEY_STORE);
+    open.onerror = () => failed("opening IndexedDB", open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      let req;
+      try {
+        const tx = db.transaction(KEY_STORE, mode);
+        req = run(tx.objectStore(KEY_STORE));
+        tx.oncomplete = () => { db.close(); resolve(req.result); };
+        tx.onerror = tx.onabort = () => { db.close(); failed("IndexedDB", tx.error); };
+      } catch (e) {
+        db.close();
+        failed("IndexedDB", e);
+      }
+    };
+  });
+}
+
+/** Keeps a person's WebCrypto signing key across page loads (IndexedDB; see the d.ts). */
+export const keyStore = {
+  async save(signer, publicKeyId, options = {}) {
+    const pair = signer.cryptoKeyPair();
+    if (!pair) throw omniError("INVALID_ARGUMENT", "keyStore keeps WebCrypto (ECDSA) keys only");
+    const record = { pair, identity: signer.identity, notBefore: signer.notBefore, notAfter: signer.notAfter, publicKeyId };
+    await keyDb("readwrite", (s) => s.put(record, options.name ?? "default"));
+  },
+  async load(options = {}) {
+    await ready; // Signer needs the instantiated wasm
+    const saved = await keyDb("readonly", (s) => s.get(options.name ?? "default"));
+    if (!saved?.pair) return null;
+    const signer = await Signer.fromCryptoKeyPair(saved.pair, saved.identity, saved.notBefore, saved.notAfter);
+    if (signer.needsRenewal(0)) return null; // expired: it signs nothing any more
+    return { signer, publicKeyId: saved.publicKeyId, needsRenewal: signer.needsRenewal(options.renewalMarginSeconds) };
+  },
+  async remove(options = {}) {
+    await keyDb("readwrite", (s) => s.delete(options.name ?? "default"));
+  },
+};
 
 /** A client of one Omni instance. */
 export class OmniClient {

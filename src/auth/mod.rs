@@ -84,7 +84,19 @@ pub trait Signer {
     fn check_valid_at(&self, now: i64) -> Result<()> {
         check_window(self.not_before(), self.not_after(), now)
     }
+
+    /// Whether the key should be replaced at `now`: it expires within `margin_secs` (or has
+    /// expired). Keys that never expire are never due. Omni cannot extend a key, so renewing is
+    /// registering a new one (and having it confirmed) before this one stops signing.
+    fn renewal_due(&self, now: i64, margin_secs: i64) -> bool {
+        self.not_after()
+            .is_some_and(|end| now.saturating_add(margin_secs.max(0)) >= end)
+    }
 }
+
+/// How long before its expiry a person's key is renewed by default: 30 minutes (Omni's keys
+/// live at most 8 hours).
+pub const DEFAULT_RENEWAL_MARGIN_SECS: i64 = 30 * 60;
 
 /// A signer shared by clients and handles.
 pub type SharedSigner = Rc<dyn Signer>;

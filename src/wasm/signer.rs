@@ -249,6 +249,15 @@ impl JsSigner {
         self.key.shared().not_after().map(|v| v as f64)
     }
 
+    /// Whether the key expires within `marginSeconds` (default 1 800: 30 minutes) or has
+    /// expired: then sign in again with a new key (Omni cannot extend one). Never for keys
+    /// without an expiry.
+    #[wasm_bindgen(js_name = needsRenewal)]
+    pub fn needs_renewal(&self, margin_seconds: Option<f64>) -> bool {
+        let margin = margin_seconds.map_or(auth::DEFAULT_RENEWAL_MARGIN_SECS, |m| m as i64);
+        self.key.shared().renewal_due(now_secs(), margin)
+    }
+
     /// The public key: armored OpenPGP, or PEM SPKI for ECDSA keys.
     #[wasm_bindgen(js_name = publicKey)]
     pub fn public_key(&self) -> Result<String, JsValue> {

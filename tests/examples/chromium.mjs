@@ -56,13 +56,31 @@ export async function runInChromium({ root, out, name, sim, admin, readerKey, ti
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   const errors = [];
-  const id = `example-dashboard-${Date.now().toString(36)}`;
   try {
     const page = await ctx.newPage();
     page.setDefaultTimeout(Math.min(timeoutMs, 20_000));
     page.on("console", (m) => { log.push(`[page] ${m.text()}`); if (m.type() === "error") errors.push(m.text()); });
     page.on("pageerror", (e) => errors.push(String(e)));
+    const drive = DRIVERS[name];
+    if (!drive) throw new Error(`no Chromium driver for example ${name}`);
+    await drive({ page, base, sim, admin, readerKey, log, errors, shot: (f) => page.screenshot({ path: path.join(out, f) }), name });
+    if (errors.length) throw new Error(`errors in the page: ${errors.join("; ")}`);
+    return { code: 0, output: log.join("\n"), stdout: "" };
+  } catch (e) {
+    return { code: 1, output: `${log.join("\n")}\n${e?.stack ?? e}`, stdout: "" };
+  } finally {
+    await ctx.close();
+    server.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+// What each browser example is asked to do, and what it must show.
+const DRIVERS = {
+  /** live-dashboard: connect with a Reader key, then change clusters behind the page's back. */
+  async "live-dashboard"({ page, base, admin, readerKey, log, errors, shot, name }) {
     page.on("response", (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`); });
+    const id = `example-dashboard-${Date.now().toString(36)}`;
     const row = (c) => `#clusters tr[data-cluster="${c}"]`;
     const cell = async (c, i) => (await page.textContent(`${row(c)} td:nth-child(${i})`)).trim();
 
@@ -86,18 +104,60 @@ export async function runInChromium({ root, out, name, sim, admin, readerKey, ti
     }
     await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === "1.32.0", `${row(id)} td:nth-child(2)`);
     log.push(`${id}: Kubernetes 1.32.0 shown`);
-    await page.screenshot({ path: path.join(out, `${name}.png`) });
+    await shot(`${name}.png`);
     await admin.delete("clusters", id, { timeoutMs: 20_000 });
     await page.waitForSelector(row(id), { state: "detached" });
     log.push(`${id} removed from the table`);
     if (await page.evaluate(() => localStorage.length)) throw new Error("the page stored something in localStorage");
-    if (errors.length) throw new Error(`errors in the page: ${errors.join("; ")}`);
-    return { code: 0, output: log.join("\n"), stdout: "" };
-  } catch (e) {
-    return { code: 1, output: `${log.join("\n")}\n${e?.stack ?? e}`, stdout: "" };
-  } finally {
-    await ctx.close();
-    server.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-}
+  },
+
+  /**
+   * browser-sign-in: sign in with a new key confirmed by an ID token, reload (the stored key is
+   * resumed: nothing registered again), sign out (revoked, forgotten), reload (signed out).
+   */
+  async "browser-sign-in"({ page, base, sim, admin, log, shot, name }) {
+    const email = `example-person-${Date.now().toString(36)}@example.org`;
+    await admin.createUser(email, "Reader");
+    const registered = [];
+    page.on("request", (r) => { if (r.url().includes("/auth.AuthService/RegisterPublicKey")) registered.push(r.url()); });
+    const token = async () => {
+      const r = await fetch(`${sim}/_sim/id-token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email }) });
+      return (await r.json()).credential;
+    };
+    const state = (s) => page.waitForSelector(`body[data-state=${s}]`);
+
+    await page.goto(`${base}/`);
+    await state("signed-out");
+    await page.fill("#email", email);
+    await page.fill("#id-token", await token());
+    await page.click("#sign-in button");
+    await state("signed-in");
+    if ((await page.getAttribute("body", "data-resumed")) !== "false") throw new Error("a fresh sign-in claims to be resumed");
+    if ((await page.inputValue("#id-token")) !== "") throw new Error("the ID token was left in the page");
+    log.push(`signed in as ${email}: ${await page.textContent("#clusters")}`);
+    await shot(`${name}.png`);
+    const stored = await page.evaluate(() => new Promise((resolve, reject) => {
+      const open = indexedDB.open("omni-wasm");
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const get = open.result.transaction("keys").objectStore("keys").get("default");
+        get.onsuccess = () => resolve({ extractable: get.result.pair.privateKey.extractable, type: get.result.pair.privateKey.type, identity: get.result.identity });
+      };
+    }));
+    if (stored.extractable !== false || stored.type !== "private" || stored.identity !== email) throw new Error(`stored key: ${JSON.stringify(stored)}`);
+    log.push("the key pair is in IndexedDB, non-extractable");
+
+    await page.reload();
+    await state("signed-in");
+    if ((await page.getAttribute("body", "data-resumed")) !== "true") throw new Error("the stored key was not resumed");
+    if (registered.length !== 1) throw new Error(`${registered.length} registrations: the reload registered again`);
+    log.push(`reloaded: resumed with the stored key (${await page.textContent("#clusters")})`);
+
+    await page.click("#sign-out");
+    await state("signed-out");
+    await page.reload();
+    await state("signed-out");
+    log.push("signed out: the key is revoked and forgotten");
+    if (await page.evaluate(() => localStorage.length)) throw new Error("the page stored something in localStorage");
+  },
+};

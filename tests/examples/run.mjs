@@ -71,6 +71,7 @@ const PLAN = [
   { name: "backup-restore", timeoutMs: 60_000, before: secondSim, env: { BACKUP_SELECTOR: "env=production", BACKUP_DIR: path.join(out, "backup") } },
   { name: "dashboard" },
   { name: "live-dashboard", kind: "chromium", timeoutMs: 60_000 },
+  { name: "browser-sign-in", kind: "chromium", timeoutMs: 60_000 },
   { name: "health-report-worker", kind: "workerd", timeoutMs: 60_000 },
   { name: "users" },
   { name: "service-accounts" },
