@@ -268,13 +268,60 @@ fn get_refuses_bad_combinations_and_formats_before_any_call() {
         assert_eq!(h.stderr(), msg);
         assert!(h.methods().is_empty(), "{:?}", h.methods());
     }
-    // jsonpath is refused loudly, never printed as a table
+    // a template that does not parse is refused before any call, with upstream's prefix
+    let h = TestHost::with_server(server);
+    assert_eq!(
+        h.run(&["get", "clusters", "-o", "jsonpath={.metadata.id"]),
+        1
+    );
+    assert!(
+        h.stderr().starts_with("Error: error parsing jsonpath: "),
+        "{}",
+        h.stderr()
+    );
+    assert!(h.methods().is_empty());
+}
+
+/// `-o jsonpath=…`: kubectl's templates over each resource as `-o json` shows it, every result
+/// on its own line (upstream `client/pkg/omnictl/output/jsonpath.go`, `printResult`); a key the
+/// template names that a resource lacks fails the command, as upstream (no missing keys allowed).
+#[test]
+fn get_jsonpath_prints_each_result_on_its_own_line() {
     let h = TestHost::with_server(server);
     assert_eq!(
         h.run(&["get", "clusters", "-o", "jsonpath={.metadata.id}"]),
+        0,
+        "{}",
+        h.stderr()
+    );
+    assert_eq!(h.stdout(), "a\nb\n");
+    let h = TestHost::with_server(server);
+    assert_eq!(
+        h.run(&[
+            "get",
+            "clusters",
+            "a",
+            "-o",
+            "jsonpath={.metadata.id}{\"=\"}{.spec.kubernetesversion}",
+        ]),
+        0
+    );
+    assert_eq!(h.stdout(), "a\n=\n1.32.0\n");
+    let h = TestHost::with_server(server);
+    assert_eq!(
+        h.run(&["get", "clusters", "a", "-o", "jsonpath={.spec}"]),
+        0
+    );
+    assert!(h.stdout().starts_with("{\n    \""), "{}", h.stdout());
+    let h = TestHost::with_server(server);
+    assert_eq!(
+        h.run(&["get", "clusters", "-o", "jsonpath={.spec.nope}"]),
         1
     );
-    assert_eq!(h.stdout(), "");
+    assert_eq!(
+        h.stderr(),
+        "Error: error finding result for jsonpath: nope is not found\n"
+    );
 }
 
 #[test]

@@ -8,16 +8,18 @@ use super::{connect, Host};
 use crate::client::{
     ListParams, OmniClient, Resources, WatchEventKind, WatchParams, WRITE_CONCURRENCY,
 };
-use crate::resource::{to_omnictl_json, to_omnictl_yaml, to_table, Resource};
+use crate::resource::{
+    to_omnictl_json, to_omnictl_json_event, to_omnictl_yaml, to_table, JsonPathTemplate, Resource,
+};
 use crate::transport::CallOptions;
 use crate::{Error, Result};
 
 /// The output formats of `get -o` (`output.NewWriter`).
-#[derive(Clone, Copy, PartialEq)]
 enum Format {
     Table,
     Yaml,
     Json,
+    JsonPath(JsonPathTemplate),
 }
 
 fn format(o: &str) -> Result<Format> {
@@ -25,12 +27,12 @@ fn format(o: &str) -> Result<Format> {
         "table" => Ok(Format::Table),
         "yaml" => Ok(Format::Yaml),
         "json" => Ok(Format::Json),
-        _ if o.starts_with("jsonpath=") => Err(Error::InvalidArgument(
-            "output format \"jsonpath\" is not supported by omni-wasm yet: use -o json with a JSON tool".into(),
-        )),
-        _ => Err(Error::InvalidArgument(format!(
-            "output format {o:?} is not supported"
-        ))),
+        _ => match o.strip_prefix("jsonpath=") {
+            Some(template) => Ok(Format::JsonPath(JsonPathTemplate::parse(template)?)),
+            None => Err(Error::InvalidArgument(format!(
+                "output format {o:?} is not supported"
+            ))),
+        },
     }
 }
 
@@ -91,7 +93,7 @@ pub(super) async fn get(g: &Global, a: GetArgs, host: &dyn Host) -> Result<()> {
             call,
         );
         let mut first = true;
-        if fmt == Format::Table {
+        if matches!(fmt, Format::Table) {
             let header = to_table(&[], def)?;
             host.stdout(&format!("*   {header}"));
         }
@@ -117,7 +119,8 @@ pub(super) async fn get(g: &Global, a: GetArgs, host: &dyn Host) -> Result<()> {
                     }
                     host.stdout(&format!("event: {word}\n{}", to_omnictl_yaml(one)?));
                 }
-                Format::Json => host.stdout(&to_omnictl_json(one)?),
+                Format::Json => host.stdout(&to_omnictl_json_event(one, Some(word))?),
+                Format::JsonPath(ref t) => host.stdout(&t.render_event(one, Some(word))?),
             }
             first = false;
         }
@@ -131,6 +134,7 @@ pub(super) async fn get(g: &Global, a: GetArgs, host: &dyn Host) -> Result<()> {
         Format::Table => to_table(&items, def)?,
         Format::Yaml => to_omnictl_yaml(&items)?,
         Format::Json => to_omnictl_json(&items)?,
+        Format::JsonPath(t) => t.render(&items)?,
     });
     Ok(())
 }

@@ -14,6 +14,8 @@ use crate::proto::cosi::resource as pb;
 use crate::{Error, Result};
 
 mod codec;
+#[cfg(feature = "cli")]
+mod jsonpath;
 mod names;
 mod print;
 #[cfg(feature = "cli")]
@@ -23,7 +25,9 @@ mod registry_table;
 mod selector;
 mod yaml_in;
 
-pub use print::{to_omnictl_json, to_omnictl_yaml, to_table};
+#[cfg(feature = "cli")]
+pub use jsonpath::JsonPathTemplate;
+pub use print::{to_omnictl_json, to_omnictl_json_event, to_omnictl_yaml, to_table};
 pub use registry::{
     PrintColumn, Registry, ResourceDefinition, ResourceType, RESOURCE_DEFINITION_TYPE,
 };

@@ -88,7 +88,7 @@ fn metadata_y(r: &Resource) -> Y {
     Y::Map(e)
 }
 
-fn resource_y(r: &Resource) -> Result<Y> {
+pub(super) fn resource_y(r: &Resource) -> Result<Y> {
     Ok(Y::Map(vec![
         (Y::Raw("metadata".into()), metadata_y(r)),
         (Y::Raw("spec".into()), spec_y(r)?),
@@ -109,7 +109,7 @@ pub fn to_omnictl_yaml(resources: &[Resource]) -> Result<String> {
 
 /// A value as go-yaml decodes it into `any` (plain scalars resolved).
 #[derive(Clone, Debug, PartialEq)]
-enum G {
+pub(super) enum G {
     Null,
     Bool(bool),
     Int(i128),
@@ -131,7 +131,7 @@ fn y_key(k: &Y) -> String {
     }
 }
 
-fn y_to_g(y: &Y) -> G {
+pub(super) fn y_to_g(y: &Y) -> G {
     match y {
         Y::Null => G::Null,
         Y::Bool(b) => G::Bool(*b),
@@ -206,7 +206,7 @@ fn go_json_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-fn write_json(g: &G, indent: usize, out: &mut String) {
+pub(super) fn write_json(g: &G, indent: usize, out: &mut String) {
     let pad = |n: usize, out: &mut String| {
         for _ in 0..n {
             out.push_str("    ");
@@ -255,16 +255,32 @@ fn write_json(g: &G, indent: usize, out: &mut String) {
 /// `omnictl get -o json`: one 4-space-indented JSON document per resource (keys sorted, HTML
 /// characters escaped as Go does), each followed by a newline.
 pub fn to_omnictl_json(resources: &[Resource]) -> Result<String> {
+    to_omnictl_json_event(resources, None)
+}
+
+/// Like [`to_omnictl_json`]; in a watch (`get -w -o json`) each document also carries the
+/// event (`"event": "created"`), as omnictl adds it.
+pub fn to_omnictl_json_event(resources: &[Resource], event: Option<&str>) -> Result<String> {
     let mut out = String::new();
     for r in resources {
-        write_json(&y_to_g(&resource_y(r)?), 0, &mut out);
+        write_json(&encodable(r, event)?, 0, &mut out);
         out.push('\n');
     }
     Ok(out)
 }
 
+/// A resource as omnictl's JSON writers see it (`prepareEncodableData`): its YAML form decoded
+/// into Go values, with the watch event when there is one.
+pub(super) fn encodable(r: &Resource, event: Option<&str>) -> Result<G> {
+    let mut g = y_to_g(&resource_y(r)?);
+    if let (G::Map(m), Some(e)) = (&mut g, event) {
+        m.insert("event".into(), G::Str(e.to_string()));
+    }
+    Ok(g)
+}
+
 /// Go's `fmt.Fprint` of a decoded YAML value (what kubectl's JSONPath prints).
-fn go_fmt(g: &G) -> String {
+pub(super) fn go_fmt(g: &G) -> String {
     match g {
         G::Null => "<nil>".into(),
         G::Bool(b) => b.to_string(),
