@@ -104,6 +104,12 @@ size: pkg
 	@scripts/setup.sh --size
 	@for f in full lite templates; do node scripts/size-table.mjs target/size/$$f.wasm; done
 
+## faults: the fault campaign (watch cuts mid-frame, between events and as restarts; UNAVAILABLE
+## bursts on every verb; timeouts; random aborts), both transports, with its figures (not in make test)
+.PHONY: faults
+faults: pkg sim
+	scripts/with-sim.sh node tests/faults/run.mjs
+
 ## fuzz: every fuzz target for FUZZ_SECONDS (600) each, with a table of runs and crashes (not in make test)
 .PHONY: fuzz
 fuzz:
