@@ -57,8 +57,34 @@ fn omni_with(factory: &str, pxe: &str) -> Fake {
         "default",
         json!({"token_id": "active-token"}),
     );
+    with_platforms(&f);
     f.clear_calls();
     f
+}
+
+/// What Omni keeps about platforms, overlays and Talos quirks (namespace `virtual`), which
+/// omnictl's preset checks read (upstream `internal/download/download.go`).
+fn with_platforms(f: &Fake) {
+    for p in ["aws", "gcp"] {
+        f.put(
+            "virtual",
+            "CloudPlatformConfigs.omni.sidero.dev",
+            p,
+            json!({"architectures": [1, 2], "secure_boot_supported": true, "min_version": "1.5.0"}),
+        );
+    }
+    f.put(
+        "virtual",
+        "SBCConfigs.omni.sidero.dev",
+        "rpi_generic",
+        json!({"min_version": "1.7.0"}),
+    );
+    f.put(
+        "virtual",
+        "Quirks.omni.sidero.dev",
+        "1.9.0",
+        json!({"supports_embedded_config": true}),
+    );
 }
 
 fn params(v: Value) -> PresetParams {
@@ -86,10 +112,26 @@ fn create_preset_checks_every_flag_before_writing_anything() {
     assert!(invalid(&f, "p", json!({"arch": "riscv64"}))
         .contains("unsupported architecture \"riscv64\""));
     assert!(invalid(&f, "p", json!({"bootloader": "lilo"})).contains("unknown bootloader"));
-    assert!(invalid(&f, "p", json!({"initialLabels": ["a=b=c"]})).contains("invalid label"));
-    assert!(invalid(&f, "p", json!({"initialLabels": ["=x"]})).contains("invalid label"));
+    assert!(invalid(&f, "p", json!({"initialLabels": ["a=b=c"]}))
+        .contains("invalid label format \"a=b=c\", expected key=value"));
+    // without a Talos version the extensions are looked up for omnictl's default version
     assert!(invalid(&f, "p", json!({"extensions": ["gvisor"]}))
-        .contains("extensions need a Talos version"));
+        .contains("failed to get extensions for talos version \"1.13.8\""));
+    // what the platform or overlay does not support
+    assert!(invalid(&f, "p", json!({"platform": "azure"}))
+        .contains("failed to get cloud platform config for \"azure\""));
+    assert!(invalid(
+        &f,
+        "p",
+        json!({"talosVersion": "1.6.0", "overlay": "rpi_generic"})
+    )
+    .contains("SBC overlay \"rpi_generic\" requires Talos version >= 1.7.0 (got 1.6.0)"));
+    assert!(invalid(
+        &f,
+        "p",
+        json!({"talosVersion": "1.8.0", "embeddedMachineConfig": "machine: {}"})
+    )
+    .contains("failed to look up quirks for Talos version \"1.8.0\""));
     assert!(invalid(
         &f,
         "p",
@@ -102,7 +144,7 @@ fn create_preset_checks_every_flag_before_writing_anything() {
         "p",
         json!({"talosVersion": "1.2.0", "extensions": ["gvisor"]})
     )
-    .contains("failed to find extension"));
+    .contains("failed to get extensions for talos version \"1.2.0\""));
     assert!(invalid(&f, "p", json!({"joinToken": "revoked-token"})).contains("has been revoked"));
     assert!(invalid(&f, "p", json!({"joinToken": "old-token"})).contains("has expired"));
     assert!(invalid(&f, "p", json!({"joinToken": "odd-token"})).contains("is not active"));
@@ -135,10 +177,14 @@ fn create_preset_writes_omnictls_spec() {
     let spec = f.get("default", PRESET, "edge").unwrap().spec;
     assert_eq!(spec["architecture"], 2);
     assert_eq!(spec["talos_version"], "1.9.0", "the leading v is dropped");
-    // substring matches, sorted, each once
+    // every catalog match of each requested name, in catalog order (upstream keeps repeats)
     assert_eq!(
         spec["install_extensions"],
-        json!(["siderolabs/iscsi-tools", "siderolabs/util-linux-tools"])
+        json!([
+            "siderolabs/util-linux-tools",
+            "siderolabs/iscsi-tools",
+            "siderolabs/iscsi-tools"
+        ])
     );
     assert_eq!(spec["kernel_args"], "console=ttyS0 quiet");
     assert_eq!(spec["cloud"], json!({"platform": "aws"}));
@@ -160,9 +206,16 @@ fn create_preset_writes_omnictls_spec() {
     .unwrap_err();
     assert_eq!(e.code(), Code::AlreadyExists);
 
-    // an empty token id means the default token (which must be active too); no features
-    // config readable → the public factory
+    // an empty token id means the default token (which must be active too); a features
+    // config without a factory → the public factory
     let g = fake(Rc::new(|_, _| None));
+    with_platforms(&g);
+    g.put(
+        "default",
+        "FeaturesConfigs.omni.sidero.dev",
+        "features-config",
+        json!({}),
+    );
     g.put(
         "default",
         "JoinTokenStatuses.omni.sidero.dev",
@@ -312,7 +365,8 @@ fn download_urls_follow_the_preset_kind_and_format() {
     assert_eq!(req["talos_version"], "1.9.0");
     assert_eq!(req["siderolink_grpc_tunnel_mode"], 2, "ENABLED");
     assert_eq!(req["join_token"], "active-token");
-    assert_eq!(req["image_factory_url"], "https://factory.example.org/");
+    // the factory Omni uses for the version, as upstream names it (no trailing slash)
+    assert_eq!(req["image_factory_url"], "https://factory.example.org");
 
     for (format, file) in [
         ("raw", "metal-amd64.raw.xz"),

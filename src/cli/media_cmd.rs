@@ -3,37 +3,32 @@
 //! of a preset from the image factory. The download helpers are shared with the deprecated
 //! `omnictl download` (`download_cmd`).
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use clap::{Args, Subcommand};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use super::args::Global;
 use super::paths::{clean, join};
 use super::{connect, Host};
-use crate::client::OmniClient;
+use crate::client::media_checks::{
+    arch_name, bootloader_name, extension_catalog, factory_credentials, grpc_tunnel_name,
+    lookup_extensions, match_extension, parse_arch, parse_label_pairs, resolve_join_token,
+    supports_overlay, validate_cloud_platform, validate_embedded_config_support, validate_sbc,
+    validate_talos_version,
+};
+pub(super) use crate::client::media_checks::{tunnel_mode, Version, DEFAULT_TALOS_VERSION};
+use crate::client::{OmniClient, PresetParams};
 use crate::proto::management as pb;
 use crate::resource::tabwrite;
-use crate::resource::{Resource, ResourceMetadata};
+use crate::resource::Resource;
 use crate::transport::CallOptions;
-use crate::{Code, Error, Result};
-
-/// omnictl's `constants.DefaultTalosVersion` (the version its sources name).
-pub(super) const DEFAULT_TALOS_VERSION: &str = "1.13.8";
-/// omnictl's `constants.ImageFactoryBaseURL`.
-const IMAGE_FACTORY_BASE_URL: &str = "https://factory.talos.dev";
+use crate::{Error, Result};
 
 const PRESET: &str = "InstallationMediaConfigs.omni.sidero.dev";
 const FEATURES: &str = "FeaturesConfigs.omni.sidero.dev";
-const FACTORY_AUTH: &str = "ImageFactoryAuths.omni.sidero.dev";
-const EXTENSIONS: &str = "TalosExtensions.omni.sidero.dev";
-const TALOS_VERSION: &str = "TalosVersions.omni.sidero.dev";
-const QUIRKS: &str = "Quirks.omni.sidero.dev";
 const CLOUD_PLATFORM: &str = "CloudPlatformConfigs.omni.sidero.dev";
 const SBC: &str = "SBCConfigs.omni.sidero.dev";
-const JOIN_TOKEN_STATUS: &str = "JoinTokenStatuses.omni.sidero.dev";
-const DEFAULT_JOIN_TOKEN: &str = "DefaultJoinTokens.omni.sidero.dev";
 
 const GRPC_TUNNEL_HELP: &str = "Configure Talos to use the SideroLink (WireGuard) gRPC tunnel over HTTP/2 for Omni management traffic, instead of UDP. Only enable this if the network blocks UDP packets, as HTTP tunneling adds significant overhead for communications.";
 
@@ -270,332 +265,27 @@ fn strings(v: &Value, k: &str) -> Option<Vec<String>> {
     })
 }
 
-/// Go's `strings.TrimLeft(s, "v")`.
-fn trim_v(s: &str) -> &str {
-    s.trim_start_matches('v')
-}
-
 async fn get(client: &OmniClient, ty: &str, ns: &str, id: &str) -> Result<Resource> {
-    client
-        .resources_in(ty, ns)
-        .await?
-        .get(id, &CallOptions::default())
-        .await
+    crate::client::media_checks::get(client, ty, ns, id, &CallOptions::default()).await
 }
 
-fn is_not_found(e: &Error) -> bool {
-    e.code() == Code::NotFound
-}
-
-// ---- download.go: names and enums -----------------------------------------------------------
-
-/// `download.ParseArch`: the `PlatformConfigSpec.Arch` number.
-pub(super) fn parse_arch(arch: &str) -> Result<i64> {
-    match arch.to_lowercase().as_str() {
-        "amd64" => Ok(1),
-        "arm64" => Ok(2),
-        _ => Err(plain(format!(
-            "unsupported architecture {arch:?}, must be amd64 or arm64"
-        ))),
-    }
-}
-
-/// `download.ArchToString`.
-fn arch_name(n: i64) -> &'static str {
-    match n {
-        1 => "amd64",
-        2 => "arm64",
-        _ => "unknown",
-    }
-}
-
-/// `download.ParseBootloader`: the `SchematicBootloader` number.
-fn parse_bootloader(s: &str) -> Result<i32> {
-    Ok(match s.to_lowercase().as_str() {
-        "auto" => pb::SchematicBootloader::BootAuto as i32,
-        "uefi" => pb::SchematicBootloader::BootSd as i32,
-        "bios" => pb::SchematicBootloader::BootGrub as i32,
-        "dual" => pb::SchematicBootloader::BootDual as i32,
-        _ => {
-            return Err(plain(format!(
-                "unknown bootloader {s:?}, must be one of: auto, uefi, bios, dual"
-            )))
-        }
-    })
-}
-
-/// `download.BootloaderToString`.
-fn bootloader_name(n: i64) -> &'static str {
-    match i32::try_from(n).ok() {
-        Some(x) if x == pb::SchematicBootloader::BootSd as i32 => "uefi",
-        Some(x) if x == pb::SchematicBootloader::BootGrub as i32 => "bios",
-        Some(x) if x == pb::SchematicBootloader::BootDual as i32 => "dual",
-        _ => "auto",
-    }
-}
-
-/// `download.GrpcTunnelModeToString` (`GrpcTunnelMode`: 1 enabled, 2 disabled).
-fn grpc_tunnel_name(n: i64) -> &'static str {
-    match n {
-        1 => "enabled",
-        2 => "disabled",
-        _ => "auto",
-    }
-}
-
-/// The schematic request's tunnel mode for a flag that was given (`GRPCTunnelModeFromFlag`).
-pub(super) fn tunnel_mode(
-    flag: Option<bool>,
-) -> pb::create_schematic_request::SiderolinkGrpcTunnelMode {
-    use pb::create_schematic_request::SiderolinkGrpcTunnelMode as M;
-    match flag {
-        None => M::Auto,
-        Some(true) => M::Enabled,
-        Some(false) => M::Disabled,
-    }
-}
-
-/// `download.ParseLabelPairs`: `k` or `k=v`.
-pub(super) fn parse_label_pairs(pairs: &[String]) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for l in pairs {
-        let parts: Vec<&str> = l.split('=').collect();
-        match parts.as_slice() {
-            [k] => out.insert((*k).to_string(), String::new()),
-            [k, v] => out.insert((*k).to_string(), (*v).to_string()),
-            _ => {
-                return Err(plain(format!(
-                    "invalid label format {l:?}, expected key=value"
-                )))
-            }
-        };
-    }
-    Ok(out)
-}
-
-// ---- semver (blang/semver ParseTolerant, as the checks use it) ------------------------------
-
-/// A version as `semver.ParseTolerant` reads it: a `v` prefix dropped, missing minor and
-/// patch taken as 0; the pre-release kept for comparisons.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Version {
-    parts: [u64; 3],
-    pre: String,
-}
-
-impl Version {
-    pub(super) fn parse(s: &str) -> Option<Version> {
-        let s = s.trim();
-        let s = s.strip_prefix('v').unwrap_or(s);
-        let s = s.split('+').next().unwrap_or_default();
-        let (core, pre) = s.split_once('-').unwrap_or((s, ""));
-        let nums: Vec<&str> = core.split('.').collect();
-        if nums.is_empty() || nums.len() > 3 {
-            return None;
-        }
-        let mut parts = [0u64; 3];
-        for (i, n) in nums.iter().enumerate() {
-            if n.is_empty() || !n.bytes().all(|c| c.is_ascii_digit()) {
-                return None;
-            }
-            *parts.get_mut(i)? = n.parse().ok()?;
-        }
-        Some(Version {
-            parts,
-            pre: pre.to_string(),
-        })
-    }
-
-    pub(super) fn release(&self) -> Version {
-        Version {
-            parts: self.parts,
-            pre: String::new(),
-        }
-    }
-
-    pub(super) fn cmp(&self, other: &Version) -> Ordering {
-        self.parts.cmp(&other.parts).then_with(|| {
-            match (self.pre.is_empty(), other.pre.is_empty()) {
-                (true, true) => Ordering::Equal,
-                (true, false) => Ordering::Greater,
-                (false, true) => Ordering::Less,
-                (false, false) => self.pre.cmp(&other.pre),
-            }
-        })
-    }
-}
-
-/// `checkMinTalosVersion`.
-fn check_min_talos_version(actual: &str, min: &str, source: &str) -> Result<()> {
-    if min.is_empty() {
-        return Ok(());
-    }
-    let a = Version::parse(actual)
-        .ok_or_else(|| plain(format!("failed to parse Talos version {actual:?}")))?;
-    let m = Version::parse(min).ok_or_else(|| {
-        plain(format!(
-            "failed to parse min Talos version {min:?} from {source}"
-        ))
-    })?;
-    if a.release().cmp(&m) == Ordering::Less {
-        return Err(plain(format!(
-            "{source} requires Talos version >= {min} (got {actual})"
-        )));
-    }
-    Ok(())
-}
-
-/// Talos' `quirks.New(v).SupportsOverlay()`: 1.7.0 or newer, or a version that does not parse.
-fn supports_overlay(talos_version: &str) -> bool {
-    Version::parse(talos_version).is_none_or(|v| v.parts >= [1, 7, 0])
-}
-
-// ---- download.go: the checks against Omni's state -------------------------------------------
-
-/// `download.ResolveJoinToken`: the given token, or the default one; it must be active.
-pub(super) async fn resolve_join_token(client: &OmniClient, token: &str) -> Result<String> {
-    let id = if token.is_empty() {
-        let d = get(client, DEFAULT_JOIN_TOKEN, "default", "default")
-            .await
-            .map_err(|e| plain(format!("failed to get default join token: {e}")))?;
-        text(&d.spec, "token_id")
-    } else {
-        token.to_string()
-    };
-    let status = get(client, JOIN_TOKEN_STATUS, "default", &id)
-        .await
-        .map_err(|e| plain(format!("join token {id:?} not found: {e}")))?;
-    match num(&status.spec, "state") {
-        1 => Ok(id),
-        2 => Err(plain(format!("join token {id:?} has been revoked"))),
-        3 => Err(plain(format!("join token {id:?} has expired"))),
-        _ => Err(plain(format!(
-            "join token {id:?} is not active (state: UNKNOWN)"
-        ))),
-    }
-}
-
-/// `download.lookupExtensions`: every catalog extension whose name contains each requested
-/// one, in catalog order; with `announce`, "Install Extension: <name>" on stdout for each.
-pub(super) async fn lookup_extensions(
+/// `download.lookupExtensions` as the download announces it: "Install Extension: <name>" on
+/// stdout for each match, as it is found.
+async fn announce_extensions(
     client: &OmniClient,
     talos_version: &str,
     names: &[String],
-    announce: bool,
     host: &dyn Host,
 ) -> Result<Vec<String>> {
-    let catalog = get(client, EXTENSIONS, "default", trim_v(talos_version))
-        .await
-        .map_err(|e| {
-            plain(format!(
-                "failed to get extensions for talos version {talos_version:?}: {e}"
-            ))
-        })?;
-    let all: Vec<String> = catalog
-        .spec
-        .get("items")
-        .and_then(Value::as_array)
-        .map(|items| items.iter().map(|i| text(i, "name")).collect())
-        .unwrap_or_default();
+    let catalog = extension_catalog(client, talos_version, &CallOptions::default()).await?;
     let mut out = Vec::new();
     for n in names {
-        let matched: Vec<&String> = all.iter().filter(|a| a.contains(n.as_str())).collect();
-        if matched.is_empty() {
-            return Err(plain(format!(
-                "failed to find extension with name {n:?} for talos version {talos_version:?}"
-            )));
-        }
-        for m in matched {
-            if announce {
-                host.stdout(&format!("Install Extension: {m}\n"));
-            }
+        for m in match_extension(&catalog, n, talos_version)? {
+            host.stdout(&format!("Install Extension: {m}\n"));
             out.push(m.clone());
         }
     }
     Ok(out)
-}
-
-/// `download.ValidateCloudPlatform`.
-async fn validate_cloud_platform(
-    client: &OmniClient,
-    platform: &str,
-    arch: i64,
-    secure_boot: bool,
-    talos_version: &str,
-) -> Result<()> {
-    let cfg = get(client, CLOUD_PLATFORM, "virtual", platform)
-        .await
-        .map_err(|e| {
-            plain(format!(
-                "failed to get cloud platform config for {platform:?}: {e}"
-            ))
-        })?;
-    let archs: Vec<i64> = cfg
-        .spec
-        .get("architectures")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_i64).collect())
-        .unwrap_or_default();
-    if !archs.contains(&arch) {
-        return Err(plain(format!(
-            "cloud platform {platform:?} does not support architecture {:?}",
-            arch_name(arch)
-        )));
-    }
-    if secure_boot && !flag(&cfg.spec, "secure_boot_supported") {
-        return Err(plain(format!(
-            "cloud platform {platform:?} does not support secure boot"
-        )));
-    }
-    check_min_talos_version(
-        talos_version,
-        &text(&cfg.spec, "min_version"),
-        &format!("cloud platform {platform:?}"),
-    )
-}
-
-/// `download.ValidateSBC`.
-async fn validate_sbc(client: &OmniClient, overlay: &str, talos_version: &str) -> Result<()> {
-    let cfg = get(client, SBC, "virtual", overlay).await.map_err(|e| {
-        plain(format!(
-            "failed to get SBC config for overlay {overlay:?}: {e}"
-        ))
-    })?;
-    check_min_talos_version(
-        talos_version,
-        &text(&cfg.spec, "min_version"),
-        &format!("SBC overlay {overlay:?}"),
-    )
-}
-
-/// `download.ValidateTalosVersion`.
-async fn validate_talos_version(client: &OmniClient, talos_version: &str) -> Result<()> {
-    match get(client, TALOS_VERSION, "default", trim_v(talos_version)).await {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Err(plain(format!(
-            "unknown Talos version {talos_version:?}: {e}"
-        ))),
-        Err(e) => Err(plain(format!(
-            "failed to get Talos version {talos_version:?}: {e}"
-        ))),
-    }
-}
-
-/// `download.ValidateEmbeddedConfigSupport`.
-async fn validate_embedded_config_support(client: &OmniClient, talos_version: &str) -> Result<()> {
-    let q = get(client, QUIRKS, "virtual", trim_v(talos_version))
-        .await
-        .map_err(|e| {
-            plain(format!(
-                "failed to look up quirks for Talos version {talos_version:?}: {e}"
-            ))
-        })?;
-    if !flag(&q.spec, "supports_embedded_config") {
-        return Err(plain(format!(
-            "embedded machine config is not supported by Talos version {talos_version:?}"
-        )));
-    }
-    Ok(())
 }
 
 /// `download.ReadEmbeddedMachineConfigFile`: a file, or standard input for `-`.
@@ -619,53 +309,6 @@ fn read_embedded_config(path: &str, host: &dyn Host) -> Result<String> {
             ))),
         },
     }
-}
-
-/// `imagefactory.Credentials`: the basic-auth user and password Omni keeps for a factory
-/// (empty when it keeps none).
-async fn factory_credentials(client: &OmniClient, url: &str) -> Result<(String, String)> {
-    match get(client, FACTORY_AUTH, "default", url.trim_end_matches('/')).await {
-        Ok(a) => Ok((text(&a.spec, "username"), text(&a.spec, "password"))),
-        Err(e) if is_not_found(&e) => Ok((String::new(), String::new())),
-        Err(e) => Err(plain(format!("failed to get image factory auth: {e}"))),
-    }
-}
-
-/// `credentialsAllowingDenied`: as [`factory_credentials`], a refused read meaning none.
-async fn check_factory_credentials(client: &OmniClient, url: &str) -> Result<()> {
-    match get(client, FACTORY_AUTH, "default", url.trim_end_matches('/')).await {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) || e.code() == Code::PermissionDenied => Ok(()),
-        Err(e) => Err(plain(format!("failed to get image factory auth: {e}"))),
-    }
-}
-
-/// `imagefactory.NewClientsFromState(...).ForTalosVersion(v).URL()`: the factory Omni recorded
-/// for the Talos version when it is the primary or the secondary one, else the primary.
-async fn factory_for_talos_version(client: &OmniClient, talos_version: &str) -> Result<String> {
-    let features = get(client, FEATURES, "default", "features-config").await?;
-    let mut primary = text(&features.spec, "image_factory_base_url");
-    if primary.is_empty() {
-        primary = IMAGE_FACTORY_BASE_URL.to_string();
-    }
-    let primary = primary.trim_end_matches('/').to_string();
-    check_factory_credentials(client, &primary).await?;
-    let secondary = text(&features.spec, "secondary_image_factory_base_url");
-    let secondary = secondary.trim_end_matches('/').to_string();
-    if !secondary.is_empty() {
-        check_factory_credentials(client, &secondary).await?;
-    }
-    let recorded = match get(client, TALOS_VERSION, "default", trim_v(talos_version)).await {
-        Ok(v) => text(&v.spec, "image_factory_url")
-            .trim_end_matches('/')
-            .to_string(),
-        Err(e) if is_not_found(&e) => String::new(),
-        Err(e) => return Err(e),
-    };
-    if !recorded.is_empty() && !secondary.is_empty() && recorded == secondary {
-        return Ok(secondary);
-    }
-    Ok(primary)
 }
 
 // ---- download.go: the image and the download -------------------------------------------------
@@ -825,7 +468,7 @@ async fn create_schematic(
         meta_values.insert(12u32, labels_meta(&labels));
     }
     let extensions = match &params.extensions {
-        Some(names) => lookup_extensions(client, &params.talos_version, names, true, host)
+        Some(names) => announce_extensions(client, &params.talos_version, names, host)
             .await
             .map_err(|e| {
                 plain(format!(
@@ -884,7 +527,8 @@ pub(super) async fn download_image_to(
         host.stderr("WARNING: requested setting \"--use-siderolink-grpc-tunnel\" is ignored because the server's SideroLink gRPC tunnel setting is enabled.\n");
     }
     host.stderr(&format!("Using image factory at {:?}\n", image.factory_url));
-    let (user, password) = factory_credentials(client, &image.factory_url).await?;
+    let (user, password) =
+        factory_credentials(client, &image.factory_url, &CallOptions::default()).await?;
     let creds = (!user.is_empty() && !password.is_empty()).then_some((user, password));
     let legacy = !supports_overlay(&params.talos_version);
     let file_name = image.file_name(legacy, params.secure_boot, true);
@@ -968,89 +612,34 @@ async fn create(g: &Global, f: CreateFlags, host: &dyn Host) -> Result<()> {
         return Err(plain("--overlay-options requires --overlay to be set"));
     }
     let client = connect::client(g, host).await?;
-    let arch = parse_arch(&f.arch)?;
-    let join_token = match &f.join_token {
-        Some(t) => resolve_join_token(&client, t).await?,
-        None => String::new(),
+    let params = PresetParams {
+        arch: Some(f.arch),
+        talos_version: f.talos_version,
+        extensions: f.extensions.unwrap_or_default(),
+        extra_kernel_args: f.extra_kernel_args,
+        initial_labels: f.initial_labels.unwrap_or_default(),
+        platform: f.platform.unwrap_or_default(),
+        overlay: f.overlay.unwrap_or_default(),
+        overlay_options: f.overlay_options.unwrap_or_default(),
+        secure_boot: f.secureboot,
+        join_token: f.join_token,
+        bootloader: Some(f.bootloader),
+        embedded_machine_config: String::new(),
+        use_siderolink_grpc_tunnel: f.use_siderolink_grpc_tunnel,
     };
-    let talos_version = f
-        .talos_version
-        .strip_prefix('v')
-        .unwrap_or(&f.talos_version)
-        .to_string();
-    let bootloader = parse_bootloader(&f.bootloader)?;
-    let resolve_version = if talos_version.is_empty() {
-        DEFAULT_TALOS_VERSION.to_string()
-    } else {
-        talos_version.clone()
-    };
-    let extensions = match f.extensions.as_deref() {
-        Some(names) if !names.is_empty() => {
-            lookup_extensions(&client, &resolve_version, names, false, host).await?
-        }
-        _ => Vec::new(),
-    };
-    let mut embedded = String::new();
-    if !f.embedded_machine_config_file.is_empty() {
-        validate_embedded_config_support(&client, &resolve_version).await?;
-        embedded = read_embedded_config(&f.embedded_machine_config_file, host)?;
-    }
-    let factory = factory_for_talos_version(&client, &resolve_version).await?;
-    let mut spec = Map::new();
-    let mut put = |k: &str, v: Value| {
-        spec.insert(k.to_string(), v);
-    };
-    if !talos_version.is_empty() {
-        put("talos_version", json!(talos_version));
-    }
-    put("architecture", json!(arch));
-    if !extensions.is_empty() {
-        put("install_extensions", json!(extensions));
-    }
-    if !f.extra_kernel_args.is_empty() {
-        put("kernel_args", json!(f.extra_kernel_args.join(" ")));
-    }
-    if !join_token.is_empty() {
-        put("join_token", json!(join_token));
-    }
-    put("secure_boot", json!(f.secureboot));
-    put("bootloader", json!(bootloader));
-    if !embedded.is_empty() {
-        put("embedded_machine_config", json!(embedded));
-    }
-    put("image_factory_url", json!(factory));
-    put(
-        "grpc_tunnel",
-        json!(match f.use_siderolink_grpc_tunnel {
-            None => 0,
-            Some(true) => 1,
-            Some(false) => 2,
-        }),
-    );
-    let platform = f.platform.unwrap_or_default();
-    if !platform.is_empty() {
-        validate_cloud_platform(&client, &platform, arch, f.secureboot, &resolve_version).await?;
-        spec.insert("cloud".into(), json!({ "platform": platform }));
-    }
-    let overlay = f.overlay.unwrap_or_default();
-    if !overlay.is_empty() {
-        validate_sbc(&client, &overlay, &resolve_version).await?;
-        spec.insert(
-            "sbc".into(),
-            json!({ "overlay": overlay, "overlay_options": f.overlay_options.unwrap_or_default() }),
-        );
-    }
-    if let Some(labels) = &f.initial_labels {
-        spec.insert("machine_labels".into(), json!(parse_label_pairs(labels)?));
-    }
+    // every check and the spec are the library's (`Media::preset_resource`), as for JS callers
+    let call = CallOptions::default();
+    let file = f.embedded_machine_config_file;
+    let read = || read_embedded_config(&file, host);
+    let embedded: Option<&dyn Fn() -> Result<String>> = (!file.is_empty()).then_some(&read);
+    let preset = client
+        .media()
+        .preset_resource_with(&f.name, &params, embedded, &call)
+        .await?;
     let h = client.resources_in(PRESET, "default").await?;
-    let md = ResourceMetadata::new("default", PRESET, &f.name);
-    h.create(
-        &Resource::new(md, Value::Object(spec)),
-        &CallOptions::default(),
-    )
-    .await
-    .map_err(|e| plain(format!("failed to create installation media preset: {e}")))?;
+    h.create(&preset, &call)
+        .await
+        .map_err(|e| plain(format!("failed to create installation media preset: {e}")))?;
     host.stdout(&format!("Created installation media preset {:?}\n", f.name));
     Ok(())
 }
@@ -1314,10 +903,11 @@ async fn download(g: &Global, f: DownloadFlags, host: &dyn Host) -> Result<()> {
     }
     // revalidateOverrides
     if talos_changed {
-        validate_talos_version(&client, &params.talos_version).await?;
+        validate_talos_version(&client, &params.talos_version, &CallOptions::default()).await?;
     }
     if !params.embedded_machine_config.is_empty() && (embedded_changed || talos_changed) {
-        validate_embedded_config_support(&client, &params.talos_version).await?;
+        validate_embedded_config_support(&client, &params.talos_version, &CallOptions::default())
+            .await?;
     }
     if is_cloud && (talos_changed || f.secureboot.is_some() || f.arch.is_some()) {
         let a = parse_arch(&arch)?;
@@ -1327,21 +917,34 @@ async fn download(g: &Global, f: DownloadFlags, host: &dyn Host) -> Result<()> {
             a,
             params.secure_boot,
             &params.talos_version,
+            &CallOptions::default(),
         )
         .await?;
     } else if is_sbc && talos_changed {
-        validate_sbc(&client, &overlay_name, &params.talos_version).await?;
+        validate_sbc(
+            &client,
+            &overlay_name,
+            &params.talos_version,
+            &CallOptions::default(),
+        )
+        .await?;
     }
     if talos_changed || extensions_changed {
         if let Some(names) = params.extensions.as_deref().filter(|n| !n.is_empty()) {
-            lookup_extensions(&client, &params.talos_version, names, false, host).await?;
+            lookup_extensions(
+                &client,
+                &params.talos_version,
+                names,
+                &CallOptions::default(),
+            )
+            .await?;
         }
     }
     let token = f
         .join_token
         .clone()
         .unwrap_or_else(|| params.join_token.clone());
-    params.join_token = resolve_join_token(&client, &token).await?;
+    params.join_token = resolve_join_token(&client, &token, &CallOptions::default()).await?;
     params.grpc_tunnel_mode = match f.use_siderolink_grpc_tunnel {
         Some(_) => tunnel_mode(f.use_siderolink_grpc_tunnel),
         None => match num(spec, "grpc_tunnel") {
@@ -1365,6 +968,7 @@ pub(super) async fn run(g: &Global, a: MediaArgs, host: &dyn Host) -> Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::media_checks::check_min_talos_version;
 
     #[test]
     fn go_path_and_url_rules() {

@@ -18,8 +18,6 @@ use crate::{Code, Error, Result};
 const PRESET: &str = "InstallationMediaConfigs.omni.sidero.dev";
 const FEATURES: &str = "FeaturesConfigs.omni.sidero.dev";
 const FACTORY_AUTH: &str = "ImageFactoryAuths.omni.sidero.dev";
-const EXTENSIONS: &str = "TalosExtensions.omni.sidero.dev";
-const JOIN_TOKEN_STATUS: &str = "JoinTokenStatuses.omni.sidero.dev";
 const DEFAULT_FACTORY: &str = "https://factory.talos.dev";
 
 /// `omnictl media preset create` flags.
@@ -132,43 +130,6 @@ fn num(v: &Value, k: &str) -> i64 {
     v.get(k).and_then(Value::as_i64).unwrap_or(0)
 }
 
-fn bootloader_number(s: &str) -> Result<i32> {
-    Ok(match s {
-        "" | "auto" => pb::SchematicBootloader::BootAuto as i32,
-        "uefi" => pb::SchematicBootloader::BootSd as i32,
-        "bios" => pb::SchematicBootloader::BootGrub as i32,
-        "dual" => pb::SchematicBootloader::BootDual as i32,
-        other => {
-            return Err(invalid(format!(
-                "unknown bootloader {other:?} (auto, uefi, bios or dual)"
-            )))
-        }
-    })
-}
-
-fn bootloader_name(n: i64) -> &'static str {
-    match n {
-        1 => "dual",
-        2 => "uefi",
-        3 => "bios",
-        _ => "auto",
-    }
-}
-
-fn parse_labels(labels: &[String]) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for l in labels {
-        let mut parts = l.splitn(3, '=');
-        let k = parts.next().unwrap_or_default();
-        let v = parts.next().unwrap_or_default();
-        if parts.next().is_some() || k.is_empty() {
-            return Err(invalid(format!("invalid label {l:?} (k=v or k)")));
-        }
-        out.insert(k.to_string(), v.to_string());
-    }
-    Ok(out)
-}
-
 impl PresetInfo {
     fn from_resource(r: &Resource) -> PresetInfo {
         let s = &r.spec;
@@ -219,7 +180,7 @@ impl PresetInfo {
                     )
                 })
                 .unwrap_or_default(),
-            bootloader: bootloader_name(num(s, "bootloader")).to_string(),
+            bootloader: super::media_checks::bootloader_name(num(s, "bootloader")).to_string(),
             grpc_tunnel: match num(s, "grpc_tunnel") {
                 1 => "enabled",
                 2 => "disabled",
@@ -257,81 +218,37 @@ impl Media {
             .unwrap_or(Value::Null))
     }
 
-    /// Resolve extension names (substrings) against the version's TalosExtensions.
-    async fn extensions(
-        &self,
-        names: &[String],
-        version: &str,
-        opts: &CallOptions,
-    ) -> Result<Vec<String>> {
-        if names.is_empty() {
-            return Ok(Vec::new());
-        }
-        if version.is_empty() {
-            return Err(invalid("extensions need a Talos version"));
-        }
-        let h = self.client.resources_in(EXTENSIONS, "default").await?;
-        let available: Vec<String> = match h.get_opt(version, opts).await? {
-            Some(r) => r
-                .spec
-                .get("items")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().map(|i| text(i, "name")).collect())
-                .unwrap_or_default(),
-            None => Vec::new(),
-        };
-        let mut out = Vec::new();
-        for n in names {
-            let found: Vec<&String> = available
-                .iter()
-                .filter(|a| a.contains(n.as_str()))
-                .collect();
-            if found.is_empty() {
-                return Err(invalid(format!(
-                    "failed to find extension with name {n:?} for talos version {version:?}"
-                )));
-            }
-            out.extend(found.into_iter().cloned());
-        }
-        crate::order::sort_with(&mut out, Ord::cmp);
-        out.dedup();
-        Ok(out)
-    }
-
-    /// A join token must exist and be active.
-    async fn check_token(&self, id: &str, opts: &CallOptions) -> Result<String> {
-        let id = if id.is_empty() {
-            self.client
-                .tokens()
-                .resolve_join_token("", "", opts)
-                .await?
-        } else {
-            id.to_string()
-        };
-        let h = self
-            .client
-            .resources_in(JOIN_TOKEN_STATUS, "default")
-            .await?;
-        let st = h.get(&id, opts).await?;
-        match num(&st.spec, "state") {
-            1 => Ok(id),
-            2 => Err(invalid(format!("join token {id:?} has been revoked"))),
-            3 => Err(invalid(format!("join token {id:?} has expired"))),
-            _ => Err(invalid(format!("join token {id:?} is not active"))),
-        }
-    }
-
-    /// Create a preset (`omnictl media preset create <name>`). Everything is checked before
-    /// anything is written.
+    /// The preset `omnictl media preset create <name>` would write, after every check upstream
+    /// makes (`installationmedia/create.go`, in its order): the join token is active, the
+    /// extensions exist for the Talos version (or omnictl's default version when none is
+    /// given), an embedded config is supported, the cloud platform or SBC overlay supports the
+    /// architecture, secure boot and version, and the image factory is the one Omni uses for
+    /// that version. Nothing is written.
     ///
     /// # Errors
-    /// `INVALID_ARGUMENT` with omnictl's messages; `ALREADY_EXISTS`.
-    pub async fn create_preset(
+    /// `INVALID_ARGUMENT` with omnictl's messages (also for the lookups that fail).
+    pub async fn preset_resource(
         &self,
         name: &str,
         p: &PresetParams,
         opts: &CallOptions,
     ) -> Result<Resource> {
+        let given = || Ok(p.embedded_machine_config.clone());
+        let embedded: Option<&dyn Fn() -> Result<String>> =
+            (!p.embedded_machine_config.is_empty()).then_some(&given);
+        self.preset_resource_with(name, p, embedded, opts).await
+    }
+
+    /// [`preset_resource`](Self::preset_resource) with the embedded config read by `embedded`
+    /// once its support is checked (the CLI reads a file there, as upstream, in that order).
+    pub(crate) async fn preset_resource_with(
+        &self,
+        name: &str,
+        p: &PresetParams,
+        embedded: Option<&dyn Fn() -> Result<String>>,
+        opts: &CallOptions,
+    ) -> Result<Resource> {
+        use super::media_checks as check;
         if name.is_empty() {
             return Err(invalid("a preset name is required"));
         }
@@ -341,68 +258,111 @@ impl Media {
         if !p.overlay_options.is_empty() && p.overlay.is_empty() {
             return Err(invalid("--overlay-options requires --overlay to be set"));
         }
-        let arch = match p.arch.as_deref().unwrap_or("amd64") {
-            "amd64" => 1,
-            "arm64" => 2,
-            other => {
-                return Err(invalid(format!(
-                    "unsupported architecture {other:?}, must be amd64 or arm64"
-                )))
-            }
-        };
-        let version = p.talos_version.trim_start_matches('v').to_string();
-        let bootloader = bootloader_number(p.bootloader.as_deref().unwrap_or("auto"))?;
-        let labels = parse_labels(&p.initial_labels)?;
-        let extensions = self.extensions(&p.extensions, &version, opts).await?;
+        let client = &self.client;
+        let arch = check::parse_arch(p.arch.as_deref().unwrap_or("amd64"))?;
         let join_token = match &p.join_token {
-            Some(t) => Some(self.check_token(t, opts).await?),
+            Some(t) => Some(check::resolve_join_token(client, t, opts).await?),
             None => None,
         };
-        let features = self.features(opts).await?;
-        let factory = Some(text(&features, "image_factory_base_url"))
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| DEFAULT_FACTORY.to_string());
-        let mut spec = json!({
-            "architecture": arch,
-            "secure_boot": p.secure_boot,
-            "bootloader": bootloader,
-            "image_factory_url": factory,
-            "grpc_tunnel": match p.use_siderolink_grpc_tunnel { None => 0, Some(true) => 1, Some(false) => 2 },
-        });
-        let m = spec.as_object_mut().ok_or_else(|| invalid("spec"))?;
+        let version = p
+            .talos_version
+            .strip_prefix('v')
+            .unwrap_or(&p.talos_version);
+        let bootloader = check::parse_bootloader(p.bootloader.as_deref().unwrap_or("auto"))?;
+        let resolve_version = if version.is_empty() {
+            check::DEFAULT_TALOS_VERSION
+        } else {
+            version
+        };
+        let extensions = if p.extensions.is_empty() {
+            Vec::new()
+        } else {
+            check::lookup_extensions(client, resolve_version, &p.extensions, opts).await?
+        };
+        let embedded_config = match embedded {
+            Some(read) => {
+                check::validate_embedded_config_support(client, resolve_version, opts).await?;
+                read()?
+            }
+            None => String::new(),
+        };
+        let factory = check::factory_for_talos_version(client, resolve_version, opts).await?;
+        let mut spec = serde_json::Map::new();
         let mut put = |k: &str, v: Value| {
-            m.insert(k.to_string(), v);
+            spec.insert(k.to_string(), v);
         };
         if !version.is_empty() {
             put("talos_version", json!(version));
         }
+        put("architecture", json!(arch));
         if !extensions.is_empty() {
             put("install_extensions", json!(extensions));
         }
         if !p.extra_kernel_args.is_empty() {
             put("kernel_args", json!(p.extra_kernel_args.join(" ")));
         }
+        if let Some(t) = join_token.filter(|t| !t.is_empty()) {
+            put("join_token", json!(t));
+        }
+        put("secure_boot", json!(p.secure_boot));
+        put("bootloader", json!(bootloader));
+        if !embedded_config.is_empty() {
+            put("embedded_machine_config", json!(embedded_config));
+        }
+        put("image_factory_url", json!(factory));
+        put(
+            "grpc_tunnel",
+            json!(match p.use_siderolink_grpc_tunnel {
+                None => 0,
+                Some(true) => 1,
+                Some(false) => 2,
+            }),
+        );
         if !p.platform.is_empty() {
+            check::validate_cloud_platform(
+                client,
+                &p.platform,
+                arch,
+                p.secure_boot,
+                resolve_version,
+                opts,
+            )
+            .await?;
             put("cloud", json!({ "platform": p.platform }));
         }
         if !p.overlay.is_empty() {
+            check::validate_sbc(client, &p.overlay, resolve_version, opts).await?;
             put(
                 "sbc",
                 json!({ "overlay": p.overlay, "overlay_options": p.overlay_options }),
             );
         }
-        if let Some(t) = join_token {
-            put("join_token", json!(t));
+        if !p.initial_labels.is_empty() {
+            put(
+                "machine_labels",
+                json!(check::parse_label_pairs(&p.initial_labels)?),
+            );
         }
-        if !labels.is_empty() {
-            put("machine_labels", json!(labels));
-        }
-        if !p.embedded_machine_config.is_empty() {
-            put("embedded_machine_config", json!(p.embedded_machine_config));
-        }
-        let h = self.client.resources_in(PRESET, "default").await?;
         let md = ResourceMetadata::new("default", PRESET, name);
-        h.create(&Resource::new(md, spec), opts).await
+        Ok(Resource::new(md, Value::Object(spec)))
+    }
+
+    /// Create a preset (`omnictl media preset create <name>`): [`preset_resource`]'s checks,
+    /// then the write. Nothing is written when a check fails.
+    ///
+    /// [`preset_resource`]: Self::preset_resource
+    ///
+    /// # Errors
+    /// As [`preset_resource`](Self::preset_resource); the server's `ALREADY_EXISTS`.
+    pub async fn create_preset(
+        &self,
+        name: &str,
+        p: &PresetParams,
+        opts: &CallOptions,
+    ) -> Result<Resource> {
+        let preset = self.preset_resource(name, p, opts).await?;
+        let h = self.client.resources_in(PRESET, "default").await?;
+        h.create(&preset, opts).await
     }
 
     /// Every preset (`omnictl media preset list`), sorted by name.

@@ -21,6 +21,7 @@ mod call;
 mod login;
 mod management;
 mod media;
+pub(crate) mod media_checks;
 mod ops;
 mod paging;
 mod resources;
