@@ -559,9 +559,11 @@ impl Emitter {
         if text.starts_with(' ') || text.starts_with('\n') {
             self.out.push_str(&self.b.to_string());
         }
+        let mut keep = false;
         let body = if let Some(stripped) = text.strip_suffix('\n') {
             if stripped.ends_with('\n') || stripped.is_empty() {
                 self.out.push('+');
+                keep = true;
             }
             stripped
         } else {
@@ -574,6 +576,11 @@ impl Emitter {
                 push_spaces(&mut self.out, indent);
                 self.out.push_str(line);
             }
+        }
+        if keep {
+            // the last kept line break: what follows starts after a line of its own, which the
+            // next key's newline (only added after text) would otherwise swallow
+            self.raw_newline();
         }
     }
 }

@@ -198,8 +198,8 @@ async function burstCampaign(key, transport) {
     try { await run(); } catch (e) { outcome = e.code ?? String(e); }
     await sim("faults", {});
     const mine = reports.slice(before).filter((r) => !r.method.endsWith("/Get") || verb === "get" || verb === "update");
-    const last = mine.at(-1);
-    const retries = last?.retries ?? 0;
+    // a list may take several calls (pages): the burst hits the first; a write is one call
+    const retries = kind === "read" ? Math.max(0, ...mine.map((r) => r.retries)) : mine.filter((r) => !r.method.endsWith("/Get")).reduce((n, r) => n + r.retries, 0);
     let unchanged = "";
     if (kind === "write") {
       if (verb === "create") unchanged = String((await c.get(CLUSTER, `${tag}-new`)) === null);
