@@ -7,9 +7,11 @@
 #   FUZZ_SECONDS=30 make fuzz              a smoke run
 #   FUZZ_TARGETS="selector template" make fuzz
 #
-# The corpus lives in fuzz/corpus/<target> (committed, minimised with `cargo fuzz cmin`), the
-# hand-written seeds in fuzz/seeds/<target>. A crash leaves its input in
-# fuzz/artifacts/<target>/: fix it and keep it as a regression test.
+# The corpus of each target is committed as fuzz/corpus/<target>.tar.gz (minimised with
+# `cargo fuzz cmin`; one archive rather than thousands of files), unpacked into
+# target/fuzz/corpus/<target> for a run and packed again after it; the hand-written seeds are
+# in fuzz/seeds/<target>. A crash leaves its input in fuzz/artifacts/<target>/: fix it and keep
+# it as a regression test (fuzz/regressions/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-600}
@@ -23,14 +25,19 @@ log=target/fuzz && mkdir -p "$log"
 cargo +nightly fuzz build -O >/dev/null 2>&1 || cargo +nightly fuzz build -O
 
 run_one() {
-  local t=$1
-  mkdir -p "fuzz/corpus/$t" "fuzz/seeds/$t"
-  local before; before=$(find "fuzz/corpus/$t" -type f | wc -l)
+  local t=$1 corpus=$log/corpus/$t
+  rm -rf "$corpus" && mkdir -p "$corpus" "fuzz/seeds/$t"
+  [ -f "fuzz/corpus/$t.tar.gz" ] && tar -xzf "fuzz/corpus/$t.tar.gz" -C "$corpus"
+  local before; before=$(find "$corpus" -type f | wc -l)
   local rc=0
-  cargo +nightly fuzz run -O "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
+  cargo +nightly fuzz run -O "$t" "$corpus" "fuzz/seeds/$t" -- \
     -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     >"$log/$t.log" 2>&1 || rc=$?
-  local after; after=$(find "fuzz/corpus/$t" -type f | wc -l)
+  cargo +nightly fuzz cmin -O "$t" "$corpus" >"$log/$t.cmin.log" 2>&1 || true
+  mkdir -p fuzz/corpus
+  # reproducible archive: sorted names, no times or owners
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$corpus" -cf - . | gzip -9n >"fuzz/corpus/$t.tar.gz"
+  local after; after=$(find "$corpus" -type f | wc -l)
   local runs; runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log/$t.log" | tail -1)
   local crashes; crashes=$(find "fuzz/artifacts/$t" -type f 2>/dev/null | wc -l)
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$seconds" "${runs:-?}" "$((after - before))" "$crashes" "$rc" >"$log/$t.row"
@@ -45,7 +52,7 @@ done
 wait || true
 
 echo
-printf '%-16s %8s %12s %12s %8s\n' target seconds runs "new inputs" crashes
+printf '%-16s %8s %12s %12s %8s\n' target seconds runs "corpus +/-" crashes
 failed=0
 for t in $targets; do
   IFS=$'\t' read -r name secs runs new crashes rc <"$log/$t.row"

@@ -11,13 +11,14 @@ use serde_json::Value;
 use super::args::Global;
 use super::paths::{clean, join};
 use super::{connect, Host};
+use crate::client::media_checks::num;
 use crate::client::media_checks::{
     arch_name, bootloader_name, extension_catalog, factory_credentials, grpc_tunnel_name,
     lookup_extensions, match_extension, parse_arch, parse_label_pairs, resolve_join_token,
     supports_overlay, validate_cloud_platform, validate_embedded_config_support, validate_sbc,
     validate_talos_version,
 };
-pub(super) use crate::client::media_checks::{tunnel_mode, Version, DEFAULT_TALOS_VERSION};
+pub(super) use crate::client::media_checks::{text, tunnel_mode, Version, DEFAULT_TALOS_VERSION};
 use crate::client::{OmniClient, PresetParams};
 use crate::proto::management as pb;
 use crate::resource::tabwrite;
@@ -233,17 +234,6 @@ pub(crate) struct DownloadFlags {
 
 pub(super) fn plain(msg: impl Into<String>) -> Error {
     Error::InvalidArgument(msg.into())
-}
-
-pub(super) fn text(v: &Value, k: &str) -> String {
-    v.get(k)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn num(v: &Value, k: &str) -> i64 {
-    v.get(k).and_then(Value::as_i64).unwrap_or(0)
 }
 
 fn flag(v: &Value, k: &str) -> bool {
