@@ -49,6 +49,10 @@ test("apply, get (table, yaml, json), delete", async () => {
   assert.match(yaml.stdout, /\nspec:\n {4}kubernetesversion: 1\.32\.0\n/);
   const json = JSON.parse((await omni("get", "clusters", id, "-o", "json")).stdout);
   assert.equal(json.metadata.id, id);
+  // kubectl's JSONPath templates, each result on its own line (omnictl output/jsonpath.go)
+  const jp = await omni("get", "clusters", id, "-o", "jsonpath={.metadata.id}{.spec.kubernetesversion}");
+  assert.equal(jp.code, 0, jp.stderr);
+  assert.equal(jp.stdout, `${id}\n1.32.0\n`);
   const sel = await omni("get", "clusters", "--id-match-regexp", `^${id}$`, "-o", "yaml");
   assert.equal(sel.stdout.split("\n---\n").length, 1);
   const del = await omni("delete", "clusters", id);
