@@ -9,6 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::media_checks::{num, text};
 use super::OmniClient;
 use crate::proto::management as pb;
 use crate::resource::{Resource, ResourceMetadata};
@@ -117,17 +118,6 @@ impl fmt::Debug for MediaDownload {
 
 fn invalid(msg: impl Into<String>) -> Error {
     Error::InvalidArgument(msg.into())
-}
-
-fn text(v: &Value, k: &str) -> String {
-    v.get(k)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn num(v: &Value, k: &str) -> i64 {
-    v.get(k).and_then(Value::as_i64).unwrap_or(0)
 }
 
 impl PresetInfo {

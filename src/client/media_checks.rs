@@ -3,8 +3,6 @@
 //! presets, tolerant semver, the join token, extensions, cloud platforms, SBC overlays, Talos
 //! versions and quirks, and which image factory serves a Talos version. [`super::Media`] and
 //! the CLI's `media`/`download` commands both decide through these.
-// The download helpers only the CLI's downloads use yet are not linked into the other builds.
-#![cfg_attr(not(feature = "cli"), allow(dead_code))]
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -119,6 +117,7 @@ pub(crate) fn bootloader_name(n: i64) -> &'static str {
 }
 
 /// `download.GrpcTunnelModeToString` (`GrpcTunnelMode`: 1 enabled, 2 disabled).
+#[cfg(feature = "cli")] // only the CLI's downloads use it yet
 pub(crate) fn grpc_tunnel_name(n: i64) -> &'static str {
     match n {
         1 => "enabled",
@@ -128,6 +127,7 @@ pub(crate) fn grpc_tunnel_name(n: i64) -> &'static str {
 }
 
 /// The schematic request's tunnel mode for a flag that was given (`GRPCTunnelModeFromFlag`).
+#[cfg(feature = "cli")] // only the CLI's downloads use it yet
 pub(crate) fn tunnel_mode(
     flag: Option<bool>,
 ) -> pb::create_schematic_request::SiderolinkGrpcTunnelMode {
@@ -230,6 +230,7 @@ pub(crate) fn check_min_talos_version(actual: &str, min: &str, source: &str) -> 
 }
 
 /// Talos' `quirks.New(v).SupportsOverlay()`: 1.7.0 or newer, or a version that does not parse.
+#[cfg(feature = "cli")] // only the CLI's downloads use it yet
 pub(crate) fn supports_overlay(talos_version: &str) -> bool {
     Version::parse(talos_version).is_none_or(|v| v.parts >= [1, 7, 0])
 }
@@ -382,6 +383,7 @@ pub(crate) async fn validate_sbc(
 }
 
 /// `download.ValidateTalosVersion`.
+#[cfg(feature = "cli")] // only the CLI's downloads use it yet
 pub(crate) async fn validate_talos_version(
     client: &OmniClient,
     talos_version: &str,
@@ -429,6 +431,7 @@ pub(crate) async fn validate_embedded_config_support(
 
 /// `imagefactory.Credentials`: the basic-auth user and password Omni keeps for a factory
 /// (empty when it keeps none).
+#[cfg(feature = "cli")] // only the CLI's downloads use it yet
 pub(crate) async fn factory_credentials(
     client: &OmniClient,
     url: &str,
