@@ -24,7 +24,7 @@ pub(crate) fn json_to_bytes(desc: &MessageDescriptor, json: &Json) -> Result<Vec
 /// in the compressed field and leaves the plain one empty; its JSON and YAML forms show the plain
 /// field filled and the compressed one empty (upstream `client/api/omni/specs/compression.go` and
 /// each spec's `MarshalJSON`/`MarshalYAML`: `config_patch.go`, `cluster_machine_config.go`, …).
-const COMPRESSED_FIELDS: [(&str, &str, &str); 8] = [
+pub(crate) const COMPRESSED_FIELDS: [(&str, &str, &str); 8] = [
     ("specs.ConfigPatchSpec", "compressed_data", "data"),
     (
         "specs.ClusterMachineConfigPatchesSpec",
