@@ -41,6 +41,8 @@ pub(crate) mod order;
 pub mod proto;
 #[cfg(feature = "browser")]
 pub mod resource;
+#[cfg(any(feature = "templates", feature = "browser"))]
+pub(crate) mod semver;
 #[cfg(feature = "browser")]
 pub(crate) mod time;
 #[cfg(feature = "browser")]

@@ -133,17 +133,14 @@ async fn find_image(
     let s = &m.spec;
     let min = text(s, "min_talos_version");
     if !min.is_empty() {
-        let min_v = Version::parse(&min).ok_or_else(|| {
+        let min_v = Version::parse_tolerant(&min).map_err(|e| {
             plain(format!(
-                "failed to parse min Talos version supported by the installation media: {min:?}"
+                "failed to parse min Talos version supported by the installation media: {e}"
             ))
         })?;
-        let want = Version::parse(talos_version).ok_or_else(|| {
-            plain(format!(
-                "failed to parse requested Talos version: {talos_version:?}"
-            ))
-        })?;
-        if want.release().cmp(&min_v) == std::cmp::Ordering::Less {
+        let want = Version::parse_tolerant(talos_version)
+            .map_err(|e| plain(format!("failed to parse requested Talos version: {e}")))?;
+        if want.release() < min_v {
             return Err(plain(format!(
                 "{} supports only Talos version >= {min}",
                 text(s, "name")

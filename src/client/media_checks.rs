@@ -4,7 +4,6 @@
 //! versions and quirks, and which image factory serves a Talos version. [`super::Media`] and
 //! the CLI's `media`/`download` commands both decide through these.
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -157,71 +156,21 @@ pub(crate) fn parse_label_pairs(pairs: &[String]) -> Result<BTreeMap<String, Str
     Ok(out)
 }
 
-// ---- semver (blang/semver ParseTolerant, as the checks use it) ------------------------------
-
-/// A version as `semver.ParseTolerant` reads it: a `v` prefix dropped, missing minor and
-/// patch taken as 0; the pre-release kept for comparisons.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Version {
-    parts: [u64; 3],
-    pre: String,
-}
-
-impl Version {
-    pub(crate) fn parse(s: &str) -> Option<Version> {
-        let s = s.trim();
-        let s = s.strip_prefix('v').unwrap_or(s);
-        let s = s.split('+').next().unwrap_or_default();
-        let (core, pre) = s.split_once('-').unwrap_or((s, ""));
-        let nums: Vec<&str> = core.split('.').collect();
-        if nums.is_empty() || nums.len() > 3 {
-            return None;
-        }
-        let mut parts = [0u64; 3];
-        for (i, n) in nums.iter().enumerate() {
-            if n.is_empty() || !n.bytes().all(|c| c.is_ascii_digit()) {
-                return None;
-            }
-            *parts.get_mut(i)? = n.parse().ok()?;
-        }
-        Some(Version {
-            parts,
-            pre: pre.to_string(),
-        })
-    }
-
-    pub(crate) fn release(&self) -> Version {
-        Version {
-            parts: self.parts,
-            pre: String::new(),
-        }
-    }
-
-    pub(crate) fn cmp(&self, other: &Version) -> Ordering {
-        self.parts.cmp(&other.parts).then_with(|| {
-            match (self.pre.is_empty(), other.pre.is_empty()) {
-                (true, true) => Ordering::Equal,
-                (true, false) => Ordering::Greater,
-                (false, true) => Ordering::Less,
-                (false, false) => self.pre.cmp(&other.pre),
-            }
-        })
-    }
-}
+pub(crate) use crate::semver::Version;
 
 /// `checkMinTalosVersion`.
 pub(crate) fn check_min_talos_version(actual: &str, min: &str, source: &str) -> Result<()> {
     if min.is_empty() {
         return Ok(());
     }
-    let a = Version::parse(actual)
-        .ok_or_else(|| invalid(format!("failed to parse Talos version {actual:?}")))?;
-    let m = Version::parse(min).ok_or_else(|| {
+    let a = Version::parse_tolerant(actual)
+        .map_err(|e| invalid(format!("failed to parse Talos version {actual:?}: {e}")))?;
+    let m = Version::parse_tolerant(min).map_err(|e| {
         invalid(format!(
-            "failed to parse min Talos version {min:?} from {source}"
+            "failed to parse min Talos version {min:?} from {source}: {e}"
         ))
     })?;
-    if a.release().cmp(&m) == Ordering::Less {
+    if a.release() < m {
         return Err(invalid(format!(
             "{source} requires Talos version >= {min} (got {actual})"
         )));
@@ -232,7 +181,9 @@ pub(crate) fn check_min_talos_version(actual: &str, min: &str, source: &str) -> 
 /// Talos' `quirks.New(v).SupportsOverlay()`: 1.7.0 or newer, or a version that does not parse.
 #[cfg(feature = "cli")] // only the CLI's downloads use it yet
 pub(crate) fn supports_overlay(talos_version: &str) -> bool {
-    Version::parse(talos_version).is_none_or(|v| v.parts >= [1, 7, 0])
+    Version::parse_tolerant(talos_version)
+        .ok()
+        .is_none_or(|v| v.triple() >= (1, 7, 0))
 }
 
 // ---- download.go: the checks against Omni's state -------------------------------------------

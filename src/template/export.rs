@@ -8,10 +8,10 @@ use super::translate::{
     ANN_LOCKED, ANN_NAME, LABEL_CLUSTER, LABEL_CLUSTER_MACHINE, LABEL_MACHINE_SET, LABEL_ROLE_CP,
     LABEL_ROLE_WORKER,
 };
-use super::validate::parse_tolerant;
 use super::Template;
 use crate::goyaml::emit::{Emitter, Y};
 use crate::goyaml::scalar::format_go_duration;
+use crate::semver::Version;
 
 const RESERVED: &str = "omni.sidero.dev/";
 const LABEL_MSN_CONTROLLER: &str = "omni.sidero.dev/managed-by-machine-set-node-controller";
@@ -271,8 +271,8 @@ pub fn export(
         let multidoc_discovery = opts
             .initial_talos_version
             .as_deref()
-            .and_then(|v| parse_tolerant(v).ok())
-            .is_some_and(|(ma, mi, _, _)| (ma, mi) >= (1, 14));
+            .and_then(|v| Version::parse_tolerant(v).ok())
+            .is_some_and(|v| (v.major, v.minor) >= (1, 14));
         if multidoc_discovery {
             feats.push((
                 Y::str("disablePublicDiscoveryService"),

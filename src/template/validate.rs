@@ -9,6 +9,7 @@ use super::model::{
 use super::talos::validate_patch;
 use super::Template;
 use crate::goyaml::node::Pos;
+use crate::semver::Version;
 
 const RESERVED: &str = "omni.sidero.dev/";
 
@@ -48,97 +49,6 @@ pub(crate) fn read_file<'a>(
             .ok_or_else(|| format!("{op} {clean}: no such file or directory")),
         Err(e) => Err(format!("{op} {path}: {e}")),
     }
-}
-
-/// A tolerant-semver version: (major, minor, patch, has prerelease).
-pub(crate) fn parse_tolerant(s: &str) -> Result<(u64, u64, u64, bool), String> {
-    let s = s.trim();
-    let s = s.strip_prefix('v').unwrap_or(s);
-    let mut parts: Vec<String> = s.splitn(3, '.').map(str::to_string).collect();
-    for p in parts.iter_mut() {
-        if p.len() > 1 {
-            let t = p.trim_start_matches('0');
-            *p = if t.is_empty() || !t.starts_with(|c: char| c.is_ascii_digit()) {
-                format!("0{t}")
-            } else {
-                t.to_string()
-            };
-        }
-    }
-    if parts.len() < 3 {
-        if parts.last().is_some_and(|l| l.contains(['+', '-'])) {
-            return Err("Short version cannot contain PreRelease/Build meta data".into());
-        }
-        while parts.len() < 3 {
-            parts.push("0".into());
-        }
-    }
-    parse_strict(&parts.join("."))
-}
-
-fn parse_strict(s: &str) -> Result<(u64, u64, u64, bool), String> {
-    if s.is_empty() {
-        return Err("Version string empty".into());
-    }
-    let parts: Vec<&str> = s.splitn(3, '.').collect();
-    let [major, minor, patch_full] = parts.as_slice() else {
-        return Err("No Major.Minor.Patch elements found".into());
-    };
-    let num = |p: &str, what: &str| -> Result<u64, String> {
-        if !p.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!("Invalid character(s) found in {what} number {p:?}"));
-        }
-        if p.len() > 1 && p.starts_with('0') {
-            let cap = format!("{}{}", what[..1].to_uppercase(), &what[1..]);
-            return Err(format!(
-                "{cap} number must not contain leading zeroes {p:?}"
-            ));
-        }
-        if p.is_empty() {
-            return Err("strconv.ParseUint: parsing \"\": invalid syntax".into());
-        }
-        p.parse::<u64>()
-            .map_err(|_| format!("strconv.ParseUint: parsing {p:?}: value out of range"))
-    };
-    let ma = num(major, "major")?;
-    let mi = num(minor, "minor")?;
-    let mut patch = *patch_full;
-    let mut build: Vec<&str> = Vec::new();
-    let mut pre: Vec<&str> = Vec::new();
-    if let Some(i) = patch.find('+') {
-        build = patch[i + 1..].split('.').collect();
-        patch = &patch[..i];
-    }
-    if let Some(i) = patch.find('-') {
-        pre = patch[i + 1..].split('.').collect();
-        patch = &patch[..i];
-    }
-    let pa = num(patch, "patch")?;
-    let alnum = |c: char| c.is_ascii_alphanumeric() || c == '-';
-    for p in &pre {
-        if p.is_empty() {
-            return Err("Prerelease is empty".into());
-        }
-        if !p.chars().all(alnum) {
-            return Err(format!("Invalid character(s) found in prerelease {p:?}"));
-        }
-        if p.chars().all(|c| c.is_ascii_digit()) && p.len() > 1 && p.starts_with('0') {
-            return Err(format!(
-                "Numeric PreRelease version must not contain leading zeroes {p:?}"
-            ));
-        }
-    }
-    for b in &build {
-        if b.is_empty() {
-            return Err("Build meta data is empty".into());
-        }
-        if !b.chars().all(alnum) {
-            return Err(format!(
-                "Invalid character(s) found in build meta data {b:?}"
-            ));
-        }
-    }
-    Ok((ma, mi, pa, !pre.is_empty()))
 }
 
 /// Go `uuid.Parse` validation.
@@ -320,7 +230,7 @@ fn version_errors(v: &str, talos: bool) -> Vec<String> {
     if v.is_empty() {
         errs.push("version is required".to_string());
     } else {
-        if let Err(e) = parse_tolerant(v) {
+        if let Err(e) = Version::parse_tolerant(v) {
             errs.push(format!("version should be in semver format: {e}"));
         }
         if talos && !v.starts_with('v') {
@@ -354,10 +264,10 @@ fn cluster_errors(c: &Cluster, files: &BTreeMap<String, String>) -> (Vec<String>
         errs.push(format!("error validating Talos version: {}", multi(&t)));
     }
     if c.features.disk_encryption {
-        match parse_tolerant(&c.talos_version) {
+        match Version::parse_tolerant(&c.talos_version) {
             Err(e) => errs.push(e),
-            Ok((ma, mi, pa, pre)) => {
-                if (ma, mi, pa) < (1, 5, 0) || ((ma, mi, pa) == (1, 5, 0) && pre) {
+            Ok(v) => {
+                if v < Version::new(1, 5, 0) {
                     errs.push(
                         "disk encryption is supported only for Talos version >= 1.5.0".into(),
                     );
@@ -613,19 +523,6 @@ pub(crate) fn validate(t: &Template) -> Vec<TemplateError> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tolerant_semver() {
-        assert_eq!(
-            parse_tolerant("vN.2").unwrap_err(),
-            "Invalid character(s) found in major number \"N\""
-        );
-        assert_eq!(
-            parse_tolerant("v1.3.0gamma.0").unwrap_err(),
-            "Invalid character(s) found in patch number \"0gamma.0\""
-        );
-        assert_eq!(parse_tolerant("v1.30").unwrap(), (1, 30, 0, false));
-    }
 
     #[test]
     fn uuids() {
