@@ -18,6 +18,8 @@
 #![warn(missing_docs)]
 
 pub mod error;
+#[cfg(feature = "browser")]
+pub(crate) mod gopath;
 #[cfg(any(feature = "templates", feature = "browser"))]
 pub(crate) mod goyaml;
 /// Cluster templates: the engine (feature `templates`) and the interface the client uses.

@@ -77,7 +77,8 @@ fn with_platforms(f: &Fake) {
         "virtual",
         "SBCConfigs.omni.sidero.dev",
         "rpi_generic",
-        json!({"min_version": "1.7.0"}),
+        json!({"min_version": "1.7.0", "overlay_name": "rpi_generic",
+               "overlay_image": "siderolabs/sbc-raspberrypi"}),
     );
     f.put(
         "virtual",
@@ -358,10 +359,8 @@ fn download_urls_follow_the_preset_kind_and_format() {
     let req = f.bodies(SCHEMATIC).pop().unwrap();
     assert_eq!(req["extensions"], json!(["siderolabs/gvisor"]));
     assert_eq!(req["extra_kernel_args"], json!(["a", "b=1"]));
-    assert_eq!(
-        req["meta_values"]["12"],
-        "machineLabels:\n    env: \"prod\"\n"
-    );
+    // meta.ImageLabels, as go-yaml writes it
+    assert_eq!(req["meta_values"]["12"], "machineLabels:\n    env: prod\n");
     assert_eq!(req["talos_version"], "1.9.0");
     assert_eq!(req["siderolink_grpc_tunnel_mode"], 2, "ENABLED");
     assert_eq!(req["join_token"], "active-token");
@@ -377,10 +376,12 @@ fn download_urls_follow_the_preset_kind_and_format() {
     }
     let pxe = run(m.download_url("metal", Some("pxe"), &opts())).unwrap();
     assert!(pxe.pxe);
+    // omnictl prints the PXE URL with the factory's credentials in it; Debug hides them
     assert_eq!(
         pxe.url,
-        "https://pxe.example.org/pxe/abc123/1.9.0/metal-amd64"
+        "https://u:p@pxe.example.org/pxe/abc123/1.9.0/metal-amd64"
     );
+    assert!(!format!("{pxe:?}").contains("u:p@"), "{pxe:?}");
 
     let sb = run(m.download_url("sb", None, &opts())).unwrap();
     assert_eq!(
@@ -392,7 +393,9 @@ fn download_urls_follow_the_preset_kind_and_format() {
     let pi = run(m.download_url("pi", None, &opts())).unwrap();
     assert_eq!(pi.file_name, "metal-arm64.raw.xz");
     let req = f.bodies(SCHEMATIC).pop().unwrap();
+    // the overlay as Omni's SBC config names it (upstream builds it from SBCConfig)
     assert_eq!(req["overlay"]["name"], "rpi_generic");
+    assert_eq!(req["overlay"]["image"], "siderolabs/sbc-raspberrypi");
     assert_eq!(req["overlay"]["options"], "o: 1");
 
     let code_and_text = |preset: &str, format: Option<&str>| {
@@ -402,15 +405,23 @@ fn download_urls_follow_the_preset_kind_and_format() {
     let (c, t) = code_and_text("cloud", Some("iso"));
     assert_eq!(c, Code::InvalidArgument);
     assert!(
-        t.contains("--format is only valid for bare-metal presets, \"cloud\" is cloud"),
+        t.contains("--format is only valid for metal presets; cloud presets follow"),
         "{t}"
     );
     let (c, t) = code_and_text("metal", Some("vhd"));
     assert_eq!(c, Code::InvalidArgument);
-    assert!(t.contains("unknown format \"vhd\""), "{t}");
-    let (c, t) = code_and_text("noversion", None);
-    assert_eq!(c, Code::InvalidArgument);
-    assert!(t.contains("no Talos version"), "{t}");
+    assert!(
+        t.contains("unsupported format \"vhd\", must be one of: iso, raw, qcow2, pxe"),
+        "{t}"
+    );
+    // a preset without a Talos version takes omnictl's default (upstream BuildParamsFromPreset)
+    let d = run(m.download_url("noversion", None, &opts())).unwrap();
+    assert_eq!(d.talos_version, "1.13.8");
+    assert!(
+        d.url.ends_with("/image/abc123/1.13.8/metal-amd64.iso"),
+        "{}",
+        d.url
+    );
     let (c, t) = code_and_text("missing", None);
     assert_eq!(c, Code::NotFound);
     assert!(
@@ -419,8 +430,10 @@ fn download_urls_follow_the_preset_kind_and_format() {
     );
 }
 
+/// A preset without a factory URL downloads from the features config's factory; without a
+/// features config the download fails as omnictl's does (upstream `installationmedia/download.go`).
 #[test]
-fn downloads_without_a_features_config_use_the_public_factories() {
+fn downloads_take_the_factory_from_the_preset_or_the_features_config() {
     let f = fake(Rc::new(|method, _| {
         (method == SCHEMATIC).then(|| Ok(vec![json!({"schematic_id": "s1"})]))
     }));
@@ -430,7 +443,32 @@ fn downloads_without_a_features_config_use_the_public_factories() {
         "p",
         json!({"talos_version": "1.8.0", "architecture": 1}),
     );
+    f.put(
+        "default",
+        "DefaultJoinTokens.omni.sidero.dev",
+        "default",
+        json!({"token_id": "t"}),
+    );
+    f.put(
+        "default",
+        "JoinTokenStatuses.omni.sidero.dev",
+        "t",
+        json!({"state": 1}),
+    );
     let m = f.omni.media();
+    let e = run(m.download_url("p", None, &opts())).unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        e.to_string().contains("failed to get features config"),
+        "{e}"
+    );
+    f.put(
+        "default",
+        "FeaturesConfigs.omni.sidero.dev",
+        "features-config",
+        json!({"image_factory_base_url": "https://factory.talos.dev",
+               "image_factory_pxe_base_url": "https://pxe.factory.talos.dev"}),
+    );
     let d = run(m.download_url("p", None, &opts())).unwrap();
     assert_eq!(
         d.url,
@@ -442,6 +480,73 @@ fn downloads_without_a_features_config_use_the_public_factories() {
         pxe.url,
         "https://pxe.factory.talos.dev/pxe/s1/1.8.0/metal-amd64"
     );
+}
+
+/// Overrides of a preset's settings are re-checked as `omnictl media download`'s flags are
+/// (upstream `revalidateOverrides`), and what passes reaches the schematic.
+#[test]
+fn download_overrides_are_checked_then_used() {
+    use omni_wasm::client::DownloadOptions;
+    let f = omni_with("https://factory.example.org", "https://pxe.example.org");
+    f.put(
+        "default",
+        "TalosVersions.omni.sidero.dev",
+        "1.9.0",
+        json!({}),
+    );
+    // a platform with one architecture
+    f.put(
+        "virtual",
+        "CloudPlatformConfigs.omni.sidero.dev",
+        "oci",
+        json!({"architectures": [1], "secure_boot_supported": true, "min_version": "1.5.0"}),
+    );
+    let m = f.omni.media();
+    run(m.create_preset(
+        "c",
+        &params(json!({"talosVersion": "1.9.0", "platform": "oci"})),
+        &opts(),
+    ))
+    .unwrap();
+    // an unknown Talos version is refused before anything is created
+    f.clear_calls();
+    let o = DownloadOptions {
+        talos_version: Some("1.2.3".into()),
+        ..DownloadOptions::default()
+    };
+    let e = run(m.download("c", &o, &opts())).unwrap_err();
+    assert!(
+        e.to_string().contains("unknown Talos version \"1.2.3\""),
+        "{e}"
+    );
+    assert!(f.bodies(SCHEMATIC).is_empty());
+    // the platform refuses an architecture it lacks
+    let o = DownloadOptions {
+        arch: Some("arm64".into()),
+        ..DownloadOptions::default()
+    };
+    let e = run(m.download("c", &o, &opts())).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("cloud platform \"oci\" does not support architecture \"arm64\""),
+        "{e}"
+    );
+    assert!(f.bodies(SCHEMATIC).is_empty());
+    // labels, kernel args, extensions and the tunnel reach the schematic
+    let o = DownloadOptions {
+        initial_labels: Some(vec!["tier=edge".into()]),
+        extra_kernel_args: Some(vec!["console=ttyS0".into()]),
+        extensions: Some(vec!["gvisor".into()]),
+        use_siderolink_grpc_tunnel: Some(false),
+        ..DownloadOptions::default()
+    };
+    let d = run(m.download("c", &o, &opts())).unwrap();
+    assert_eq!(d.file_name, "oci-amd64.raw.xz");
+    let req = f.bodies(SCHEMATIC).pop().unwrap();
+    assert_eq!(req["meta_values"]["12"], "machineLabels:\n    tier: edge\n");
+    assert_eq!(req["extra_kernel_args"], json!(["console=ttyS0"]));
+    assert_eq!(req["extensions"], json!(["siderolabs/gvisor"]));
+    assert_eq!(req["siderolink_grpc_tunnel_mode"], 1, "DISABLED");
 }
 
 const PRESET_NS: &str = "default";

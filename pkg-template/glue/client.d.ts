@@ -8,7 +8,7 @@ import type {
   GrpcCodeName, Signer, Resource, CallOptions, ListOptions, WatchOptions, WatchEvent, ApplyOptions, ApplyResult,
   DeleteOptions, DeleteResult, BatchFailure, StatusWaitOptions, KubeconfigOptions, TemplateCallOptions, SyncReport, ConnectOptions,
   UserInfo, RotationStatus, ManifestSyncEvent, SupportBundleEvent, AuditLogChunk, JoinTokenInfo, InfraProviderInfo,
-  MediaPresetOptions, MediaPresetInfo, MediaDownload,
+  MediaPresetOptions, MediaPresetInfo, MediaDownload, MediaDownloadOptions,
 } from "./omni_wasm.js";
 import type { management } from "./specs.js";
 
@@ -212,7 +212,7 @@ export declare class OmniClient {
   createMediaPreset(name: string, options?: MediaPresetOptions): Promise<Resource>;
   listMediaPresets(options?: CallOptions): Promise<MediaPresetInfo[]>;
   deleteMediaPreset(name: string, options?: CallOptions): Promise<boolean>;
-  mediaDownloadUrl(preset: string, options?: CallOptions & { format?: "iso" | "raw" | "qcow2" | "pxe" }): Promise<MediaDownload>;
+  mediaDownloadUrl(preset: string, options?: MediaDownloadOptions): Promise<MediaDownload>;
   free(): void;
 }
 

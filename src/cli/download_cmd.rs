@@ -175,7 +175,6 @@ pub(super) async fn run(g: &Global, a: DownloadArgs, host: &dyn Host) -> Result<
     let output = abs(&a.output, host);
     make_path(&output, host)?;
     let params = Params {
-        output,
         talos_version: a.talos_version.clone(),
         labels: a.initial_labels,
         extra_kernel_args: a.extra_kernel_args,
@@ -205,5 +204,5 @@ pub(super) async fn run(g: &Global, a: DownloadArgs, host: &dyn Host) -> Result<
         )));
     }
     image.factory_url = url;
-    download_image_to(g, &client, &image, &params, host).await
+    download_image_to(g, &client, &image, &params, &output, host).await
 }

@@ -10,16 +10,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::media_checks::{num, text};
+use super::media_download::DownloadOptions;
 use super::OmniClient;
-use crate::proto::management as pb;
 use crate::resource::{Resource, ResourceMetadata};
 use crate::transport::CallOptions;
 use crate::{Code, Error, Result};
 
 const PRESET: &str = "InstallationMediaConfigs.omni.sidero.dev";
-const FEATURES: &str = "FeaturesConfigs.omni.sidero.dev";
-const FACTORY_AUTH: &str = "ImageFactoryAuths.omni.sidero.dev";
-const DEFAULT_FACTORY: &str = "https://factory.talos.dev";
 
 /// `omnictl media preset create` flags.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -87,9 +84,10 @@ pub struct PresetInfo {
 #[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MediaDownload {
-    /// The image URL (for PXE: the boot script URL; nothing to download).
+    /// The image URL. For PXE the boot URL, with the factory's credentials in it when it has
+    /// any (as omnictl prints it; nothing to download).
     pub url: String,
-    /// The image file name.
+    /// The image file name (for PXE: the boot asset's name).
     pub file_name: String,
     /// The schematic Omni created for it.
     pub schematic_id: String,
@@ -99,19 +97,27 @@ pub struct MediaDownload {
     pub pxe: bool,
     /// `Basic ...` for factories that need credentials (a secret: do not log it).
     pub authorization: Option<String>,
+    /// The image factory the image comes from.
+    pub factory_url: String,
+    /// Whether machines booted from it use the SideroLink gRPC tunnel (the server's setting
+    /// wins over a request to disable it).
+    pub grpc_tunnel_enabled: bool,
 }
 
 impl fmt::Debug for MediaDownload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MediaDownload")
-            .field("url", &self.url)
+            .field("url", &super::media_download::redact_userinfo(&self.url))
             .field("file_name", &self.file_name)
             .field("schematic_id", &self.schematic_id)
+            .field("talos_version", &self.talos_version)
             .field("pxe", &self.pxe)
             .field(
                 "authorization",
                 &self.authorization.as_ref().map(|_| "<redacted>"),
             )
+            .field("factory_url", &self.factory_url)
+            .field("grpc_tunnel_enabled", &self.grpc_tunnel_enabled)
             .finish()
     }
 }
@@ -199,15 +205,6 @@ impl OmniClient {
 }
 
 impl Media {
-    /// The features config (factory URLs), if readable.
-    async fn features(&self, opts: &CallOptions) -> Result<Value> {
-        let h = self.client.resources_in(FEATURES, "default").await?;
-        Ok(h.get_opt("features-config", opts)
-            .await?
-            .map(|r| r.spec)
-            .unwrap_or(Value::Null))
-    }
-
     /// The preset `omnictl media preset create <name>` would write, after every check upstream
     /// makes (`installationmedia/create.go`, in its order): the join token is active, the
     /// extensions exist for the Talos version (or omnictl's default version when none is
@@ -381,171 +378,62 @@ impl Media {
     }
 
     /// Create the preset's schematic and say where its image is (`omnictl media download
-    /// <preset> --format iso|raw|qcow2|pxe`; `format` only for bare-metal presets).
+    /// <preset> --format iso|raw|qcow2|pxe`; `format` only for bare-metal presets). As
+    /// [`download`](Self::download) without other overrides.
     ///
     /// # Errors
-    /// `NOT_FOUND` for an unknown preset, `INVALID_ARGUMENT` for a format the preset cannot
-    /// have, schematic errors.
+    /// As [`download`](Self::download).
     pub async fn download_url(
         &self,
         preset: &str,
         format: Option<&str>,
         opts: &CallOptions,
     ) -> Result<MediaDownload> {
+        let o = DownloadOptions {
+            format: format.map(str::to_string),
+            ..DownloadOptions::default()
+        };
+        self.download(preset, &o, opts).await
+    }
+
+    /// Where to get the image of `preset` with `overrides` of its settings, decided as
+    /// `omnictl media download` decides it (upstream `installationmedia/download.go`): a
+    /// preset without a Talos version takes omnictl's default; each override is checked
+    /// against Omni (the Talos version exists, the platform or overlay supports it, the
+    /// extensions exist, an embedded config is supported); the join token must be active; then
+    /// Omni creates the schematic. Fetch the image with `url` and, when set, the
+    /// `authorization` header (and a `siderov1` signature of the GET, as omnictl sends).
+    ///
+    /// # Errors
+    /// `NOT_FOUND` for an unknown preset; `INVALID_ARGUMENT` with omnictl's messages for a
+    /// format the preset cannot have, an override that fails its check, an inactive join
+    /// token or a lookup that fails; `CreateSchematic`'s own errors as the server gives them.
+    pub async fn download(
+        &self,
+        preset: &str,
+        overrides: &DownloadOptions,
+        opts: &CallOptions,
+    ) -> Result<MediaDownload> {
+        use super::media_download as d;
         let h = self.client.resources_in(PRESET, "default").await?;
-        let r = match h.get(preset, opts).await {
-            Ok(r) => r,
-            Err(Error::Status {
+        let r = h.get(preset, opts).await.map_err(|e| match e {
+            Error::Status {
                 code: Code::NotFound,
                 ..
-            }) => {
-                return Err(Error::Status {
-                    code: Code::NotFound,
-                    message: format!("failed to get installation media preset {preset:?}"),
-                    current_version: None,
-                })
-            }
-            Err(e) => return Err(e),
-        };
-        let s = &r.spec;
-        let info = PresetInfo::from_resource(&r);
-        if format.is_some() && info.kind != "metal" {
-            return Err(invalid(format!(
-                "--format is only valid for bare-metal presets, {preset:?} is {}",
-                info.kind
-            )));
-        }
-        let features = self.features(opts).await?;
-        let factory = Some(text(s, "image_factory_url"))
-            .filter(|u| !u.is_empty())
-            .or_else(|| Some(text(&features, "image_factory_base_url")).filter(|u| !u.is_empty()))
-            .unwrap_or_else(|| DEFAULT_FACTORY.to_string());
-        let version = Some(info.talos_version.clone())
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| invalid("the preset has no Talos version"))?;
-        let (profile, ext, pxe) = match info.kind.as_str() {
-            "cloud" => (
-                info.platform_or_overlay.clone(),
-                "raw.xz".to_string(),
-                false,
+            } => Error::status(
+                Code::NotFound,
+                format!("failed to get installation media preset {preset:?}: {e}"),
             ),
-            "sbc" => ("metal".to_string(), "raw.xz".to_string(), false),
-            _ => match format.unwrap_or("iso") {
-                "iso" => ("metal".to_string(), "iso".to_string(), false),
-                "raw" => ("metal".to_string(), "raw.xz".to_string(), false),
-                "qcow2" => ("metal".to_string(), "qcow2".to_string(), false),
-                "pxe" => ("metal".to_string(), String::new(), true),
-                other => {
-                    return Err(invalid(format!(
-                        "unknown format {other:?} (iso, raw, qcow2 or pxe)"
-                    )))
-                }
-            },
-        };
-        let mut meta_values = std::collections::HashMap::new();
-        if !info.labels.is_empty() {
-            let mut y = String::from("machineLabels:\n");
-            for (k, v) in &info.labels {
-                y.push_str(&format!(
-                    "    {k}: {}\n",
-                    serde_json::to_string(v).unwrap_or_default()
-                ));
-            }
-            meta_values.insert(12u32, y);
-        }
-        let tunnel = match num(s, "grpc_tunnel") {
-            1 => pb::create_schematic_request::SiderolinkGrpcTunnelMode::Enabled,
-            2 => pb::create_schematic_request::SiderolinkGrpcTunnelMode::Disabled,
-            _ => pb::create_schematic_request::SiderolinkGrpcTunnelMode::Auto,
-        };
-        let overlay = (info.kind == "sbc").then(|| pb::create_schematic_request::Overlay {
-            image: String::new(),
-            name: info.platform_or_overlay.clone(),
-            options: s
-                .get("sbc")
-                .map(|c| text(c, "overlay_options"))
-                .unwrap_or_default(),
-        });
-        let req = pb::CreateSchematicRequest {
-            extensions: info.extensions.clone(),
-            extra_kernel_args: info
-                .kernel_args
-                .split_whitespace()
-                .map(str::to_string)
-                .collect(),
-            meta_values: crate::order::map_of(meta_values),
-            talos_version: version.clone(),
-            siderolink_grpc_tunnel_mode: tunnel as i32,
-            join_token: text(s, "join_token"),
-            overlay,
-            bootloader: num(s, "bootloader") as i32,
-            embedded_machine_config: text(s, "embedded_machine_config"),
-            image_factory_url: factory.clone(),
-            ..Default::default()
-        };
-        let schematic = self
-            .client
-            .management()
-            .create_schematic(&req, opts)
-            .await?;
-        let sb = if info.secure_boot { "-secureboot" } else { "" };
-        let base_name = format!("{profile}-{}{sb}", info.arch);
-        let auth = self
-            .client
-            .resources_in(FACTORY_AUTH, "default")
-            .await?
-            .get_opt(factory.trim_end_matches('/'), opts)
-            .await
-            .unwrap_or(None)
-            .map(|a| {
-                use base64::Engine as _;
-                let pair = format!(
-                    "{}:{}",
-                    text(&a.spec, "username"),
-                    text(&a.spec, "password")
-                );
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(pair)
-                )
-            });
-        if pxe {
-            let base = Some(text(&features, "image_factory_pxe_base_url"))
-                .filter(|u| !u.is_empty())
-                .unwrap_or_else(|| "https://pxe.factory.talos.dev".to_string());
-            return Ok(MediaDownload {
-                url: format!(
-                    "{}/pxe/{}/{version}/{base_name}",
-                    base.trim_end_matches('/'),
-                    schematic.schematic_id
-                ),
-                file_name: base_name,
-                schematic_id: schematic.schematic_id,
-                talos_version: version,
-                pxe: true,
-                authorization: auth,
-            });
-        }
-        let host = factory
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .trim_end_matches('/');
-        let file_name = format!("{base_name}.{ext}");
-        let query = if info.secure_boot {
-            "?secureboot=true"
-        } else {
-            ""
-        };
-        Ok(MediaDownload {
-            url: format!(
-                "https://{host}/image/{}/{version}/{file_name}{query}",
-                schematic.schematic_id
-            ),
-            file_name,
-            schematic_id: schematic.schematic_id,
-            talos_version: version,
-            pxe: false,
-            authorization: auth,
-        })
+            other => other,
+        })?;
+        let given = overrides
+            .embedded_machine_config
+            .clone()
+            .map(|c| move || Ok(c.clone()));
+        let embedded: Option<&dyn Fn() -> Result<String>> = given.as_ref().map(|g| g as _);
+        let (image, params) = d::preset_image(&self.client, &r, overrides, embedded, opts).await?;
+        d::check_secure_boot(&image, &params)?;
+        let schematic = d::create_schematic(&self.client, &image, &params, &|_| {}, opts).await?;
+        d::image_download(&self.client, &image, &params, &schematic, opts).await
     }
 }

@@ -116,7 +116,7 @@ pub(crate) fn bootloader_name(n: i64) -> &'static str {
 }
 
 /// `download.GrpcTunnelModeToString` (`GrpcTunnelMode`: 1 enabled, 2 disabled).
-#[cfg(feature = "cli")] // only the CLI's downloads use it yet
+#[cfg(feature = "cli")] // the CLI's preset list
 pub(crate) fn grpc_tunnel_name(n: i64) -> &'static str {
     match n {
         1 => "enabled",
@@ -126,7 +126,6 @@ pub(crate) fn grpc_tunnel_name(n: i64) -> &'static str {
 }
 
 /// The schematic request's tunnel mode for a flag that was given (`GRPCTunnelModeFromFlag`).
-#[cfg(feature = "cli")] // only the CLI's downloads use it yet
 pub(crate) fn tunnel_mode(
     flag: Option<bool>,
 ) -> pb::create_schematic_request::SiderolinkGrpcTunnelMode {
@@ -179,7 +178,6 @@ pub(crate) fn check_min_talos_version(actual: &str, min: &str, source: &str) -> 
 }
 
 /// Talos' `quirks.New(v).SupportsOverlay()`: 1.7.0 or newer, or a version that does not parse.
-#[cfg(feature = "cli")] // only the CLI's downloads use it yet
 pub(crate) fn supports_overlay(talos_version: &str) -> bool {
     Version::parse_tolerant(talos_version)
         .ok()
@@ -334,7 +332,6 @@ pub(crate) async fn validate_sbc(
 }
 
 /// `download.ValidateTalosVersion`.
-#[cfg(feature = "cli")] // only the CLI's downloads use it yet
 pub(crate) async fn validate_talos_version(
     client: &OmniClient,
     talos_version: &str,
@@ -382,7 +379,6 @@ pub(crate) async fn validate_embedded_config_support(
 
 /// `imagefactory.Credentials`: the basic-auth user and password Omni keeps for a factory
 /// (empty when it keeps none).
-#[cfg(feature = "cli")] // only the CLI's downloads use it yet
 pub(crate) async fn factory_credentials(
     client: &OmniClient,
     url: &str,

@@ -879,26 +879,21 @@ impl JsOmniClient {
         js(self.inner.media().delete_preset(&name, &call).await)
     }
 
-    /// `omnictl media download <preset>`: creates the schematic and resolves to where the
-    /// image is (`{ url, fileName, schematicId, talosVersion, pxe, authorization? }`).
-    /// `{ format: "iso" | "raw" | "qcow2" | "pxe" }` for bare-metal presets.
+    /// `omnictl media download <preset>`: checks the overrides as omnictl does, creates the
+    /// schematic and resolves to where the image is (`MediaDownload`). `MediaDownloadOptions`:
+    /// `format` (bare-metal presets: `iso`, `raw`, `qcow2`, `pxe`) and overrides of the
+    /// preset's settings (`talosVersion`, `arch`, `extensions`, `initialLabels`,
+    /// `extraKernelArgs`, `secureBoot`, `embeddedMachineConfig`, `joinToken`,
+    /// `useSiderolinkGrpcTunnel`).
     #[wasm_bindgen(js_name = mediaDownloadUrl, unchecked_return_type = "Promise<MediaDownload>")]
     pub async fn media_download_url(
         &self,
         preset: String,
-        options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "MediaDownloadOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        #[derive(Deserialize, Default)]
-        #[serde(rename_all = "camelCase", default)]
-        struct O {
-            format: Option<String>,
-        }
-        let (o, call): (O, _) = parse_opts(&options, "download options")?;
-        to_value(&js(self
-            .inner
-            .media()
-            .download_url(&preset, o.format.as_deref(), &call)
-            .await)?)
+        let (o, call): (crate::client::DownloadOptions, _) =
+            parse_opts(&options, "download options")?;
+        to_value(&js(self.inner.media().download(&preset, &o, &call).await)?)
     }
 }
 
@@ -1043,6 +1038,26 @@ export interface MediaDownload {
   pxe: boolean;
   /** `Basic ...` when the factory needs credentials: a secret, do not log it. */
   authorization?: string;
+  /** The image factory the image comes from. */
+  factoryUrl: string;
+  /** Machines booted from it use the SideroLink gRPC tunnel. */
+  grpcTunnelEnabled: boolean;
+}
+
+/** `omnictl media download`'s flags: overrides of the preset's settings, each checked. */
+export interface MediaDownloadOptions extends CallOptions {
+  /** Bare-metal presets only; `pxe` gives a boot URL, nothing to download. */
+  format?: "iso" | "raw" | "qcow2" | "pxe";
+  arch?: "amd64" | "arm64";
+  talosVersion?: string;
+  extensions?: string[];
+  extraKernelArgs?: string[];
+  /** `k=v` or `k`. */
+  initialLabels?: string[];
+  secureBoot?: boolean;
+  embeddedMachineConfig?: string;
+  joinToken?: string;
+  useSiderolinkGrpcTunnel?: boolean;
 }
 
 export interface AuditLogChunk {

@@ -288,7 +288,7 @@ test("join tokens: create, list, revoke/unrevoke, renew, default, endpoint, dele
   assert.equal(await admin.resolveJoinToken(), id);
   await mutate({ type: "SiderolinkAPIConfigs.omni.sidero.dev", id: "siderolink-config", create: true, spec: { machine_api_advertised_url: "https://omni.example.org:8090/" } });
   assert.equal(await admin.joinEndpoint(id), `https://omni.example.org:8090/?jointoken=${id}`);
-  await mutate({ type: "JoinTokenStatuses.omni.sidero.dev", id, spec: { warnings: [{ machine: "m1", message: "connected with this token" }], use_count: "3" } });
+  await mutate({ type: "JoinTokenStatuses.omni.sidero.dev", id, spec: { state: "ACTIVE", warnings: [{ machine: "m1", message: "connected with this token" }], use_count: "3" } });
   const w = await admin.getJoinToken(id);
   assert.deepEqual(w.warnings, [{ machine: "m1", message: "connected with this token" }]);
   assert.equal(await admin.deleteJoinToken(id), true);
@@ -336,11 +336,19 @@ test("installation media presets and download URLs", async () => {
   assert.deepEqual([p.arch, p.talosVersion, p.kind, p.bootloader, p.secureBoot], ["amd64", "1.9.1", "metal", "uefi", true]);
   assert.deepEqual(p.extensions, ["siderolabs/iscsi-tools"]);
   assert.deepEqual(p.labels, { env: "ci", rack: "" });
+  // the download resolves the preset's join token (here the default one), which must be active
+  await admin.makeDefaultJoinToken(await admin.createJoinToken("media-token"));
   const d = await admin.mediaDownloadUrl(name, { format: "iso" });
   assert.match(d.url, new RegExp(`^https://factory\\.talos\\.dev/image/${d.schematicId}/1\\.9\\.1/metal-amd64-secureboot\\.iso\\?secureboot=true$`));
   const pxe = await admin.mediaDownloadUrl(name, { format: "pxe" });
   assert.ok(pxe.pxe && pxe.url.includes(`/pxe/${pxe.schematicId}/1.9.1/metal-amd64-secureboot`), pxe.url);
   await rejects(admin.mediaDownloadUrl(name, { format: "floppy" }), "INVALID_ARGUMENT");
+  // overrides of the preset, checked as omnictl's flags are
+  await rejects(admin.mediaDownloadUrl(name, { talosVersion: "0.0.1" }), "INVALID_ARGUMENT");
+  const raw = await admin.mediaDownloadUrl(name, { format: "raw", secureBoot: false, initialLabels: ["tier=edge"] });
+  assert.equal(raw.fileName, "metal-amd64.raw.xz");
+  assert.equal(raw.factoryUrl, "https://factory.talos.dev");
+  assert.equal(typeof raw.grpcTunnelEnabled, "boolean");
   assert.equal(await admin.deleteMediaPreset(name), true);
   await rejects(admin.mediaDownloadUrl(name), "NOT_FOUND");
 });

@@ -408,6 +408,15 @@ pub static TYPES: &[TypeInfo] = &[
         "specs.FeaturesConfigSpec",
         ro(N)
     ),
+    // the image factory's credentials: read by Readers, written only by Omni
+    // (upstream `state_access.go`: role-checked reads, read-only in `filterAccess`)
+    t!(
+        "ImageFactoryAuths.omni.sidero.dev",
+        "default",
+        "specs.ImageFactoryAuthSpec",
+        ro(R),
+        &[("Username", "{.username}")]
+    ),
     t!(
         "InstallationMedias.omni.sidero.dev",
         "ephemeral",
