@@ -5,7 +5,8 @@
 
 use sha2::{Digest as _, Sha256};
 
-use super::args::{ApplyArgs, EditArgs, Global};
+use super::args::{ApplyArgs, EditArgs};
+use super::global::Global;
 use super::resource_cmd::{check_query, handle};
 use super::{connect, Host};
 use crate::client::{ApplyAction, ListParams, OmniClient};

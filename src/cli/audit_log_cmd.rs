@@ -4,7 +4,7 @@
 use clap::Args;
 use futures::StreamExt as _;
 
-use super::args::Global;
+use super::global::Global;
 use super::{connect, Host};
 use crate::client::AuditLogParams;
 use crate::config::duration::parse_go_duration_nanos;

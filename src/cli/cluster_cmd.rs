@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use futures::StreamExt as _;
 
-use super::args::Global;
+use super::global::Global;
 use super::paths::{clean, join};
 use super::{connect, Host};
 use crate::client::{MachineDelete, OmniClient, SecretComponent, SyncReport};

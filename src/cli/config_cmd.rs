@@ -1,39 +1,12 @@
 //! `omnictl config ...` (upstream `client/pkg/omnictl/config.go`, `config/config.go`): the
 //! omniconfig file, edited in place — every other context and unknown field is kept.
 
-use super::args::{ConfigCommand, Global};
-use super::paths::home;
+use super::args::ConfigCommand;
+use super::global::Global;
+use super::paths::omniconfig_path;
 use super::Host;
 use crate::config::OmniConfig;
 use crate::{Error, Result};
-
-/// Where the omniconfig is (`config.defaultPath`): `--omniconfig`, else `$OMNICONFIG`, else
-/// `$HOME/.talos/omni/config`. When only the deprecated `$XDG_CONFIG_HOME/omni/config`
-/// exists, it is copied to the new place first, as omnictl does (with its INFO line).
-pub(super) fn omniconfig_path(explicit: Option<&str>, host: &dyn Host) -> Result<String> {
-    if let Some(p) = explicit.filter(|p| !p.is_empty()) {
-        return Ok(p.to_string());
-    }
-    if let Some(p) = host.env("OMNICONFIG").filter(|p| !p.is_empty()) {
-        return Ok(p);
-    }
-    let home = home(host);
-    let main = format!("{home}/.talos/omni/config");
-    let xdg = host
-        .env("XDG_CONFIG_HOME")
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| format!("{home}/.config"));
-    let legacy = format!("{xdg}/omni/config");
-    if host.read_file(&main)?.is_none() {
-        if let Some(text) = host.read_file(&legacy)? {
-            host.write_file(&main, &text, 0o600)?;
-            host.stderr(&format!(
-                "INFO: Omni config was copied from deprecated default location: '{legacy}' to new default location: '{main}'\n"
-            ));
-        }
-    }
-    Ok(main)
-}
 
 /// `config.Init(path, create)`: the omniconfig at `path`; when it does not exist, an error
 /// (as Go's `open PATH: no such file or directory`) unless `create`, which writes the default

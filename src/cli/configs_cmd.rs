@@ -2,7 +2,8 @@
 //! `talosconfig.go`): where the file goes, whether it is merged, replaced or refused, what the
 //! merge asks and prints.
 
-use super::args::{Global, KubeconfigArgs, TalosconfigArgs};
+use super::args::{KubeconfigArgs, TalosconfigArgs};
+use super::global::Global;
 use super::paths::{clean, home, join};
 use super::{connect, Host};
 use crate::client::{KubeconfigParams, OmniClient};

@@ -4,9 +4,8 @@
 
 use std::rc::Rc;
 
-use super::args::Global;
-use super::config_cmd::omniconfig_path;
-use super::paths::home;
+use super::global::Global;
+use super::paths::{home, omniconfig_path};
 use super::Host;
 use crate::auth::PgpKey;
 use crate::client::{OmniClient, PublicKeyMaterial};

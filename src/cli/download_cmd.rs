@@ -5,7 +5,7 @@
 use clap::Args;
 use serde_json::Value;
 
-use super::args::Global;
+use super::global::Global;
 use super::media_cmd::{
     abs, download_image_to, make_path, plain, text, tunnel_mode, ImageInfo, Params, Version,
     DEFAULT_TALOS_VERSION,

@@ -4,7 +4,7 @@
 use clap::Subcommand;
 use serde_json::json;
 
-use super::args::Global;
+use super::global::Global;
 use super::{connect, Host};
 use crate::client::IssuedKey;
 use crate::config::duration::parse_go_duration;

@@ -4,7 +4,7 @@
 
 use clap::{Args, Subcommand};
 
-use super::args::Global;
+use super::global::Global;
 use super::support_cmd::paint;
 use super::{connect, Host};
 use crate::client::OmniClient;

@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 use futures::StreamExt as _;
 
-use super::args::Global;
+use super::global::Global;
 use super::{connect, Host};
 use crate::client::SiderolinkConnection;
 use crate::proto::management::{

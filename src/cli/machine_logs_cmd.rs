@@ -4,7 +4,7 @@
 use clap::Args;
 use futures::StreamExt as _;
 
-use super::args::Global;
+use super::global::Global;
 use super::{connect, Host};
 use crate::config::{format_log_line, LogFormat};
 use crate::transport::CallOptions;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
-use super::args::Global;
+use super::global::Global;
 use super::paths::{clean, join};
 use super::{connect, Host};
 use crate::client::media_checks::{arch_name, bootloader_name, grpc_tunnel_name, num};

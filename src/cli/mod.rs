@@ -15,6 +15,7 @@ mod config_cmd;
 mod configs_cmd;
 mod connect;
 mod download_cmd;
+mod global;
 mod infraprovider_cmd;
 mod jointoken_cmd;
 mod machine_cmd;

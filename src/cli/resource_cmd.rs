@@ -3,7 +3,8 @@
 
 use futures::StreamExt as _;
 
-use super::args::{DeleteArgs, GetArgs, Global};
+use super::args::{DeleteArgs, GetArgs};
+use super::global::Global;
 use super::{connect, Host};
 use crate::client::{
     ListParams, OmniClient, Resources, WatchEventKind, WatchParams, WRITE_CONCURRENCY,

@@ -1,7 +1,8 @@
 //! `omnictl serviceaccount ...` (upstream `client/pkg/omnictl/serviceaccount.go`): only the
 //! two `KEY=value` lines go to stdout (scripts do `> sa.env`); everything else to stderr.
 
-use super::args::{Global, ServiceAccountCommand};
+use super::args::ServiceAccountCommand;
+use super::global::Global;
 use super::{connect, Host};
 use crate::client::IssuedKey;
 use crate::config::duration::parse_go_duration;

@@ -11,7 +11,7 @@
 use clap::Args;
 use futures::StreamExt as _;
 
-use super::args::Global;
+use super::global::Global;
 use super::{connect, Host};
 use crate::client::SupportBundleEvent;
 use crate::config::duration::format_go_duration;

@@ -3,7 +3,7 @@
 
 use clap::Subcommand;
 
-use super::args::Global;
+use super::global::Global;
 use super::{connect, Host};
 use crate::resource::tabwrite;
 use crate::transport::CallOptions;

@@ -2,8 +2,6 @@
 
 use std::rc::Rc;
 
-use futures::stream::LocalBoxStream;
-
 use super::{not_found_to_none, with_current_version, OmniClient, STATE};
 use crate::auth::Metadata;
 use crate::proto::cosi::resource as cosi;
@@ -445,54 +443,6 @@ impl Resources {
             }),
             Err(e) => Err(e),
         }
-    }
-
-    /// Watch this type (or one id) — see [`WatchParams`](super::WatchParams). The stream
-    /// resumes from the last bookmark after a broken connection, without losing or repeating
-    /// events; dropping it aborts the fetch.
-    pub fn watch(
-        &self,
-        params: super::WatchParams,
-        opts: CallOptions,
-    ) -> LocalBoxStream<'static, Result<super::WatchEvent>> {
-        super::watch::watch(self.clone(), params, opts)
-    }
-
-    /// Like [`watch`](Self::watch), with the resources of each event left in their protobuf
-    /// form (see [`RawWatchEvent::decode`](super::RawWatchEvent::decode)).
-    pub fn watch_raw(
-        &self,
-        params: super::WatchParams,
-        opts: CallOptions,
-    ) -> LocalBoxStream<'static, Result<super::RawWatchEvent>> {
-        super::watch::watch_raw(self.clone(), params, opts)
-    }
-
-    /// A watch as JSON text, one text per event: `{"type", "resource"?, "old"?,
-    /// "bookmark"?}` (what the JS API yields). Unless the parameters need
-    /// `cosi.resource.State/Watch` ([`WatchParams::bookmarks`](super::WatchParams::bookmarks),
-    /// a bookmark, tail events, an id regexp), it reads `omni.resources.ResourceService/Watch`,
-    /// whose resources the server renders as JSON (`metadata.version` is a number there) and
-    /// which resumes by comparing snapshots (see the `watch_json` module).
-    pub fn watch_text(
-        &self,
-        params: super::WatchParams,
-        opts: CallOptions,
-    ) -> LocalBoxStream<'static, Result<super::WatchItem>> {
-        if !params.needs_state_watch() {
-            return super::watch_json::watch_json(self.clone(), params, opts);
-        }
-        // resources written straight from their protobuf form, one buffer for every event
-        let registry = self.registry().clone();
-        let mut buf = Vec::new();
-        use futures::StreamExt as _;
-        futures::StreamExt::map(self.watch_raw(params, opts), move |ev| {
-            ev?.write_json(&registry, &mut buf)?;
-            std::str::from_utf8(&buf)
-                .map(|t| super::WatchItem::from(crate::transport::Text::from(t)))
-                .map_err(|e| Error::Decode(format!("watch event: {e}")))
-        })
-        .boxed_local()
     }
 
     fn fill(&self, r: &mut Resource) {

@@ -190,6 +190,29 @@ struct State {
     resent: bool,
 }
 
+impl Resources {
+    /// Watch this type (or one id) — see [`WatchParams`](WatchParams). The stream
+    /// resumes from the last bookmark after a broken connection, without losing or repeating
+    /// events; dropping it aborts the fetch.
+    pub fn watch(
+        &self,
+        params: WatchParams,
+        opts: CallOptions,
+    ) -> LocalBoxStream<'static, Result<WatchEvent>> {
+        watch(self.clone(), params, opts)
+    }
+
+    /// Like [`watch`](Self::watch), with the resources of each event left in their protobuf
+    /// form (see [`RawWatchEvent::decode`](RawWatchEvent::decode)).
+    pub fn watch_raw(
+        &self,
+        params: WatchParams,
+        opts: CallOptions,
+    ) -> LocalBoxStream<'static, Result<RawWatchEvent>> {
+        watch_raw(self.clone(), params, opts)
+    }
+}
+
 pub(super) fn watch(
     res: Resources,
     params: WatchParams,

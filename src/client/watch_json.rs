@@ -163,6 +163,35 @@ struct State {
     buf: Vec<u8>,
 }
 
+impl Resources {
+    /// A watch as JSON text, one text per event: `{"type", "resource"?, "old"?,
+    /// "bookmark"?}` (what the JS API yields). Unless the parameters need
+    /// `cosi.resource.State/Watch` ([`WatchParams::bookmarks`](WatchParams::bookmarks),
+    /// a bookmark, tail events, an id regexp), it reads `omni.resources.ResourceService/Watch`,
+    /// whose resources the server renders as JSON (`metadata.version` is a number there) and
+    /// which resumes by comparing snapshots (see the `watch_json` module).
+    pub fn watch_text(
+        &self,
+        params: WatchParams,
+        opts: CallOptions,
+    ) -> LocalBoxStream<'static, Result<super::WatchItem>> {
+        if !params.needs_state_watch() {
+            return watch_json(self.clone(), params, opts);
+        }
+        // resources written straight from their protobuf form, one buffer for every event
+        let registry = self.registry().clone();
+        let mut buf = Vec::new();
+        use futures::StreamExt as _;
+        futures::StreamExt::map(self.watch_raw(params, opts), move |ev| {
+            ev?.write_json(&registry, &mut buf)?;
+            std::str::from_utf8(&buf)
+                .map(|t| super::WatchItem::from(crate::transport::Text::from(t)))
+                .map_err(|e| Error::Decode(format!("watch event: {e}")))
+        })
+        .boxed_local()
+    }
+}
+
 pub(super) fn watch_json(
     res: Resources,
     params: WatchParams,

@@ -1,6 +1,33 @@
 //! Scalar rules of go-yaml: implicit resolution, Go number/duration parsing and formatting.
 
-use super::node::STag;
+/// The resolved YAML type of a scalar (go-yaml's implicit resolution or explicit tag).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum STag {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Str,
+    Timestamp,
+    Binary,
+    Other,
+}
+
+impl STag {
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
+    pub(crate) fn short(self) -> &'static str {
+        match self {
+            STag::Null => "!!null",
+            STag::Bool => "!!bool",
+            STag::Int => "!!int",
+            STag::Float => "!!float",
+            STag::Str => "!!str",
+            STag::Timestamp => "!!timestamp",
+            STag::Binary => "!!binary",
+            STag::Other => "!!str",
+        }
+    }
+}
 
 /// go-yaml's implicit resolution of a plain scalar.
 pub(crate) fn resolve_plain(s: &str) -> STag {
