@@ -373,3 +373,74 @@ fn cluster_status_snapshots_until_healthy_or_the_deadline() {
     );
     assert_eq!(reads.get(), 3);
 }
+
+/// Upstream's export golden (`client/pkg/template/operations/export_test.go`, data copied into
+/// `tests/testdata/templates/export/`): the resources a cluster made in Omni's UI has, read from
+/// their omnictl YAML (Omni's own form: durations as `seconds`/`nanos`, 2-space indentation),
+/// export byte for byte to upstream's expected template, with and without kernel args; syncing
+/// the export back changes nothing; exporting again gives the same text.
+#[test]
+fn upstream_export_golden_byte_for_byte() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/testdata/templates/export/"
+    );
+    let read = |f: &str| std::fs::read_to_string(format!("{dir}{f}")).unwrap();
+    let resources = omni_wasm::resource::parse_yaml_documents(&read("cluster-resources.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(resources.len(), 31);
+    for (kernel_args, golden) in [
+        (false, "cluster-template.yaml"),
+        (true, "cluster-template-with-kernel-args.yaml"),
+    ] {
+        let f = state_only();
+        for r in &resources {
+            let m = &r.metadata;
+            f.put_with(&m.namespace, &m.type_, &m.id, r.spec.clone(), |md| {
+                md.labels = m.labels.clone();
+                md.annotations = m.annotations.clone();
+                md.owner = m.owner.clone();
+            });
+        }
+        let t = f.omni.templates();
+        let exported = run(t.export(&Engine, "export-test", kernel_args, &opts()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let want = read(golden);
+        if exported != want {
+            let d = omni_wasm::template::unified_diff("want", "got", &want, &exported);
+            panic!("{golden} differs:\n{d}");
+        }
+        // Syncing it back: the cluster, machine sets, nodes, patches, manifests and health
+        // checks stay as they are (what upstream's test asserts). The UI-made install disk
+        // configs become template-managed; without kernel args in the template the managed
+        // KernelArgs is released, with them a machine's `kernelArgs: []` is created (as
+        // upstream's sync plans each).
+        let again = run(t.sync(&Engine, &rendered(&exported), false, &opts())).unwrap();
+        let touched: Vec<&str> = again
+            .diff
+            .lines()
+            .filter_map(|l| l.strip_prefix("+++ "))
+            .collect();
+        let mut want_touched = vec![
+            "MachineInstallDiskConfigs.omni.sidero.dev(default/024780fe-b0d6-43e0-a868-b142ba0a67a6)",
+            "MachineInstallDiskConfigs.omni.sidero.dev(default/3f8b33d2-52b1-42ed-8505-4025ddbc31f1)",
+        ];
+        if kernel_args {
+            // `kernelArgs: []` for the machine that had none creates an empty KernelArgs
+            want_touched
+                .push("KernelArgs.omni.sidero.dev(default/3f8b33d2-52b1-42ed-8505-4025ddbc31f1)");
+        } else {
+            want_touched
+                .push("KernelArgs.omni.sidero.dev(default/024780fe-b0d6-43e0-a868-b142ba0a67a6)");
+        }
+        assert_eq!(touched, want_touched, "{golden}:\n{}", again.diff);
+        let twice = run(t.export(&Engine, "export-test", kernel_args, &opts())).unwrap();
+        assert_eq!(twice, exported);
+        let third = run(t.sync(&Engine, &rendered(&exported), false, &opts())).unwrap();
+        assert!(
+            !third.changed,
+            "{golden}: a second sync changed:\n{}",
+            third.diff
+        );
+    }
+}

@@ -690,3 +690,24 @@ fn first_difference(got: &serde_json::Value, want: &serde_json::Value, at: &str)
     }
     format!("at {at:?}: got {got}, want {want}")
 }
+
+/// Keys that name no field in omnictl YAML are ignored, as Go's decoding into the generated
+/// struct ignores them (upstream `protobuf.YAMLResource` decodes the spec node without
+/// known-field checks; Omni's own export test data carries `deletestrategyconfig: {type: ...}`);
+/// the JSON form stays strict, as protojson is.
+#[test]
+fn unknown_yaml_spec_keys_are_ignored_as_go_does() {
+    let text = "metadata:\n  namespace: default\n  type: MachineSets.omni.sidero.dev\n  id: ms\n\
+        spec:\n  deletestrategy: 1\n  deletestrategyconfig:\n    type: Rolling\n    rolling:\n      \
+        maxparallelism: 5\n  fromanewerOmni: true\n";
+    let docs = parse_yaml_documents(text).unwrap();
+    assert_eq!(
+        docs[0].spec,
+        json!({"delete_strategy": 1, "delete_strategy_config": {"rolling": {"max_parallelism": 5}}})
+    );
+    let strict = Resource::new(
+        ResourceMetadata::new("default", "MachineSets.omni.sidero.dev", "ms"),
+        json!({"from_a_newer_omni": true}),
+    );
+    assert!(strict.to_proto(Registry::builtin_ref()).is_err());
+}
