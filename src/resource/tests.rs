@@ -205,11 +205,14 @@ spec:
 #[test]
 fn yaml_input_errors_carry_document_and_position() {
     let e = parse_yaml_documents(
-        "metadata:\n    type: Clusters.omni.sidero.dev\n    id: a\nspec:\n    nosuchfield: 1\n",
+        "metadata:\n    type: Clusters.omni.sidero.dev\n    id: a\nspec:\n    features: [1]\n",
     )
     .unwrap_err()
     .to_string();
-    assert!(e.contains("document 0: line 5:5"), "{e}");
+    assert!(
+        e.contains("document 0: line 5:15: expected a mapping for specs.ClusterSpec.Features"),
+        "{e}"
+    );
     let e = parse_yaml_documents("metadata: {}\nspec: {}\nextra: 1\n")
         .unwrap_err()
         .to_string();
