@@ -73,6 +73,8 @@ pub struct OmniClientBuilder {
     memory: Option<crate::transport::MemoryHandler>,
     #[cfg(target_arch = "wasm32")]
     fetch: Option<js_sys::Function>,
+    #[cfg(not(target_arch = "wasm32"))]
+    http: Option<crate::transport::http::SharedHttpClient>,
     read_only: bool,
     clock: Option<crate::transport::runtime::SharedClock>,
 }
@@ -143,6 +145,15 @@ impl OmniClientBuilder {
         self
     }
 
+    /// Send the gateway and gRPC-web requests with `http` (natively there is no default
+    /// client: plug in any HTTP library through [`crate::transport::http::HttpClient`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[must_use]
+    pub fn http_client(mut self, http: crate::transport::http::SharedHttpClient) -> Self {
+        self.http = Some(http);
+        self
+    }
+
     /// Refuse every write locally, before anything is sent (a dashboard that must not change
     /// a cluster by mistake): reads, watches, config downloads and signing in stay allowed
     /// ([`crate::transport::is_read_method`]); writes fail with `PERMISSION_DENIED`.
@@ -188,6 +199,8 @@ impl OmniClientBuilder {
             default_metadata: Metadata::new(),
             #[cfg(target_arch = "wasm32")]
             fetch: self.fetch,
+            #[cfg(not(target_arch = "wasm32"))]
+            http: self.http,
             read_only: self.read_only,
             clock: self
                 .clock
@@ -228,6 +241,8 @@ impl OmniClient {
             memory: None,
             #[cfg(target_arch = "wasm32")]
             fetch: None,
+            #[cfg(not(target_arch = "wasm32"))]
+            http: None,
             read_only: false,
             clock: None,
         }

@@ -358,3 +358,77 @@ pub(crate) async fn aborted(signal: Option<AbortSignal>) -> Error {
     let _ = JsFuture::from(promise).await;
     Error::Cancelled("aborted by the caller".into())
 }
+
+/// `fetch` as the protocols' [`HttpClient`](super::http::HttpClient): the caller's `fetch`
+/// function, or the global one.
+pub(crate) struct Fetch {
+    fetch: Option<Function>,
+}
+
+impl Fetch {
+    pub(crate) fn new(fetch: Option<Function>) -> Fetch {
+        Fetch { fetch }
+    }
+}
+
+/// A fetch response body; dropping it drops the guard, which aborts the fetch.
+struct FetchBody {
+    guard: AbortGuard,
+    reader: Option<BodyReader>,
+}
+
+impl super::http::HttpBody for FetchBody {
+    fn read_into<'a>(
+        &'a mut self,
+        buf: &'a mut Vec<u8>,
+    ) -> futures::future::LocalBoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            match &self.reader {
+                Some(r) => r.next_into(&self.guard, buf).await,
+                None => Ok(false),
+            }
+        })
+    }
+}
+
+impl super::http::HttpClient for Fetch {
+    fn post<'a>(
+        &'a self,
+        request: super::http::HttpRequest,
+        opts: &'a super::CallOptions,
+    ) -> futures::future::LocalBoxFuture<'a, Result<super::http::HttpResponse>> {
+        Box::pin(async move {
+            let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
+            let body = Uint8Array::from(request.body.as_slice());
+            let resp = post(
+                self.fetch.as_ref(),
+                &request.url,
+                &request.headers,
+                &body,
+                &guard,
+            )
+            .await?;
+            let headers = response_headers(&resp);
+            let reader = BodyReader::new(&resp, &guard)?;
+            Ok(super::http::HttpResponse {
+                status: resp.status(),
+                headers,
+                body: Box::new(FetchBody { guard, reader }),
+            })
+        })
+    }
+}
+
+/// The fields of a fetch response's head.
+fn response_headers(resp: &Response) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    if let Ok(Some(it)) = js_sys::try_iter(&resp.headers()) {
+        for entry in it.flatten() {
+            let entry: js_sys::Array = entry.unchecked_into();
+            if let (Some(k), Some(v)) = (entry.get(0).as_string(), entry.get(1).as_string()) {
+                pairs.push((k, v));
+            }
+        }
+    }
+    pairs
+}

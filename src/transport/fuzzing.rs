@@ -29,7 +29,7 @@ pub fn grpc_web_body(data: &[u8]) {
     let registry = Registry::builtin_ref();
     let mut d = Deframer::default();
     for chunk in body.chunks(size) {
-        d.space(chunk.len()).copy_from_slice(chunk);
+        d.append_to().extend_from_slice(chunk);
         loop {
             match d.next_frame() {
                 Ok(Some(Frame::Message(m))) => {

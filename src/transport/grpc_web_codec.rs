@@ -93,22 +93,20 @@ pub(crate) struct Deframer {
 }
 
 impl Deframer {
-    /// Room for `n` more bytes at the end of the buffer, to be filled by the caller (a fetch
-    /// chunk copied straight in, without an intermediate vector).
-    pub(crate) fn space(&mut self, n: usize) -> &mut [u8] {
+    /// The buffer to append the next chunk of the body to (a fetch chunk is copied straight
+    /// in; what was read is dropped first).
+    pub(crate) fn append_to(&mut self) -> &mut Vec<u8> {
         if self.start > 0 {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        let at = self.buf.len();
-        self.buf.resize(at + n, 0);
-        &mut self.buf[at..]
+        &mut self.buf
     }
 
     /// Appends `bytes` to what is unread.
     #[cfg(test)]
     pub(crate) fn push(&mut self, bytes: &[u8]) {
-        self.space(bytes.len()).copy_from_slice(bytes);
+        self.append_to().extend_from_slice(bytes);
     }
 
     /// The next complete frame, or `None` until more bytes arrive.

@@ -2,12 +2,16 @@
 //!
 //! One [`Transport`] handle covers unary and server-streaming calls over either protocol:
 //!
-//! - [`Protocol::Gateway`]: Omni's grpc-gateway JSON API under `/api/` through global `fetch`
-//!   (request JSON, NDJSON streams decoded incrementally, metadata as `Grpc-Metadata-*`).
-//!   Works against every stock Omni.
-//! - [`Protocol::GrpcWeb`]: gRPC-web over global `fetch` (binary frames and trailers, read by
-//!   a pure codec).
+//! - [`Protocol::Gateway`]: Omni's grpc-gateway JSON API under `/api/` (request JSON, NDJSON
+//!   streams decoded incrementally, metadata as `Grpc-Metadata-*`). Works against every stock
+//!   Omni.
+//! - [`Protocol::GrpcWeb`]: gRPC-web (binary frames and trailers).
 //!   Needs a gRPC-web proxy in front of Omni (Envoy, Traefik).
+//!
+//! Both protocols are written once (`wire`) over the pure codecs and an [`http::HttpClient`]:
+//! `fetch` in wasm (the global one or the caller's), any client natively. Only the gateway's
+//! engine-side fast paths (answers kept as JS strings, stream lines parsed by `JSON.parse`)
+//! talk to `fetch` directly.
 //! - [`Protocol::Memory`]: an in-process handler, for unit tests without a server.
 //!
 //! Every call is signed (`siderov1`) when the transport has a signer. A call rejected as
@@ -36,16 +40,14 @@ mod fetch;
 pub mod fuzzing;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod gateway_codec;
-#[cfg(target_arch = "wasm32")]
-mod grpc_web;
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod grpc_web_codec;
+pub mod http;
 mod memory;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod props;
 pub mod runtime;
+mod wire;
 
 pub use backoff::Backoff;
 pub use memory::{MemoryHandler, MemoryReply};
@@ -190,6 +192,10 @@ pub struct TransportConfig {
     /// resolve to a `Response`.
     #[cfg(target_arch = "wasm32")]
     pub fetch: Option<js_sys::Function>,
+    /// The HTTP client the gateway and gRPC-web protocols send with. Natively there is no
+    /// default: plug one in ([`http::HttpClient`]); in wasm it is `fetch`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub http: Option<http::SharedHttpClient>,
 }
 
 impl fmt::Debug for TransportConfig {
@@ -302,8 +308,23 @@ pub struct Transport {
 
 struct Inner {
     config: TransportConfig,
+    /// What the gateway and gRPC-web protocols send with (`fetch` in wasm).
+    http: Option<http::SharedHttpClient>,
     skew: RefCell<SkewClock>,
     calls: Cell<u64>,
+}
+
+/// The HTTP client of `config`: `fetch` (the caller's or the global one) in wasm, the
+/// configured one natively.
+fn http_client(config: &TransportConfig) -> Option<http::SharedHttpClient> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        Some(Rc::new(fetch::Fetch::new(config.fetch.clone())))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        config.http.clone()
+    }
 }
 
 impl fmt::Debug for Transport {
@@ -327,6 +348,7 @@ impl Transport {
         }
         Ok(Transport {
             inner: Rc::new(Inner {
+                http: http_client(&config),
                 config,
                 skew: RefCell::new(SkewClock::new()),
                 calls: Cell::new(0),
@@ -341,6 +363,7 @@ impl Transport {
         config.signer = Some(signer);
         Transport {
             inner: Rc::new(Inner {
+                http: self.inner.http.clone(),
                 config,
                 skew: RefCell::new(*self.inner.skew.borrow()),
                 calls: Cell::new(0),
@@ -451,6 +474,16 @@ impl Transport {
         let after = self.inner.skew.borrow().offset_secs();
         // Omni accepts ±5 min; only a skew near that window explains the rejection.
         (after - before).abs() >= 60 || after.abs() >= 240
+    }
+
+    /// The HTTP client the protocols send with.
+    fn http(&self) -> Result<&dyn http::HttpClient> {
+        self.inner.http.as_deref().ok_or_else(|| {
+            Error::InvalidArgument(
+                "natively the gateway and gRPC-web transports need an HTTP client (TransportConfig::http)"
+                    .into(),
+            )
+        })
     }
 
     fn memory_handler(&self) -> Result<&MemoryHandler> {
@@ -636,25 +669,25 @@ impl Transport {
                 }
                 Ok(Raw::Value(replies.remove(0)))
             }
+            // the answer stays in the engine's string until someone decodes it
             #[cfg(target_arch = "wasm32")]
             (Protocol::Gateway, Encoded::Json(b)) => {
                 gateway::unary(&self.inner.config, method, &md, b, opts)
                     .await
                     .map(Raw::Text)
             }
-            #[cfg(target_arch = "wasm32")]
+            #[cfg(not(target_arch = "wasm32"))]
+            (Protocol::Gateway, Encoded::Json(b)) => {
+                let base = &self.inner.config.base_url;
+                wire::gateway_unary(self.http()?, base, method, &md, b, opts)
+                    .await
+                    .map(Raw::Value)
+            }
             (Protocol::GrpcWeb, Encoded::Proto(b)) => {
-                grpc_web::unary(&self.inner.config, method, &md, b, opts)
+                let base = &self.inner.config.base_url;
+                wire::grpc_web_unary(self.http()?, base, method, &md, b, opts)
                     .await
                     .map(Raw::Proto)
-            }
-            #[cfg(not(target_arch = "wasm32"))]
-            (Protocol::Gateway | Protocol::GrpcWeb, _) => {
-                let _ = opts;
-                Err(Error::Transport(
-                    "the fetch-based transports exist only in the wasm build".into(),
-                )
-                .into())
             }
             _ => Err(Error::Transport("request encoded for another protocol".into()).into()),
         }
@@ -689,7 +722,6 @@ impl Transport {
     ) -> LocalBoxStream<'static, Result<Resp>> {
         let call = (method, md, kind, opts);
         self.streaming_decoded(call, &request, false, |m, raw| match raw {
-            #[cfg(target_arch = "wasm32")]
             Raw::Line(l) => gateway_codec::line_result(m, &l),
             other => decode(m, other),
         })
@@ -878,31 +910,24 @@ impl Transport {
                     .map(|r| r.map(Raw::Js))
                     .boxed_local())
             }
-            #[cfg(target_arch = "wasm32")]
             (Protocol::Gateway, Encoded::Json(b)) => {
+                let _ = engine_lines; // (natively always false)
+                let base = &self.inner.config.base_url;
                 Ok(
-                    gateway::server_streaming(&self.inner.config, method, &md, b, opts)
+                    wire::gateway_lines(self.http()?, base, method, &md, b, opts)
                         .await?
                         .map(|r| r.map(Raw::Line))
                         .boxed_local(),
                 )
             }
-            #[cfg(target_arch = "wasm32")]
             (Protocol::GrpcWeb, Encoded::Proto(b)) => {
+                let base = &self.inner.config.base_url;
                 Ok(
-                    grpc_web::server_streaming(&self.inner.config, method, &md, b, opts)
+                    wire::grpc_web_stream(self.http()?, base, method, &md, b, opts)
                         .await?
                         .map(|r| r.map(Raw::Proto))
                         .boxed_local(),
                 )
-            }
-            #[cfg(not(target_arch = "wasm32"))]
-            (Protocol::Gateway | Protocol::GrpcWeb, _) => {
-                let _ = (opts, engine_lines);
-                Err(Error::Transport(
-                    "the fetch-based transports exist only in the wasm build".into(),
-                )
-                .into())
             }
             _ => Err(Error::Transport("request encoded for another protocol".into()).into()),
         }
@@ -910,7 +935,6 @@ impl Transport {
 }
 
 /// A request encoded for one protocol.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 enum Encoded {
     /// protojson text (gateway).
     Json(String),
@@ -921,7 +945,6 @@ enum Encoded {
 }
 
 /// One response message as it arrived, not yet decoded.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 enum Raw {
     /// protobuf bytes (gRPC-web).
     Proto(Vec<u8>),
@@ -931,7 +954,6 @@ enum Raw {
     #[cfg(target_arch = "wasm32")]
     Text(js_sys::JsString),
     /// One gateway stream line, `{"result": …}` or `{"error": …}`.
-    #[cfg(target_arch = "wasm32")]
     Line(Vec<u8>),
     /// The `result` of a gateway stream line the engine parsed.
     #[cfg(target_arch = "wasm32")]
@@ -945,8 +967,6 @@ enum Answer {
 }
 
 fn answer(method: &str, raw: Raw) -> Result<Answer> {
-    #[cfg(not(target_arch = "wasm32"))]
-    let _ = method;
     Ok(match raw {
         Raw::Proto(b) => Answer::Proto(b),
         Raw::Value(v) => Answer::Json(v),
@@ -955,7 +975,6 @@ fn answer(method: &str, raw: Raw) -> Result<Answer> {
             serde_json::from_str(&String::from(t))
                 .map_err(|e| Error::Decode(format!("{method} response: {e}")))?,
         ),
-        #[cfg(target_arch = "wasm32")]
         Raw::Line(l) => Answer::Json(gateway_codec::line_result(method, &l)?),
         #[cfg(target_arch = "wasm32")]
         Raw::Js(_) => {
