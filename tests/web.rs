@@ -244,11 +244,8 @@ async fn cancelling_mid_stream_stops_the_watch() {
     for p in BOTH {
         let omni = client(p, "Admin").await;
         let clusters = omni.resources("clusters").await.unwrap();
-        let ctrl = web_sys::AbortController::new().unwrap();
-        let opts = CallOptions {
-            timeout: None,
-            signal: Some(ctrl.signal()),
-        };
+        let token = omni_wasm::transport::CancelToken::new();
+        let opts = CallOptions::default().with_cancel(token.clone());
         let mut w = clusters.watch(WatchParams::bootstrap(), opts);
         // bootstrap arrives
         loop {
@@ -258,7 +255,7 @@ async fn cancelling_mid_stream_stops_the_watch() {
             }
         }
         let started = runtime::now_millis();
-        ctrl.abort();
+        token.cancel();
         let end = w.next().await;
         let elapsed = runtime::now_millis() - started;
         match end {

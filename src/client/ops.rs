@@ -217,7 +217,7 @@ impl Operations {
     /// destroy the node without a graceful etcd leave (a NodeForceDestroyRequest; may break
     /// etcd quorum); with `skip_wipe` (omnictl's `--force`), tear down the machine's Link so
     /// that it leaves the account without being wiped; then remove its MachineSetNode and wait
-    /// until its ClusterMachine is gone (bound the wait with the options' timeout or signal).
+    /// until its ClusterMachine is gone (bound the wait with the options' timeout or cancel token).
     /// Returns omnictl's progress lines.
     ///
     /// # Errors

@@ -450,7 +450,7 @@ impl Management {
     /// `ReadAuditLog` (`omnictl audit-log`). Without `follow`: the records of the range,
     /// then the end. With `follow`: the acknowledgement (empty data, the start position),
     /// then one chunk per event, reconnecting from the last position whenever the server
-    /// ends the stream (as omnictl does) until the call's signal aborts.
+    /// ends the stream (as omnictl does) until the call's cancel token fires.
     pub fn audit_log(
         &self,
         params: AuditLogParams,

@@ -303,7 +303,7 @@ impl Templates {
     /// [`cluster_status`](Self::cluster_status)) whenever it changes, asked again every
     /// `interval` (omnictl re-renders at most once a second); with `until_healthy` it ends after
     /// the first healthy snapshot, otherwise when the caller stops reading. `opts.timeout` bounds
-    /// the whole wait (`DEADLINE_EXCEEDED`); `opts.signal` ends it.
+    /// the whole wait (`DEADLINE_EXCEEDED`); `opts.cancel` ends it.
     pub fn status_updates(
         &self,
         cluster: &str,

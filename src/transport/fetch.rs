@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, RequestInit, Response};
 
+use super::cancel::CancelToken;
 use crate::{Code, Error, Result};
 
 #[wasm_bindgen]
@@ -37,35 +38,32 @@ pub(crate) struct AbortGuard {
     ctrl: AbortController,
     reason: Rc<Cell<u8>>,
     timer: Option<(JsValue, Closure<dyn FnMut()>)>,
-    link: Option<(AbortSignal, Closure<dyn FnMut()>)>,
+    /// Aborts the fetch when the call's token fires (unregistered on drop).
+    _link: Option<super::cancel::CancelHook>,
 }
 
 impl AbortGuard {
-    pub(crate) fn new(signal: Option<&AbortSignal>, timeout: Option<Duration>) -> Result<Self> {
+    pub(crate) fn new(cancel: Option<&CancelToken>, timeout: Option<Duration>) -> Result<Self> {
         let ctrl = AbortController::new().map_err(js_err)?;
         let reason = Rc::new(Cell::new(NONE));
         let mut guard = AbortGuard {
             ctrl,
             reason,
             timer: None,
-            link: None,
+            _link: None,
         };
-        if let Some(signal) = signal {
-            if signal.aborted() {
+        if let Some(token) = cancel {
+            if token.is_cancelled() {
                 return Err(Error::Cancelled("aborted before the call started".into()));
             }
             let ctrl = guard.ctrl.clone();
             let reason = guard.reason.clone();
-            let on_abort = Closure::<dyn FnMut()>::new(move || {
+            guard._link = Some(token.on_cancel(move || {
                 if reason.get() == NONE {
                     reason.set(CANCELLED);
                 }
                 ctrl.abort();
-            });
-            signal
-                .add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref())
-                .map_err(js_err)?;
-            guard.link = Some((signal.clone(), on_abort));
+            }));
         }
         if let Some(t) = timeout {
             let ctrl = guard.ctrl.clone();
@@ -102,10 +100,6 @@ impl Drop for AbortGuard {
         self.ctrl.abort();
         if let Some((handle, _)) = self.timer.take() {
             clear_timeout(&handle);
-        }
-        if let Some((signal, cb)) = self.link.take() {
-            let _ =
-                signal.remove_event_listener_with_callback("abort", cb.as_ref().unchecked_ref());
         }
     }
 }
@@ -320,29 +314,29 @@ impl Drop for Listener {
     }
 }
 
-/// Sleep `d` on a JS timer; rejects early with [`Error::Cancelled`] if `signal` fires.
-pub(crate) async fn sleep(d: Duration, signal: Option<&AbortSignal>) -> Result<()> {
-    if signal.is_some_and(AbortSignal::aborted) {
+/// Sleep `d` on a JS timer; ends early with [`Error::Cancelled`] when `cancel` fires (the
+/// timer is cleared then).
+pub(crate) async fn sleep(d: Duration, cancel: Option<&CancelToken>) -> Result<()> {
+    if cancel.is_some_and(CancelToken::is_cancelled) {
         return Err(Error::Cancelled("aborted".into()));
     }
     let ms = i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
-    let arm = |resolve: &Function, _reject: &Function| {
-        let _ = set_timeout(resolve, ms);
+    let mut handle = JsValue::UNDEFINED;
+    let promise = Promise::new(&mut |resolve, _reject| handle = set_timeout(&resolve, ms));
+    let timer = JsFuture::from(promise);
+    let Some(token) = cancel else {
+        let _ = timer.await;
+        return Ok(());
     };
-    let (promise, _listener) = match signal {
-        Some(s) => {
-            let (p, l) = Listener::promise(s, arm, true);
-            (p, Some(l))
+    let fired = token.cancelled();
+    futures::pin_mut!(timer, fired);
+    match futures::future::select(timer, fired).await {
+        futures::future::Either::Left(_) => Ok(()),
+        futures::future::Either::Right(_) => {
+            clear_timeout(&handle);
+            Err(Error::Cancelled("aborted while waiting to retry".into()))
         }
-        None => (
-            Promise::new(&mut |resolve, reject| arm(&resolve, &reject)),
-            None,
-        ),
-    };
-    JsFuture::from(promise)
-        .await
-        .map(|_| ())
-        .map_err(|_| Error::Cancelled("aborted while waiting to retry".into()))
+    }
 }
 
 /// Resolves when `signal` fires (never, without a signal). Dropping the future removes its
@@ -398,7 +392,7 @@ impl super::http::HttpClient for Fetch {
         opts: &'a super::CallOptions,
     ) -> futures::future::LocalBoxFuture<'a, Result<super::http::HttpResponse>> {
         Box::pin(async move {
-            let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
+            let guard = AbortGuard::new(opts.cancel.as_ref(), opts.timeout)?;
             let body = Uint8Array::from(request.body.as_slice());
             let resp = post(
                 self.fetch.as_ref(),

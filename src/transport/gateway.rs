@@ -173,7 +173,7 @@ async fn open(
     body: &str,
     opts: &CallOptions,
 ) -> std::result::Result<(web_sys::Response, AbortGuard), Failure> {
-    let guard = AbortGuard::new(opts.signal.as_ref(), opts.timeout)?;
+    let guard = AbortGuard::new(opts.cancel.as_ref(), opts.timeout)?;
     let resp = post(
         cfg.fetch.as_ref(),
         &codec::url(&cfg.base_url, method),

@@ -33,6 +33,7 @@ use crate::auth::{sign_grpc, Metadata, SharedSigner, SkewClock};
 use crate::{Code, Error, Result};
 
 mod backoff;
+pub mod cancel;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
 #[cfg(feature = "fuzzing")]
@@ -50,6 +51,7 @@ pub mod runtime;
 mod wire;
 
 pub use backoff::Backoff;
+pub use cancel::CancelToken;
 pub use memory::{MemoryHandler, MemoryReply};
 
 /// The wire protocol of a [`Transport`].
@@ -90,16 +92,18 @@ pub enum CallKind {
 pub struct CallOptions {
     /// Give up (and abort the fetch) after this long. Defaults to no timeout.
     pub timeout: Option<Duration>,
-    /// Abort the call when this signal fires (browsers, Node, workerd).
-    #[cfg(target_arch = "wasm32")]
-    pub signal: Option<web_sys::AbortSignal>,
+    /// Cancel the call when this token fires: its request, the reads of its body and the
+    /// sleeps between its retries end with [`Error::Cancelled`]. (The JS API adapts a
+    /// caller's `AbortSignal` to it.)
+    pub cancel: Option<CancelToken>,
 }
 
 impl fmt::Debug for CallOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallOptions")
             .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
+            .field("cancel", &self.cancel)
+            .finish()
     }
 }
 
@@ -145,6 +149,13 @@ impl CallOptions {
     #[must_use]
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// These options, cancelled by `token`.
+    #[must_use]
+    pub fn with_cancel(mut self, token: CancelToken) -> Self {
+        self.cancel = Some(token);
         self
     }
 }

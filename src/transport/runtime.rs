@@ -42,8 +42,8 @@ pub trait Clock {
 /// A shared [`Clock`].
 pub type SharedClock = Rc<dyn Clock>;
 
-/// The system's clock: JS timers in wasm (a caller's `AbortSignal` ends a sleep), a timer
-/// thread natively.
+/// The system's clock: JS timers in wasm, a timer thread natively; the call's
+/// [`super::CancelToken`] ends a sleep early.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
 
@@ -55,12 +55,27 @@ impl Clock for SystemClock {
     fn sleep<'a>(&'a self, d: Duration, opts: &'a CallOptions) -> LocalBoxFuture<'a, Result<()>> {
         #[cfg(target_arch = "wasm32")]
         {
-            Box::pin(super::fetch::sleep(d, opts.signal.as_ref()))
+            Box::pin(super::fetch::sleep(d, opts.cancel.as_ref()))
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let _ = opts;
-            Box::pin(native::Timer::new(d))
+            Box::pin(async move {
+                let timer = native::Timer::new(d);
+                let Some(token) = &opts.cancel else {
+                    return timer.await;
+                };
+                if token.is_cancelled() {
+                    return Err(crate::Error::Cancelled("aborted".into()));
+                }
+                let fired = token.cancelled();
+                futures::pin_mut!(timer, fired);
+                match futures::future::select(timer, fired).await {
+                    futures::future::Either::Left((done, _)) => done,
+                    futures::future::Either::Right(_) => Err(crate::Error::Cancelled(
+                        "aborted while waiting to retry".into(),
+                    )),
+                }
+            })
         }
     }
 }
@@ -143,5 +158,21 @@ mod tests {
         futures::executor::block_on(clock.sleep(Duration::from_millis(30), &opts)).unwrap();
         assert!(start.elapsed() >= Duration::from_millis(30));
         futures::executor::block_on(clock.sleep(Duration::ZERO, &opts)).unwrap();
+        // the call's token ends a long sleep as soon as it fires
+        let token = super::super::CancelToken::new();
+        let cancelled = CallOptions::default().with_cancel(token.clone());
+        let start = std::time::Instant::now();
+        let (slept, ()) = futures::executor::block_on(futures::future::join(
+            clock.sleep(Duration::from_secs(30), &cancelled),
+            async {
+                clock.sleep(Duration::from_millis(20), &opts).await.unwrap();
+                token.cancel();
+            },
+        ));
+        assert!(
+            matches!(slept, Err(crate::Error::Cancelled(_))),
+            "{slept:?}"
+        );
+        assert!(start.elapsed() < Duration::from_secs(5));
     }
 }

@@ -16,7 +16,7 @@ use super::error::{from_value, invalid, js, to_js, to_value};
 use super::signer::JsSigner;
 use crate::client::{ApplyAction, ListParams, ListText, OmniClient, Resources, WatchParams};
 use crate::resource::Resource;
-use crate::transport::{Backoff, CallOptions, CallReport, Protocol};
+use crate::transport::{Backoff, CallOptions, CallReport, CancelToken, Protocol};
 use crate::Result;
 
 #[derive(Deserialize, Default)]
@@ -273,17 +273,52 @@ pub(super) fn parse_opts<T: for<'de> Deserialize<'de> + Default>(
     if v.is_undefined() || v.is_null() {
         return Ok((T::default(), CallOptions::default()));
     }
-    let signal = Reflect::get(v, &"signal".into())
+    let cancel = Reflect::get(v, &"signal".into())
         .ok()
         .filter(|s| !s.is_undefined() && !s.is_null())
-        .map(|s| s.unchecked_into::<web_sys::AbortSignal>());
+        .map(|s| token_for_signal(&s.unchecked_into::<web_sys::AbortSignal>()));
     let parsed: T = from_value(v.clone(), what)?;
     let timeout = Reflect::get(v, &"timeoutMs".into())
         .ok()
         .and_then(|t| t.as_f64())
         .filter(|t| *t > 0.0)
         .map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0));
-    Ok((parsed, CallOptions { timeout, signal }))
+    Ok((parsed, CallOptions { timeout, cancel }))
+}
+
+/// The core token of one call, fired by the caller's `AbortSignal` (at once if it already
+/// fired). The listener is removed when the call's last clone of the token is dropped, so a
+/// long-lived signal does not collect one listener per call.
+pub(super) fn token_for_signal(signal: &web_sys::AbortSignal) -> CancelToken {
+    let token = CancelToken::new();
+    if signal.aborted() {
+        token.cancel();
+        return token;
+    }
+    struct Listener {
+        signal: web_sys::AbortSignal,
+        callback: Closure<dyn FnMut()>,
+    }
+    impl Drop for Listener {
+        fn drop(&mut self) {
+            let _ = self.signal.remove_event_listener_with_callback(
+                "abort",
+                self.callback.as_ref().unchecked_ref(),
+            );
+        }
+    }
+    let weak = token.downgrade();
+    let callback = Closure::<dyn FnMut()>::new(move || weak.cancel());
+    if signal
+        .add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref())
+        .is_ok()
+    {
+        token.keep(Box::new(Listener {
+            signal: signal.clone(),
+            callback,
+        }));
+    }
+    token
 }
 
 /// The call options (`signal`, `timeoutMs`) of a call that takes no others.
@@ -848,7 +883,7 @@ impl JsOmniClient {
         options: JsValue,
     ) -> Result<StreamIterator, JsValue> {
         let (o, mut call): (StatusWaitOptions, _) = parse_opts(&options, "status options")?;
-        let ctrl = own_controller(&mut call)?;
+        let ctrl = own_token(&mut call);
         Ok(StreamIterator::new(
             status_items(&self.inner, &cluster, &o, call),
             ctrl,
@@ -866,7 +901,7 @@ impl JsOmniClient {
         let e = super::engine::JsEngine::new(engine_module)?;
         let (o, mut call): (StatusWaitOptions, _) = parse_opts(&options, "status options")?;
         let cluster = js(e.validate(&text, &o.files))?;
-        let ctrl = own_controller(&mut call)?;
+        let ctrl = own_token(&mut call);
         Ok(StreamIterator::new(
             status_items(&self.inner, &cluster, &o, call),
             ctrl,
@@ -992,7 +1027,7 @@ impl JsOmniClient {
         options: JsValue,
     ) -> Result<StreamIterator, JsValue> {
         let (o, mut call): (WatchOptions, _) = parse_opts(&options, "watch options")?;
-        let ctrl = own_controller(&mut call)?;
+        let ctrl = own_token(&mut call);
         let h = js(self.handle(&kind, o.namespace.as_deref()).await)?;
         let params = WatchParams {
             id: o.id,
@@ -1016,21 +1051,10 @@ impl JsOmniClient {
     }
 }
 
-/// One abort controller per stream: the iterator's `return()` aborts it, and the caller's
-/// signal (moved out of `call`) feeds it.
-pub(super) fn own_controller(call: &mut CallOptions) -> Result<web_sys::AbortController, JsValue> {
-    let ctrl = web_sys::AbortController::new().map_err(|_| invalid("no AbortController"))?;
-    if let Some(user) = call.signal.take() {
-        if user.aborted() {
-            ctrl.abort();
-        } else {
-            let c = ctrl.clone();
-            let cb = Closure::once_into_js(move || c.abort());
-            let _ = user.add_event_listener_with_callback("abort", cb.unchecked_ref());
-        }
-    }
-    call.signal = Some(ctrl.signal());
-    Ok(ctrl)
+/// The token of a stream: the iterator's `return()` fires it, and so does the caller's
+/// signal (it is the call's own token, which the signal feeds).
+pub(super) fn own_token(call: &mut CallOptions) -> CancelToken {
+    call.cancel.get_or_insert_with(CancelToken::new).clone()
 }
 
 /// The Rust side of every stream (watches, logs, audit log, ...): `nextBatch()` resolves to
@@ -1041,14 +1065,14 @@ type JsItems = LocalBoxStream<'static, Result<JsValue, JsValue>>;
 #[wasm_bindgen]
 pub struct StreamIterator {
     stream: Rc<RefCell<Option<JsItems>>>,
-    ctrl: web_sys::AbortController,
+    cancel: CancelToken,
 }
 
 impl StreamIterator {
-    pub(super) fn new(stream: JsItems, ctrl: web_sys::AbortController) -> StreamIterator {
+    pub(super) fn new(stream: JsItems, cancel: CancelToken) -> StreamIterator {
         StreamIterator {
             stream: Rc::new(RefCell::new(Some(stream))),
-            ctrl,
+            cancel,
         }
     }
 }
@@ -1081,7 +1105,7 @@ impl StreamIterator {
                 Some(Ok(value)) => {
                     out.push(&value);
                 }
-                Some(Err(_)) if self.ctrl.signal().aborted() => return Ok(out.into()),
+                Some(Err(_)) if self.cancel.is_cancelled() => return Ok(out.into()),
                 Some(Err(e)) if out.length() == 0 => return Err(e),
                 Some(Err(e)) => {
                     // the items before the error first; the error on the next call
@@ -1098,7 +1122,7 @@ impl StreamIterator {
                 None => break,
             }
         }
-        if !self.ctrl.signal().aborted() {
+        if !self.cancel.is_cancelled() {
             *self.stream.borrow_mut() = Some(stream);
         }
         Ok(out.into())
@@ -1107,7 +1131,7 @@ impl StreamIterator {
     /// Stop the stream (aborts the fetch). Safe to call more than once.
     #[wasm_bindgen(js_name = "return")]
     pub fn stop(&self) -> JsValue {
-        self.ctrl.abort();
+        self.cancel.cancel();
         self.stream.borrow_mut().take();
         done()
     }

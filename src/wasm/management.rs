@@ -7,8 +7,7 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::client::{
-    call_options, own_controller, parse_opts, CommonOptions, JsOmniClient, JsSyncReport,
-    StreamIterator,
+    call_options, own_token, parse_opts, CommonOptions, JsOmniClient, JsSyncReport, StreamIterator,
 };
 use super::error::{from_value, invalid, js, to_js, to_value};
 use crate::client::{AuditLogParams, SecretComponent, SiderolinkConnection, SupportBundleEvent};
@@ -287,7 +286,7 @@ impl JsOmniClient {
             .as_deref()
             .unwrap_or("raw")
             .parse::<crate::config::LogFormat>())?;
-        let ctrl = own_controller(&mut call)?;
+        let ctrl = own_token(&mut call);
         let s = self
             .inner
             .management()
@@ -331,7 +330,7 @@ impl JsOmniClient {
     ) -> Result<StreamIterator, JsValue> {
         let (o, mut call): (CallRpcOptions, _) = parse_opts(&options, "options")?;
         let request: serde_json::Value = from_value(request, "request")?;
-        let ctrl = own_controller(&mut call)?;
+        let ctrl = own_token(&mut call);
         let s = self
             .inner
             .call_stream(&service, &method, &request, o.metadata(), call)
@@ -373,7 +372,7 @@ impl JsOmniClient {
             version: o.version,
             disk: o.disk,
         };
-        let ctrl = own_controller(&mut call)?;
+        let ctrl = own_token(&mut call);
         let s = self
             .inner
             .management()
@@ -411,7 +410,7 @@ impl JsOmniClient {
             dry_run: o.dry_run.unwrap_or(true),
             ssa,
         };
-        let ctrl = own_controller(&mut call)?;
+        let ctrl = own_token(&mut call);
         let s = self
             .inner
             .management()
@@ -456,7 +455,7 @@ impl JsOmniClient {
             encryption_recipients: o.encryption_recipients,
             encryption_no_default_recipients: o.no_default_recipients,
         };
-        let ctrl = own_controller(&mut call)?;
+        let ctrl = own_token(&mut call);
         let s = self.inner.management().support_bundle(req, &call).map(|r| {
             r.map_err(|e| to_js(&e)).and_then(|ev| match ev {
                 SupportBundleEvent::Bundle(data) => {
@@ -510,7 +509,7 @@ impl JsOmniClient {
             &serde_json::Value::Object(req),
         )
         .map_err(|e| to_js(&e))?;
-        let ctrl = own_controller(&mut call)?;
+        let ctrl = own_token(&mut call);
         let s = self
             .inner
             .management()

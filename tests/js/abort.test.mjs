@@ -50,3 +50,39 @@ test("closing a gateway watch after a garbage collection closes the connection",
     s.close();
   }
 });
+
+// One AbortSignal for a dashboard's whole life: every call hooks the call's own cancel token
+// to it and unhooks when the call is over, so the signal never collects listeners.
+test("a long-lived AbortSignal keeps no listener once its calls are over, and still aborts", async () => {
+  const { getEventListeners } = await import("node:events");
+  const s = createServer(async (req, res) => {
+    for await (const _ of req) { /* drain */ }
+    res.writeHead(200, { "content-type": "application/json" });
+    if (req.url.endsWith("/Watch")) {
+      res.write(event(1));
+      res.write(event(0));
+      return; // held open until the client leaves
+    }
+    res.end(JSON.stringify({ items: [] }));
+  });
+  await new Promise((ok) => s.listen(0, "127.0.0.1", ok));
+  try {
+    const omni = await OmniClient.connect({ endpoint: `http://127.0.0.1:${s.address().port}`, signer: Signer.generateServiceAccount("abort-test") });
+    const ctrl = new AbortController();
+    const listeners = () => getEventListeners(ctrl.signal, "abort").length;
+    for (let i = 0; i < 20; i++) await omni.list(TYPE, { signal: ctrl.signal }).catch(() => {});
+    await new Promise((ok) => setTimeout(ok, 0));
+    gc();
+    assert.equal(listeners(), 0, "listeners left behind by finished calls");
+    // a watch holds one while it runs; the signal ends it
+    const it = omni.watch(TYPE, { bootstrap: true, signal: ctrl.signal })[Symbol.asyncIterator]();
+    assert.equal((await it.next()).value.type, "created");
+    assert.equal(listeners(), 1);
+    ctrl.abort();
+    const end = await Promise.race([it.next().then(() => "ended", () => "ended"), new Promise((ok) => setTimeout(() => ok("hung"), 2000))]);
+    assert.equal(end, "ended");
+  } finally {
+    s.closeAllConnections();
+    s.close();
+  }
+});
