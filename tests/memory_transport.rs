@@ -591,3 +591,153 @@ fn apply_all_stops_at_the_first_failure_as_omnictl() {
     let each = block_on(omni.apply_each(&all, false, 1, &CallOptions::default())).unwrap();
     assert!(each[0].is_ok() && each[1].is_err() && each[2].is_ok());
 }
+
+/// The watcher in kube-rs's shape: each break is yielded as an error and the watch goes on,
+/// from the last bookmark, even past errors the classic watch ends on; nothing is lost or
+/// repeated across the breaks.
+#[test]
+fn the_watcher_yields_every_error_and_goes_on_from_its_bookmark() {
+    use futures::StreamExt as _;
+    use omni_wasm::client::WatchParams;
+    let calls = Rc::new(RefCell::new(0usize));
+    let (omni, seen) = client(move |_, _| {
+        let n = *calls.borrow();
+        *calls.borrow_mut() += 1;
+        match n {
+            0 => Ok(vec![
+                json!({}),
+                state_event(0, "a", "1", None),
+                state_event(3, "", "", Some("AQ==")),
+                state_event(0, "b", "1", Some("Ag==")),
+            ]),
+            1 => Err(Error::status(Code::Internal, "down")),
+            2 => Err(Error::status(Code::PermissionDenied, "role revoked")),
+            3 => Ok(vec![json!({}), state_event(1, "b", "2", Some("Aw=="))]),
+            _ => Err(Error::status(Code::Internal, "still down")),
+        }
+    });
+    let res = block_on(omni.resources_in("Clusters.omni.sidero.dev", "default")).unwrap();
+    let items: Vec<String> = block_on(
+        res.watcher(WatchParams::bootstrap(), CallOptions::default())
+            .take(8)
+            .collect::<Vec<_>>(),
+    )
+    .into_iter()
+    .map(|i| match i {
+        Ok(e) => match &e.resource {
+            Some(r) => format!("{:?} {} {}", e.kind, r.metadata.id, r.metadata.version),
+            None => format!("{:?}", e.kind),
+        },
+        Err(e) => format!("error {}", e.code().name()),
+    })
+    .collect();
+    assert_eq!(
+        items,
+        [
+            "Created a 1",
+            "Bootstrapped",
+            "Created b 1",
+            "error UNAVAILABLE", // the stream ended
+            "error INTERNAL",
+            "error PERMISSION_DENIED",
+            "Updated b 2",
+            "error UNAVAILABLE",
+        ]
+    );
+    // every reopen resumes from the last bookmark delivered
+    let seen = seen.borrow();
+    for i in 1..=3 {
+        let o = &seen[i].2["options"];
+        assert_eq!(o["start_from_bookmark"], json!("Ag=="), "call {i}");
+        assert_ne!(o["bootstrap_contents"], json!(true), "call {i}");
+    }
+    // the classic watch ends at the error a retry would not change
+    let (omni, _) = scripted(vec![vec![json!({}), state_event(3, "", "", Some("AQ=="))]]);
+    let res = block_on(omni.resources_in("Clusters.omni.sidero.dev", "default")).unwrap();
+    let classic: Vec<_> = block_on(
+        res.watch(WatchParams::bootstrap(), CallOptions::default())
+            .collect(),
+    );
+    assert_eq!(classic.len(), 2, "{classic:?}");
+    assert_eq!(
+        classic[1].as_ref().unwrap_err().code(),
+        Code::PermissionDenied
+    );
+}
+
+/// kube-rs's backoff around any stream of results, on a manual clock: each error waits the
+/// next delay (growing, jittered), items pass through, the policy starts over after a quiet
+/// period, and the stream ends with the error that uses the policy up.
+#[test]
+fn with_backoff_paces_errors_resets_after_quiet_and_ends_when_used_up() {
+    use futures::StreamExt as _;
+    use omni_wasm::client::with_backoff;
+    use omni_wasm::transport::Backoff;
+    use std::time::Duration;
+    let clock = Rc::new(ManualClock::default());
+    let c = clock.clone();
+    // errors, one success, a long quiet stretch, then errors until the policy is used up
+    let script: Vec<Option<bool>> = vec![
+        Some(false),
+        Some(false),
+        Some(true),
+        Some(false),
+        None, // (200 s pass without an error)
+        Some(false),
+        Some(false),
+        Some(false),
+        Some(false),
+        Some(false),
+    ];
+    let inner = futures::stream::iter(script)
+        .filter_map(move |step| {
+            let c = c.clone();
+            async move {
+                match step {
+                    None => {
+                        c.now.set(c.now.get() + 200_000.0);
+                        None
+                    }
+                    Some(true) => Some(Ok(1)),
+                    Some(false) => Some(Err(Error::status(Code::Unavailable, "cut"))),
+                }
+            }
+        })
+        .boxed_local();
+    let backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60), 4);
+    let out: Vec<omni_wasm::Result<i32>> = block_on(
+        with_backoff(
+            inner,
+            backoff,
+            Duration::from_secs(120),
+            clock.clone(),
+            CallOptions::default(),
+        )
+        .collect(),
+    );
+    let shape: Vec<&str> = out
+        .iter()
+        .map(|r| if r.is_ok() { "ok" } else { "err" })
+        .collect();
+    // 3 errors (delays 1-3), the success, the error that follows (delay 3 of 4); after the
+    // quiet stretch the policy starts over: 4 more delays, and the 5th error ends it
+    assert_eq!(
+        shape,
+        ["err", "err", "ok", "err", "err", "err", "err", "err", "err"]
+    );
+    let slept: Vec<f64> = clock
+        .slept
+        .borrow()
+        .iter()
+        .map(Duration::as_secs_f64)
+        .collect();
+    assert_eq!(slept.len(), 7, "{slept:?}");
+    let within = |d: f64, base: f64| d >= base * 0.5 - 1e-9 && d <= base * 1.5 + 1e-9;
+    for (i, base) in [1.0, 2.0, 4.0, 1.0, 2.0, 4.0, 8.0].iter().enumerate() {
+        assert!(
+            within(slept[i], *base),
+            "delay {i}: {} (base {base})",
+            slept[i]
+        );
+    }
+}

@@ -45,6 +45,7 @@ pub use media_download::DownloadOptions;
 pub use ops::{MachineDelete, Operations, RotationStatus, SecretComponent};
 pub use paging::{Page, PageParams};
 pub use resources::{ApplyAction, ApplyOutcome, DeleteOutcome, ListParams, Resources};
+pub use resume::with_backoff;
 pub use rpc::{AuditLogChunk, AuditLogParams, ManifestSyncEvent, SupportBundleEvent};
 #[cfg(feature = "full")]
 pub use service_accounts::IssuedKey;

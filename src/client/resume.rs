@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use futures::stream::LocalBoxStream;
 use futures::StreamExt as _;
 
+use crate::transport::runtime::SharedClock;
 use crate::transport::{Backoff, CallOptions};
 use crate::{Code, Error, Result};
 
@@ -63,87 +64,235 @@ pub(super) fn fatal(e: &Error) -> bool {
         )
 }
 
-struct Driver<W: Resumable> {
+/// The raw watcher: the watcher's output as it comes; when the stream breaks, the error is
+/// yielded and the stream is opened again on the next poll (kube-rs's `watcher`: it never ends
+/// on an error, and it never waits — pacing is [`with_backoff`]'s). It ends only when the
+/// call's token fires.
+pub(super) fn steps<W: Resumable>(
     w: W,
     opts: CallOptions,
-    clock: crate::transport::runtime::SharedClock,
-    stream: Option<LocalBoxStream<'static, Result<W::Msg>>>,
-    ready: VecDeque<W::Out>,
-    backoff: Backoff,
-    /// Whether the current stream delivered anything: the first reopen after a healthy stream
-    /// is immediate, backoff applies to consecutive failures.
-    healthy: bool,
+) -> LocalBoxStream<'static, Result<W::Out>> {
+    step_stream(w, opts)
+        .map(|step| match step {
+            Step::Out(out) => Ok(out),
+            Step::Broke { error, .. } => Err(error),
+        })
+        .boxed_local()
 }
 
-/// The watcher's output as a stream that ends after its first error.
-pub(super) fn drive<W: Resumable>(
-    w: W,
-    backoff: Backoff,
-    opts: CallOptions,
-    clock: crate::transport::runtime::SharedClock,
-) -> LocalBoxStream<'static, Result<W::Out>> {
-    let d = Driver {
+/// One item of [`step_stream`].
+enum Step<O> {
+    /// What the watcher made of the messages.
+    Out(O),
+    /// The stream broke; `progressed`: it had delivered messages since it was opened (a
+    /// healthy stream, reopened at once).
+    Broke { error: Error, progressed: bool },
+}
+
+fn step_stream<W: Resumable>(w: W, opts: CallOptions) -> LocalBoxStream<'static, Step<W::Out>> {
+    let s = Steps {
         w,
-        opts,
-        clock,
         stream: None,
         ready: VecDeque::new(),
-        backoff,
-        healthy: false,
+        progressed: false,
     };
-    futures::stream::unfold(Some(d), |d| async move {
-        let mut d = d?;
-        match d.next().await {
-            Ok(out) => Some((Ok(out), Some(d))),
-            Err(e) => Some((Err(e), None)),
+    futures::stream::unfold((s, opts), |(mut s, opts)| async move {
+        if opts.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            return None;
+        }
+        let step = s.next().await;
+        if let Step::Broke {
+            error: Error::Cancelled(_),
+            ..
+        } = &step
+        {
+            // the call was cancelled: this error is the last item
+            return Some((step, (s, cancelled())));
+        }
+        Some((step, (s, opts)))
+    })
+    .boxed_local()
+}
+
+/// Options whose token has fired (ends [`steps`] after a cancellation error).
+fn cancelled() -> CallOptions {
+    let token = crate::transport::CancelToken::new();
+    token.cancel();
+    CallOptions::default().with_cancel(token)
+}
+
+struct Steps<W: Resumable> {
+    w: W,
+    stream: Option<LocalBoxStream<'static, Result<W::Msg>>>,
+    ready: VecDeque<W::Out>,
+    /// The current stream delivered a message.
+    progressed: bool,
+}
+
+impl<W: Resumable> Steps<W> {
+    async fn next(&mut self) -> Step<W::Out> {
+        loop {
+            if let Some(out) = self.ready.pop_front() {
+                return Step::Out(out);
+            }
+            let stream = match self.stream.as_mut() {
+                Some(s) => s,
+                None => match self.w.open() {
+                    Ok(opened) => {
+                        self.progressed = false;
+                        self.stream.insert(opened)
+                    }
+                    Err(error) => {
+                        return Step::Broke {
+                            error,
+                            progressed: false,
+                        }
+                    }
+                },
+            };
+            let broke = match stream.next().await {
+                Some(Ok(msg)) => {
+                    self.progressed = true;
+                    match self.w.accept(msg, &mut self.ready) {
+                        Ok(()) => continue,
+                        Err(e) => e,
+                    }
+                }
+                Some(Err(e)) => e,
+                None => Error::status(Code::Unavailable, "watch stream ended"),
+            };
+            self.stream = None;
+            if self.w.recover(&broke, &mut self.ready) {
+                continue;
+            }
+            self.w.reconnecting();
+            return Step::Broke {
+                error: broke,
+                progressed: std::mem::take(&mut self.progressed),
+            };
+        }
+    }
+}
+
+/// kube-rs's `StreamBackoff` for any stream of results: after an error it waits the policy's
+/// next delay (exponential, jittered) before polling again, and ends — with that error — when
+/// the policy is used up. The policy starts over once `quiet` has passed since the last error.
+/// Items pass through unchanged, errors included.
+pub fn with_backoff<T: 'static>(
+    inner: LocalBoxStream<'static, Result<T>>,
+    backoff: Backoff,
+    quiet: std::time::Duration,
+    clock: SharedClock,
+    opts: CallOptions,
+) -> LocalBoxStream<'static, Result<T>> {
+    struct St<T> {
+        inner: LocalBoxStream<'static, Result<T>>,
+        backoff: Backoff,
+        last_error: Option<f64>,
+        pending_delay: Option<std::time::Duration>,
+        done: bool,
+    }
+    let st = St {
+        inner,
+        backoff,
+        last_error: None,
+        pending_delay: None,
+        done: false,
+    };
+    futures::stream::unfold(st, move |mut st| {
+        let clock = clock.clone();
+        let opts = opts.clone();
+        async move {
+            if st.done {
+                return None;
+            }
+            if let Some(d) = st.pending_delay.take() {
+                if let Err(e) = clock.sleep(d, &opts).await {
+                    st.done = true;
+                    return Some((Err(e), st));
+                }
+            }
+            let item = st.inner.next().await?;
+            if let Err(e) = &item {
+                let now = clock.now_millis();
+                let quiet_ms = quiet.as_secs_f64() * 1000.0;
+                if st.last_error.is_some_and(|t| now - t >= quiet_ms) {
+                    st.backoff.reset();
+                }
+                st.last_error = Some(now);
+                if matches!(e, Error::Cancelled(_)) {
+                    st.done = true;
+                } else {
+                    match st.backoff.next_delay() {
+                        Some(d) => st.pending_delay = Some(d),
+                        None => st.done = true,
+                    }
+                }
+            }
+            Some((item, st))
         }
     })
     .boxed_local()
 }
 
-impl<W: Resumable> Driver<W> {
-    async fn next(&mut self) -> Result<W::Out> {
-        loop {
-            if let Some(out) = self.ready.pop_front() {
-                return Ok(out);
-            }
-            let stream = match self.stream.as_mut() {
-                Some(s) => s,
-                None => {
-                    self.healthy = false;
-                    self.stream.insert(self.w.open()?)
-                }
-            };
-            match stream.next().await {
-                Some(Ok(msg)) => {
-                    self.backoff.reset();
-                    self.healthy = true;
-                    self.w.accept(msg, &mut self.ready)?;
-                }
-                Some(Err(e)) => self.broken(e).await?,
-                None => {
-                    self.broken(Error::status(Code::Unavailable, "watch stream ended"))
-                        .await?;
-                }
-            }
-        }
+/// The watcher as the library's watches hand it out: [`steps`] with the reconnect policy
+/// applied inside — a broken stream is opened again at once after a healthy stretch and after
+/// a backoff delay otherwise, without the caller seeing the error; the stream ends with the
+/// first error a retry would not change ([`fatal`]), or when the policy is used up.
+pub(super) fn drive<W: Resumable>(
+    w: W,
+    backoff: Backoff,
+    opts: CallOptions,
+    clock: SharedClock,
+) -> LocalBoxStream<'static, Result<W::Out>> {
+    struct St<O> {
+        steps: LocalBoxStream<'static, Step<O>>,
+        backoff: Backoff,
+        done: bool,
     }
-
-    async fn broken(&mut self, e: Error) -> Result<()> {
-        self.stream = None;
-        if self.w.recover(&e, &mut self.ready) {
-            return Ok(());
+    let st = St {
+        steps: step_stream(w, opts.clone()),
+        backoff,
+        done: false,
+    };
+    futures::stream::unfold(st, move |mut st| {
+        let clock = clock.clone();
+        let opts = opts.clone();
+        async move {
+            if st.done {
+                return None;
+            }
+            loop {
+                match st.steps.next().await? {
+                    Step::Out(out) => {
+                        st.backoff.reset();
+                        return Some((Ok(out), st));
+                    }
+                    Step::Broke { error: e, .. } if fatal(&e) => {
+                        st.done = true;
+                        return Some((Err(e), st));
+                    }
+                    Step::Broke {
+                        error: e,
+                        progressed,
+                    } => {
+                        // a healthy stream that broke is opened again at once
+                        if progressed {
+                            st.backoff.reset();
+                            continue;
+                        }
+                        let slept = match st.backoff.next_delay() {
+                            Some(d) => clock.sleep(d, &opts).await,
+                            None => Err(e),
+                        };
+                        if let Err(e) = slept {
+                            st.done = true;
+                            return Some((Err(e), st));
+                        }
+                    }
+                }
+            }
         }
-        if fatal(&e) {
-            return Err(e);
-        }
-        self.w.reconnecting();
-        if self.healthy {
-            return Ok(());
-        }
-        match self.backoff.next_delay() {
-            Some(d) => self.clock.sleep(d, &self.opts).await,
-            None => Err(e),
-        }
-    }
+    })
+    .boxed_local()
 }

@@ -191,6 +191,24 @@ struct State {
 }
 
 impl Resources {
+    /// A watcher in kube-rs's shape over `cosi.resource.State/Watch`: the same events as
+    /// [`watch`](Self::watch) (the bootstrap as it arrives — `Created`… then `Bootstrapped`;
+    /// `Resync` before a fresh snapshot when a bookmark is refused; resumed from the last
+    /// bookmark after a cut, nothing lost or repeated), but every error is yielded and the
+    /// watch goes on: the next poll opens the stream again, at once. Pace it with
+    /// [`with_backoff`](super::with_backoff), or stop on the errors you consider final. It
+    /// ends only when the call's cancel token fires.
+    pub fn watcher(
+        &self,
+        params: WatchParams,
+        opts: CallOptions,
+    ) -> LocalBoxStream<'static, Result<WatchEvent>> {
+        let registry = self.registry().clone();
+        super::resume::steps(State::new(self.clone(), params, &opts), opts)
+            .map(move |ev| ev.and_then(|ev| ev.decode(&registry)))
+            .boxed_local()
+    }
+
     /// Watch this type (or one id) — see [`WatchParams`](WatchParams). The stream
     /// resumes from the last bookmark after a broken connection, without losing or repeating
     /// events; dropping it aborts the fetch.
@@ -234,17 +252,22 @@ pub(super) fn watch_raw(
         .clone()
         .unwrap_or_else(super::resume::default_backoff);
     let clock = res.client().transport().clock();
-    let state = State {
-        bookmark: params.start_from_bookmark.clone(),
-        res,
-        params,
-        opts: opts.clone(),
-        bootstrapping: false,
-        delivered: BTreeMap::new(),
-        seen: BTreeSet::new(),
-        resent: false,
-    };
-    super::resume::drive(state, backoff, opts, clock)
+    super::resume::drive(State::new(res, params, &opts), backoff, opts, clock)
+}
+
+impl State {
+    fn new(res: Resources, params: WatchParams, opts: &CallOptions) -> State {
+        State {
+            bookmark: params.start_from_bookmark.clone(),
+            res,
+            params,
+            opts: opts.clone(),
+            bootstrapping: false,
+            delivered: BTreeMap::new(),
+            seen: BTreeSet::new(),
+            resent: false,
+        }
+    }
 }
 
 impl State {
