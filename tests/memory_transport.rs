@@ -741,3 +741,70 @@ fn with_backoff_paces_errors_resets_after_quiet_and_ends_when_used_up() {
         );
     }
 }
+
+/// A bookmark the server no longer has (`FAILED_PRECONDITION`: history compacted) is not an
+/// error to the caller: the watcher says `Resync`, bootstraps afresh, and goes on live.
+#[test]
+fn a_refused_bookmark_is_a_resync_then_a_fresh_snapshot() {
+    use futures::StreamExt as _;
+    use omni_wasm::client::WatchParams;
+    let refused = Rc::new(RefCell::new(0usize));
+    let (omni2, seen2) = client({
+        let refused = refused.clone();
+        move |_, _| {
+            let n = *refused.borrow();
+            *refused.borrow_mut() += 1;
+            match n {
+                0 => Ok(vec![
+                    json!({}),
+                    state_event(0, "a", "1", None),
+                    state_event(3, "", "", Some("AQ==")),
+                    state_event(1, "a", "2", Some("Ag==")),
+                ]),
+                1 => Err(Error::status(
+                    Code::FailedPrecondition,
+                    "bookmark is too old",
+                )),
+                2 => Ok(vec![
+                    json!({}),
+                    state_event(0, "a", "3", None),
+                    state_event(0, "b", "1", None),
+                    state_event(3, "", "", Some("Aw==")),
+                ]),
+                _ => Err(Error::status(Code::PermissionDenied, "enough")),
+            }
+        }
+    });
+    let res = block_on(omni2.resources_in("Clusters.omni.sidero.dev", "default")).unwrap();
+    let got: Vec<String> = block_on(
+        res.watch(WatchParams::bootstrap(), CallOptions::default())
+            .collect::<Vec<_>>(),
+    )
+    .into_iter()
+    .map(|i| match i {
+        Ok(e) => match &e.resource {
+            Some(r) => format!("{:?} {} {}", e.kind, r.metadata.id, r.metadata.version),
+            None => format!("{:?}", e.kind),
+        },
+        Err(e) => format!("error {}", e.code().name()),
+    })
+    .collect();
+    assert_eq!(
+        got,
+        [
+            "Created a 1",
+            "Bootstrapped",
+            "Updated a 2",
+            "Resync",
+            "Created a 3",
+            "Created b 1",
+            "Bootstrapped",
+            "error PERMISSION_DENIED",
+        ]
+    );
+    let seen = seen2.borrow();
+    let o = |i: usize| seen[i].2["options"].clone();
+    assert_eq!(o(1)["start_from_bookmark"], json!("Ag=="));
+    assert_eq!(o(2)["bootstrap_contents"], json!(true));
+    assert_eq!(o(2).get("start_from_bookmark"), None, "{}", o(2));
+}
