@@ -1,7 +1,7 @@
 //! The seam between the protocols and the network: one POST, its head, and its body read
-//! chunk by chunk. The gateway and gRPC-web protocols ([`super::wire`]) are written against
+//! chunk by chunk. The gateway and gRPC-web protocols (`transport::wire`) are written against
 //! [`HttpClient`] only; in wasm it is `fetch` (the global one, or the caller's), natively it is
-//! whatever client the caller plugs in ([`super::TransportConfig::http`]) — the crate's own
+//! whatever client the caller plugs in (`TransportConfig::http`, `OmniClientBuilder::http_client`) — the crate's own
 //! tests run the same protocol code over real HTTP against omni-sim that way.
 
 use std::fmt;
