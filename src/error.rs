@@ -203,6 +203,16 @@ impl Error {
         }
     }
 
+    /// The error as upstream wraps it into its own messages (Go's `%w`): an invalid
+    /// argument's own text, anything else as displayed.
+    #[cfg(feature = "browser")]
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            Error::InvalidArgument(m) => m.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// Safe to retry for reads and watches. Writes are never retried blindly.
     pub fn is_retryable(&self) -> bool {
         matches!(self.code(), Code::Unavailable)

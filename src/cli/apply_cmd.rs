@@ -41,7 +41,7 @@ pub(super) async fn apply(g: &Global, a: ApplyArgs, host: &dyn Host) -> Result<(
         Error::InvalidArgument(format!(
             "failed to discover yaml files from {:?}: {}",
             a.file,
-            super::message(&e)
+            e.reason()
         ))
     })?;
     let client = connect::client(g, host).await?;
@@ -57,7 +57,7 @@ pub(super) async fn apply(g: &Global, a: ApplyArgs, host: &dyn Host) -> Result<(
         let resources = parse_yaml_documents_with(&text, &registry).map_err(|e| {
             Error::InvalidArgument(format!(
                 "failed to apply resources from file {file:?}: {}",
-                super::message(&e)
+                e.reason()
             ))
         })?;
         parsed.push((file, resources));
@@ -75,7 +75,7 @@ pub(super) async fn apply(g: &Global, a: ApplyArgs, host: &dyn Host) -> Result<(
                 .map_err(|e| {
                     Error::InvalidArgument(format!(
                         "failed to apply resources from file {file:?}: {}",
-                        super::message(&e)
+                        e.reason()
                     ))
                 })?;
         }
@@ -97,7 +97,7 @@ async fn apply_one(
             "failed to apply resource '{}' '{}': {}",
             md.id,
             md.type_,
-            super::message(&e)
+            e.reason()
         ))
     };
     let mut h = client.resources(&md.type_).await.map_err(fail)?;
@@ -248,7 +248,7 @@ pub(super) async fn edit(g: &Global, a: EditArgs, host: &dyn Host) -> Result<()>
         let parsed = match parse_yaml_documents_with(&edited, &registry) {
             Ok(p) => p,
             Err(e) => {
-                last_error = super::message(&e);
+                last_error = e.reason();
                 continue;
             }
         };

@@ -144,7 +144,7 @@ pub(super) async fn run(g: &Global, a: AuditLogArgs, host: &dyn Host) -> Result<
         Some(s) => parse_go_duration_nanos(s).map_err(|e| {
             Error::InvalidArgument(format!(
                 "invalid argument {s:?} for \"--since\" flag: {}",
-                super::message(&e)
+                e.reason()
             ))
         })?,
     };

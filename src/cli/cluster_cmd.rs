@@ -821,16 +821,10 @@ async fn template(g: &Global, t: TemplateArgs, host: &dyn Host) -> Result<()> {
             let mut rendered = Vec::with_capacity(paths.len());
             for p in &paths {
                 let (text, files) = read_template(p, &allowed, host).map_err(|e| {
-                    Error::InvalidArgument(format!(
-                        "failed to sync template {p:?}: {}",
-                        super::message(&e)
-                    ))
+                    Error::InvalidArgument(format!("failed to sync template {p:?}: {}", e.reason()))
                 })?;
                 let r = render(p, &text, &files).map_err(|e| {
-                    Error::InvalidArgument(format!(
-                        "failed to sync template {p:?}: {}",
-                        super::message(&e)
-                    ))
+                    Error::InvalidArgument(format!("failed to sync template {p:?}: {}", e.reason()))
                 })?;
                 rendered.push((p.clone(), r));
             }
@@ -850,7 +844,7 @@ async fn template(g: &Global, t: TemplateArgs, host: &dyn Host) -> Result<()> {
                     .map_err(|e| {
                         Error::InvalidArgument(format!(
                             "failed to sync template {p:?}: {}",
-                            super::message(&e)
+                            e.reason()
                         ))
                     })?;
                 print_report(&report, sync.verbose || sync.dry_run, host);

@@ -14,7 +14,7 @@ use crate::{Error, Result};
 pub(super) fn load(path: &str, create: bool, host: &dyn Host) -> Result<OmniConfig> {
     match host.read_file(path)? {
         Some(text) => OmniConfig::parse(&text)
-            .map_err(|e| Error::InvalidArgument(format!("{path}: {}", super::message(&e)))),
+            .map_err(|e| Error::InvalidArgument(format!("{path}: {}", e.reason()))),
         None if create => {
             let cfg = OmniConfig::new_default();
             save(path, &cfg, host)?;

@@ -118,7 +118,7 @@ fn duration(flag: &str, value: &str) -> Result<i128> {
     parse_go_duration_nanos(value).map_err(|e| {
         Error::InvalidArgument(format!(
             "invalid argument {value:?} for \"-t, --{flag}\" flag: {}",
-            super::message(&e)
+            e.reason()
         ))
     })
 }

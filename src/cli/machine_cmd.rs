@@ -199,7 +199,7 @@ pub(super) async fn configure(g: &Global, cmd: ConfigureCommand, host: &dyn Host
                 .map_err(|e| {
                     Error::InvalidArgument(format!(
                         "failed to update SideroLink connection mode for machine {id}: {}",
-                        super::message(&e)
+                        e.reason()
                     ))
                 })?;
             if let Some(m) = message {

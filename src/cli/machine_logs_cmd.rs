@@ -46,7 +46,7 @@ pub(super) async fn run(g: &Global, a: MachineLogsArgs, host: &dyn Host) -> Resu
             Error::InvalidArgument(format!(
                 "failed to print logs for '{}': {}",
                 a.machine,
-                super::message(&e)
+                e.reason()
             ))
         })?;
         let text = format_log_line(&line, format);

@@ -12,9 +12,10 @@ use super::global::Global;
 use super::paths::{clean, join};
 use super::{connect, Host};
 use crate::client::media_checks::{arch_name, bootloader_name, grpc_tunnel_name, num};
+use crate::client::media_checks::{flag, present, strings};
 pub(super) use crate::client::media_checks::{text, tunnel_mode, Version, DEFAULT_TALOS_VERSION};
 use crate::client::media_download::{
-    check_secure_boot, create_schematic, flag, image_download, present, preset_image, strings,
+    check_secure_boot, create_schematic, image_download, preset_image,
 };
 pub(super) use crate::client::media_download::{ImageInfo, Params};
 use crate::client::DownloadOptions;
@@ -243,7 +244,7 @@ fn read_embedded_config(path: &str, host: &dyn Host) -> Result<String> {
         "-" => host.read_stdin().map_err(|e| {
             plain(format!(
                 "failed to read embedded machine config from stdin: {}",
-                super::message(&e)
+                e.reason()
             ))
         }),
         _ => match host.read_file(path) {
@@ -253,7 +254,7 @@ fn read_embedded_config(path: &str, host: &dyn Host) -> Result<String> {
             ))),
             Err(e) => Err(plain(format!(
                 "failed to read embedded machine config file {path:?}: {}",
-                super::message(&e)
+                e.reason()
             ))),
         },
     }

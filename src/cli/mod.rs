@@ -31,7 +31,7 @@ use clap::Parser as _;
 use futures::future::LocalBoxFuture;
 
 use crate::client::OmniClientBuilder;
-use crate::{Error, Result};
+use crate::Result;
 
 /// What a [`Host`] gives the CLI.
 pub trait Host {
@@ -132,7 +132,7 @@ pub async fn run(args: &[String], host: &dyn Host) -> i32 {
     match execute(cli, host).await {
         Ok(()) => 0,
         Err(e) => {
-            host.stderr(&format!("Error: {}\n", message(&e)));
+            host.stderr(&format!("Error: {}\n", e.reason()));
             1
         }
     }
@@ -214,13 +214,4 @@ fn usage_error(rendered: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-/// An error as the CLI prints it: the message without the gRPC code's prefix for local
-/// (argument and file) errors, as omnictl's own errors read.
-fn message(e: &Error) -> String {
-    match e {
-        Error::InvalidArgument(m) => m.clone(),
-        other => other.to_string(),
-    }
 }

@@ -9,7 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::media_checks::{num, text};
+use super::media_checks::{invalid, num, text};
 use super::media_download::DownloadOptions;
 use super::OmniClient;
 use crate::resource::{Resource, ResourceMetadata};
@@ -120,10 +120,6 @@ impl fmt::Debug for MediaDownload {
             .field("grpc_tunnel_enabled", &self.grpc_tunnel_enabled)
             .finish()
     }
-}
-
-fn invalid(msg: impl Into<String>) -> Error {
-    Error::InvalidArgument(msg.into())
 }
 
 impl PresetInfo {

@@ -29,7 +29,7 @@ const SBC: &str = "SBCConfigs.omni.sidero.dev";
 const JOIN_TOKEN_STATUS: &str = "JoinTokenStatuses.omni.sidero.dev";
 const DEFAULT_JOIN_TOKEN: &str = "DefaultJoinTokens.omni.sidero.dev";
 
-fn invalid(msg: impl Into<String>) -> Error {
+pub(crate) fn invalid(msg: impl Into<String>) -> Error {
     Error::InvalidArgument(msg.into())
 }
 
@@ -44,8 +44,24 @@ pub(crate) fn num(v: &Value, k: &str) -> i64 {
     v.get(k).and_then(Value::as_i64).unwrap_or(0)
 }
 
-fn flag(v: &Value, k: &str) -> bool {
+pub(crate) fn flag(v: &Value, k: &str) -> bool {
     v.get(k).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// Whether a message field is set (Go's `spec.Cloud != nil`).
+pub(crate) fn present(v: &Value, k: &str) -> bool {
+    v.get(k).is_some_and(|x| !x.is_null())
+}
+
+/// A list of strings; `None` when absent or empty (Go's nil slice).
+pub(crate) fn strings(v: &Value, k: &str) -> Option<Vec<String>> {
+    let a = v.get(k)?.as_array()?;
+    (!a.is_empty()).then(|| {
+        a.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    })
 }
 
 /// Go's `strings.TrimLeft(s, "v")`.

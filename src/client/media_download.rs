@@ -11,24 +11,20 @@ use std::fmt;
 use serde_json::Value;
 
 use super::media_checks::{
-    arch_name, extension_catalog, factory_credentials, get, lookup_extensions, match_extension,
-    num, parse_arch, parse_label_pairs, resolve_join_token, supports_overlay, text, tunnel_mode,
-    validate_cloud_platform, validate_embedded_config_support, validate_sbc,
-    validate_talos_version, DEFAULT_TALOS_VERSION,
+    arch_name, extension_catalog, factory_credentials, flag, get, invalid, lookup_extensions,
+    match_extension, num, parse_arch, parse_label_pairs, present, resolve_join_token, strings,
+    supports_overlay, text, tunnel_mode, validate_cloud_platform, validate_embedded_config_support,
+    validate_sbc, validate_talos_version, DEFAULT_TALOS_VERSION,
 };
 use super::{MediaDownload, OmniClient};
 use crate::proto::management as pb;
 use crate::resource::Resource;
 use crate::transport::CallOptions;
-use crate::{Error, Result};
+use crate::Result;
 
 const FEATURES: &str = "FeaturesConfigs.omni.sidero.dev";
 const CLOUD_PLATFORM: &str = "CloudPlatformConfigs.omni.sidero.dev";
 const SBC: &str = "SBCConfigs.omni.sidero.dev";
-
-fn invalid(msg: impl Into<String>) -> Error {
-    Error::InvalidArgument(msg.into())
-}
 
 /// Overrides of a preset's settings for one download: `omnictl media download`'s flags. `None`
 /// keeps what the preset says. A preset's platform, overlay and bootloader cannot be
@@ -144,25 +140,6 @@ pub(crate) struct Params {
     pub bootloader: i32,
     pub pxe: bool,
     pub secure_boot: bool,
-}
-
-/// Whether a message field is set (Go's `spec.Cloud != nil`).
-pub(crate) fn present(v: &Value, k: &str) -> bool {
-    v.get(k).is_some_and(|x| !x.is_null())
-}
-
-pub(crate) fn flag(v: &Value, k: &str) -> bool {
-    v.get(k).and_then(Value::as_bool).unwrap_or(false)
-}
-
-pub(crate) fn strings(v: &Value, k: &str) -> Option<Vec<String>> {
-    let a = v.get(k)?.as_array()?;
-    (!a.is_empty()).then(|| {
-        a.iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect()
-    })
 }
 
 /// The image and parameters of a preset with the caller's overrides, each override re-checked
@@ -377,7 +354,7 @@ pub(crate) async fn create_schematic(
     let mut meta_values = BTreeMap::new();
     if let Some(labels) = &params.labels {
         let labels = parse_label_pairs(labels)
-            .map_err(|e| invalid(format!("failed to gen image labels: {}", reason(&e))))?;
+            .map_err(|e| invalid(format!("failed to gen image labels: {}", e.reason())))?;
         meta_values.insert(12u32, labels_meta(&labels));
     }
     let extensions = match &params.extensions {
@@ -394,7 +371,7 @@ pub(crate) async fn create_schematic(
                 Ok(out)
             }
             .await;
-            found.map_err(|e| invalid(format!("failed to lookup extensions: {}", reason(&e))))?
+            found.map_err(|e| invalid(format!("failed to lookup extensions: {}", e.reason())))?
         }
         None => Vec::new(),
     };
@@ -415,14 +392,6 @@ pub(crate) async fn create_schematic(
         None => req.media_id = image.media_id.clone(),
     }
     client.management().create_schematic(&req, opts).await
-}
-
-/// An error's text without the `invalid argument: ` prefix (upstream wraps the reason alone).
-fn reason(e: &Error) -> String {
-    match e {
-        Error::InvalidArgument(m) => m.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// Percent-encodes a URL's user or password as Go's `url.UserPassword` does.

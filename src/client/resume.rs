@@ -96,29 +96,22 @@ fn step_stream<W: Resumable>(w: W, opts: CallOptions) -> LocalBoxStream<'static,
         ready: VecDeque::new(),
         progressed: false,
     };
-    futures::stream::unfold((s, opts), |(mut s, opts)| async move {
-        if opts.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+    futures::stream::unfold((s, opts, false), |(mut s, opts, ended)| async move {
+        if ended || opts.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
             return None;
         }
         let step = s.next().await;
-        if let Step::Broke {
-            error: Error::Cancelled(_),
-            ..
-        } = &step
-        {
-            // the call was cancelled: this error is the last item
-            return Some((step, (s, cancelled())));
-        }
-        Some((step, (s, opts)))
+        // a cancelled call ends with its error
+        let ended = matches!(
+            &step,
+            Step::Broke {
+                error: Error::Cancelled(_),
+                ..
+            }
+        );
+        Some((step, (s, opts, ended)))
     })
     .boxed_local()
-}
-
-/// Options whose token has fired (ends [`steps`] after a cancellation error).
-fn cancelled() -> CallOptions {
-    let token = crate::transport::CancelToken::new();
-    token.cancel();
-    CallOptions::default().with_cancel(token)
 }
 
 struct Steps<W: Resumable> {
