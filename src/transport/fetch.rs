@@ -267,50 +267,46 @@ impl BodyReader {
     }
 }
 
-/// Removes an `abort` listener when dropped, so a long-lived caller signal does not collect one
-/// listener per call, retry or stream.
-struct Listener {
+/// An `abort` listener on a signal, removed when dropped, so a long-lived signal does not collect
+/// one listener per call or stream.
+pub(crate) struct AbortListener {
     signal: AbortSignal,
-    callback: Option<Function>,
+    callback: Function,
+    /// The Rust closure behind `callback`, when there is one (it must outlive the listener).
+    _closure: Option<Closure<dyn FnMut()>>,
 }
 
-impl Listener {
-    /// A promise that `arm` may settle (e.g. with a timer) and that `signal` settles too —
-    /// rejecting when `abort_rejects`, resolving otherwise. The listener lives as long as the
-    /// returned guard.
-    fn promise(
+impl AbortListener {
+    /// Listens with the JS function `callback`; `None` when the signal refuses the listener.
+    pub(crate) fn add(signal: &AbortSignal, callback: Function) -> Option<AbortListener> {
+        signal
+            .add_event_listener_with_callback("abort", &callback)
+            .ok()?;
+        Some(AbortListener {
+            signal: signal.clone(),
+            callback,
+            _closure: None,
+        })
+    }
+
+    /// Listens with the Rust closure `f`, kept alive as long as the listener.
+    pub(crate) fn closure(
         signal: &AbortSignal,
-        mut arm: impl FnMut(&Function, &Function),
-        abort_rejects: bool,
-    ) -> (Promise, Listener) {
-        let mut callback = None;
-        let promise = Promise::new(&mut |resolve, reject| {
-            arm(&resolve, &reject);
-            let on_abort = if abort_rejects { reject } else { resolve };
-            if signal
-                .add_event_listener_with_callback("abort", &on_abort)
-                .is_ok()
-            {
-                callback = Some(on_abort);
-            }
-        });
-        (
-            promise,
-            Listener {
-                signal: signal.clone(),
-                callback,
-            },
-        )
+        f: impl FnMut() + 'static,
+    ) -> Option<AbortListener> {
+        let closure = Closure::<dyn FnMut()>::new(f);
+        let callback: Function = closure.as_ref().unchecked_ref::<Function>().clone();
+        let mut listener = AbortListener::add(signal, callback)?;
+        listener._closure = Some(closure);
+        Some(listener)
     }
 }
 
-impl Drop for Listener {
+impl Drop for AbortListener {
     fn drop(&mut self) {
-        if let Some(cb) = self.callback.take() {
-            let _ = self
-                .signal
-                .remove_event_listener_with_callback("abort", &cb);
-        }
+        let _ = self
+            .signal
+            .remove_event_listener_with_callback("abort", &self.callback);
     }
 }
 
@@ -348,8 +344,12 @@ pub(crate) async fn aborted(signal: Option<AbortSignal>) -> Error {
     if signal.aborted() {
         return Error::Cancelled("aborted by the caller".into());
     }
-    let (promise, _listener) = Listener::promise(&signal, |_, _| {}, false);
+    let mut listener = None;
+    let promise = Promise::new(&mut |resolve, _reject| {
+        listener = AbortListener::add(&signal, resolve);
+    });
     let _ = JsFuture::from(promise).await;
+    drop(listener);
     Error::Cancelled("aborted by the caller".into())
 }
 

@@ -35,7 +35,7 @@ use crate::{Code, Error, Result};
 mod backoff;
 pub mod cancel;
 #[cfg(target_arch = "wasm32")]
-mod fetch;
+pub(crate) mod fetch;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

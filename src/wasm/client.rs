@@ -295,28 +295,11 @@ pub(super) fn token_for_signal(signal: &web_sys::AbortSignal) -> CancelToken {
         token.cancel();
         return token;
     }
-    struct Listener {
-        signal: web_sys::AbortSignal,
-        callback: Closure<dyn FnMut()>,
-    }
-    impl Drop for Listener {
-        fn drop(&mut self) {
-            let _ = self.signal.remove_event_listener_with_callback(
-                "abort",
-                self.callback.as_ref().unchecked_ref(),
-            );
-        }
-    }
     let weak = token.downgrade();
-    let callback = Closure::<dyn FnMut()>::new(move || weak.cancel());
-    if signal
-        .add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref())
-        .is_ok()
+    if let Some(listener) =
+        crate::transport::fetch::AbortListener::closure(signal, move || weak.cancel())
     {
-        token.keep(Box::new(Listener {
-            signal: signal.clone(),
-            callback,
-        }));
+        token.keep(Box::new(listener));
     }
     token
 }
