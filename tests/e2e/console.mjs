@@ -117,7 +117,8 @@ try {
       await p2.goto(`${base}/`);
       await p2.fill("#key", key);
       await p2.click("#connect-btn");
-      await p2.waitForSelector('#clusters tbody tr[data-cluster="production"]', { timeout: 20000 });
+      // the page loads the full .wasm through the proxy: slow on a loaded 2-core machine
+      await p2.waitForSelector('#clusters tbody tr[data-cluster="production"]', { timeout: 60000 });
       await p2.screenshot({ path: path.join(shots, "proxied.png") });
       // a bad key is shown plainly
       const p3 = await ctx.newPage();
