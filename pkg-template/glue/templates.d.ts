@@ -10,6 +10,11 @@ import type { TemplateOptions, TemplateIssue } from "./omni_wasm.js";
 type TemplateResource = { metadata: Record<string, unknown>; spec: Record<string, unknown> };
 /** Validate a cluster template offline: `[]` when valid, else every problem with its position. */
 export declare function validateTemplate(text: string, options?: TemplateOptions): TemplateIssue[];
+/**
+ * Check a Talos machine-config patch offline as Omni checks it on the server (`validateConfig`):
+ * `[]` when Omni would accept it, else the problem with its document, line and column.
+ */
+export declare function validateConfigPatch(text: string): TemplateIssue[];
 /** Render a template to `omnictl cluster template render`'s YAML; throws a TemplateError. */
 export declare function renderTemplate(text: string, options?: TemplateOptions): string;
 /** Render a template to resource objects `{ metadata, spec }`. */

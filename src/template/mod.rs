@@ -47,6 +47,25 @@ pub use resource::{
 use crate::goyaml::node::{self, NodeKind, STag};
 use model::{Dec, Model, ModelKind};
 
+/// Check a Talos machine-config patch offline, as Omni checks it on the server
+/// (`ManagementService.ValidateConfig`, and every patch a template or a `ConfigPatch` carries):
+/// Talos' config loader (documents by `kind`/`apiVersion`, values decoded into their types,
+/// unknown keys refused) against the structure of the Talos machinery Omni is built with, then
+/// the fields, documents and list elements Omni keeps for itself.
+///
+/// The error has upstream's text, the document's index in the patch and the line and column in
+/// `text` of what is wrong (the first unknown key, the value that does not decode, the
+/// document).
+///
+/// # Errors
+/// The problem, when Omni would refuse the patch.
+pub fn validate_config_patch(text: &str) -> Result<(), TemplateErrors> {
+    talos::check_patch(text).map_err(|p| {
+        // one problem, its text as upstream's error prints it
+        TemplateErrors::one(Stage::Load, TemplateError::at(p.message, p.document, p.pos))
+    })
+}
+
 /// A loaded cluster template: its documents as typed models plus the referenced files.
 #[derive(Clone, Debug)]
 pub struct Template {

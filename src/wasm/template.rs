@@ -61,6 +61,16 @@ pub fn validate_template(
     }
 }
 
+/// Check a Talos config patch offline as Omni does on the server: `[]` when Omni would accept
+/// it, else the problem with upstream's text and its document, line and column in `text`.
+#[wasm_bindgen(js_name = validateConfigPatch, unchecked_return_type = "TemplateIssue[]")]
+pub fn validate_config_patch(text: &str) -> Result<JsValue, JsValue> {
+    match crate::template::validate_config_patch(text) {
+        Ok(()) => to_value(&Vec::<Issue>::new()),
+        Err(e) => to_value(&issues(&e)),
+    }
+}
+
 /// Render a cluster template to the YAML `omnictl cluster template render` prints.
 /// Throws a `TemplateError` (with `.errors`) when the template is invalid.
 #[wasm_bindgen(js_name = renderTemplate)]

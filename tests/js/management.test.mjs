@@ -178,6 +178,9 @@ test("maintenance lifecycle, maintenance upgrade, power, node unique token", asy
 test("validation RPCs and upgrade pre-checks", async () => {
   await admin.validateConfig("machine:\n  network:\n    hostname: a\n");
   await rejects(admin.validateConfig("machine: [unclosed"), "INVALID_ARGUMENT");
+  // Talos' loader refuses unknown keys, Omni the fields it owns
+  await rejects(admin.validateConfig("machine:\n  network:\n    hostnam: a\n"), "INVALID_ARGUMENT");
+  await rejects(admin.validateConfig("machine:\n  token: x\n"), "INVALID_ARGUMENT");
   assert.deepEqual(await admin.validateJsonSchema('{"a": 1}', '{"type": "object"}'), []);
   const errs = await admin.validateJsonSchema('{"a": "x"}', '{"type":"object","properties":{"a":{"type":"integer"}}}');
   assert.equal(errs.length, 1);
@@ -245,6 +248,9 @@ test("cluster machine delete: forceEtcdLeave request, force tears the Link down,
 test("cluster delete: dry run writes nothing; delete removes the cluster's resources", async () => {
   const c = await cluster();
   await admin.create({ metadata: { type: "ConfigPatches.omni.sidero.dev", namespace: "default", id: `500-${c}`, labels: { "omni.sidero.dev/cluster": c } }, spec: { data: "machine: {}\n" } });
+  // a ConfigPatch is checked as ValidateConfig checks it: nothing is written
+  await rejects(admin.create({ metadata: { type: "ConfigPatches.omni.sidero.dev", namespace: "default", id: `501-${c}`, labels: { "omni.sidero.dev/cluster": c } }, spec: { data: "machine:\n  instal: {}\n" } }), "INVALID_ARGUMENT");
+  await rejects(admin.get("ConfigPatches.omni.sidero.dev", `501-${c}`), "NOT_FOUND");
   const dry = await admin.deleteCluster(c, { dryRun: true });
   assert.ok(dry.actions.some((a) => a.includes(`(${c})`)), dry.actions.join("\n"));
   assert.ok(await admin.get("clusters", c));

@@ -23,6 +23,19 @@ describe("templates offline (the template-only build)", () => {
     }
   });
 
+  test("a Talos config patch is checked offline as Omni checks it, with where the problem is", () => {
+    assert.deepEqual(tmpl.validateConfigPatch("machine:\n  network:\n    hostname: a\n"), []);
+    const [issue, ...more] = tmpl.validateConfigPatch("machine:\n  network:\n    hostname: a\n---\napiVersion: v1alpha1\nkind: KubeSpanConfig\nfilterz: {}\n");
+    assert.equal(more.length, 0);
+    assert.match(issue.message, /^error decoding document v1alpha1\/KubeSpanConfig\/ \(line 5\): unknown keys found during decoding:\nfilterz: \{\}/);
+    assert.deepEqual([issue.document, issue.line, issue.column], [1, 7, 1]);
+    // and so is every patch of a template
+    const template = "kind: Cluster\nname: c\nkubernetes:\n  version: v1.32.0\ntalos:\n  version: v1.9.0\npatches:\n  - name: bad\n    inline:\n      machine:\n        instal: {}\n";
+    const issues = tmpl.validateTemplate(template);
+    assert.equal(issues.length, 1);
+    assert.match(issues[0].message, /failed to validate inline patch "bad": error decoding document \/v1alpha1\/ \(line 1\): unknown keys found during decoding:\nmachine:\n {4}instal: \{\}/);
+  });
+
   test("invalid cases report errors with document, line and column", () => {
     const issues = tmpl.validateTemplate(read("cluster-invalid1.yaml"), { files });
     assert.ok(issues.length > 0);

@@ -258,6 +258,13 @@ impl State for StateSvc {
             yaml::validate_proto(&self.core.pool, &md.r#type, &s.proto_spec)
                 .map_err(|e| Status::invalid_argument(format!("failed to validate: {e}")))?;
         }
+        if let (Some(s), Some(cur)) = (
+            res.spec.as_ref(),
+            self.core.store.get(&md.namespace, &md.r#type, &md.id),
+        ) {
+            let old = cur.spec.map(|s| s.proto_spec).unwrap_or_default();
+            crate::validations::update(&self.core, &md, &old, &s.proto_spec)?;
+        }
         let opts = r.options.unwrap_or_default();
         let out = self.core.store.update(
             res,

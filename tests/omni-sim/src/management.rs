@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::Digest;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -18,8 +18,7 @@ use crate::pb::management::{
     get_support_bundle_response::Progress,
     list_service_accounts_response::service_account::PgpPublicKey,
     list_service_accounts_response::ServiceAccount, list_users_response::User as PbUser,
-    management_service_server::ManagementService,
-    validate_json_schema_response::Error as SchemaError, *,
+    management_service_server::ManagementService, *,
 };
 use crate::types::role_denied;
 use crate::Core;
@@ -136,166 +135,6 @@ fn kubeconfig_yaml(url: &str, cluster: &str, user: &str) -> String {
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n  - cluster:\n      server: {url}/k8s/{cluster}\n    name: omni-{cluster}\ncontexts:\n  - context:\n      cluster: omni-{cluster}\n      namespace: default\n      user: omni-{cluster}-{user}\n    name: omni-{cluster}\ncurrent-context: omni-{cluster}\nusers:\n  - name: omni-{cluster}-{user}\n    user:\n      exec:\n        apiVersion: client.authentication.k8s.io/v1beta1\n        command: kubectl\n        args:\n          - oidc-login\n          - get-token\n          - --oidc-issuer-url={url}/oidc\n          - --oidc-client-id=native\n          - --oidc-extra-scope=cluster:{cluster}\n"
     )
-}
-
-/// A small JSON Schema subset: type, properties, required, additionalProperties (bool),
-/// items, enum, const, minimum, maximum, minLength, maxLength, pattern, minItems, maxItems.
-fn schema_check(
-    schema: &Value,
-    data: &Value,
-    spath: &str,
-    dpath: &str,
-    out: &mut Vec<SchemaError>,
-) {
-    let mut err = |sp: &str, cause: String| {
-        out.push(SchemaError {
-            errors: vec![],
-            schema_path: format!("{spath}/{sp}"),
-            data_path: dpath.to_string(),
-            cause,
-        });
-    };
-    let Some(s) = schema.as_object() else { return };
-    if let Some(t) = s.get("type") {
-        let types: Vec<&str> = match t {
-            Value::String(x) => vec![x.as_str()],
-            Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect(),
-            _ => vec![],
-        };
-        let actual = match data {
-            Value::Null => "null",
-            Value::Bool(_) => "boolean",
-            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-            Value::Number(_) => "number",
-            Value::String(_) => "string",
-            Value::Array(_) => "array",
-            Value::Object(_) => "object",
-        };
-        let ok = types
-            .iter()
-            .any(|t| *t == actual || (*t == "number" && actual == "integer"));
-        if !types.is_empty() && !ok {
-            err("type", format!("got {actual}, want {}", types.join(" or ")));
-            return;
-        }
-    }
-    if let Some(Value::Array(e)) = s.get("enum") {
-        if !e.contains(data) {
-            err(
-                "enum",
-                format!("value must be one of {}", Value::Array(e.clone())),
-            );
-        }
-    }
-    if let Some(c) = s.get("const") {
-        if c != data {
-            err("const", format!("value must be {c}"));
-        }
-    }
-    if let Some(n) = data.as_f64() {
-        if let Some(m) = s.get("minimum").and_then(Value::as_f64) {
-            if n < m {
-                err("minimum", format!("must be >= {m} but found {n}"));
-            }
-        }
-        if let Some(m) = s.get("maximum").and_then(Value::as_f64) {
-            if n > m {
-                err("maximum", format!("must be <= {m} but found {n}"));
-            }
-        }
-    }
-    if let Some(st) = data.as_str() {
-        let len = st.chars().count() as u64;
-        if let Some(m) = s.get("minLength").and_then(Value::as_u64) {
-            if len < m {
-                err("minLength", format!("length must be >= {m}, but got {len}"));
-            }
-        }
-        if let Some(m) = s.get("maxLength").and_then(Value::as_u64) {
-            if len > m {
-                err("maxLength", format!("length must be <= {m}, but got {len}"));
-            }
-        }
-        if let Some(p) = s.get("pattern").and_then(Value::as_str) {
-            match regex::Regex::new(p) {
-                Ok(re) if !re.is_match(st) => {
-                    err("pattern", format!("does not match pattern {p:?}"))
-                }
-                Err(e) => err("pattern", format!("invalid pattern: {e}")),
-                _ => {}
-            }
-        }
-    }
-    if let Some(obj) = data.as_object() {
-        if let Some(Value::Array(req)) = s.get("required") {
-            let missing: Vec<&str> = req
-                .iter()
-                .filter_map(|k| k.as_str())
-                .filter(|k| !obj.contains_key(*k))
-                .collect();
-            if !missing.is_empty() {
-                err(
-                    "required",
-                    format!("missing properties: {}", missing.join(", ")),
-                );
-            }
-        }
-        let props = s.get("properties").and_then(Value::as_object);
-        for (k, v) in obj {
-            match props.and_then(|p| p.get(k)) {
-                Some(ps) => schema_check(
-                    ps,
-                    v,
-                    &format!("{spath}/properties/{k}"),
-                    &format!("{dpath}/{k}"),
-                    out,
-                ),
-                None => {
-                    if s.get("additionalProperties") == Some(&Value::Bool(false)) {
-                        out.push(SchemaError {
-                            errors: vec![],
-                            schema_path: format!("{spath}/additionalProperties"),
-                            data_path: dpath.to_string(),
-                            cause: format!("additional properties {k:?} not allowed"),
-                        });
-                    }
-                }
-            }
-        }
-    }
-    if let Some(arr) = data.as_array() {
-        if let Some(m) = s.get("minItems").and_then(Value::as_u64) {
-            if (arr.len() as u64) < m {
-                out.push(SchemaError {
-                    errors: vec![],
-                    schema_path: format!("{spath}/minItems"),
-                    data_path: dpath.to_string(),
-                    cause: format!("minimum {m} items required, but found {} items", arr.len()),
-                });
-            }
-        }
-        if let Some(m) = s.get("maxItems").and_then(Value::as_u64) {
-            if (arr.len() as u64) > m {
-                out.push(SchemaError {
-                    errors: vec![],
-                    schema_path: format!("{spath}/maxItems"),
-                    data_path: dpath.to_string(),
-                    cause: format!("maximum {m} items allowed, but found {} items", arr.len()),
-                });
-            }
-        }
-        if let Some(items) = s.get("items") {
-            for (i, v) in arr.iter().enumerate() {
-                schema_check(
-                    items,
-                    v,
-                    &format!("{spath}/items"),
-                    &format!("{dpath}/{i}"),
-                    out,
-                );
-            }
-        }
-    }
 }
 
 fn log_line(machine: &str, i: u64) -> Vec<u8> {
@@ -520,18 +359,7 @@ impl ManagementService for ManagementSvc {
     ) -> Result<Response<()>, Status> {
         self.caller(req.metadata(), "ValidateConfig").await?;
         let cfg = req.into_inner().config;
-        for doc in serde_norway::Deserializer::from_str(&cfg) {
-            let v: serde_norway::Value = serde::Deserialize::deserialize(doc)
-                .map_err(|e| Status::invalid_argument(format!("failed to parse config: {e}")))?;
-            if !matches!(
-                v,
-                serde_norway::Value::Mapping(_) | serde_norway::Value::Null
-            ) {
-                return Err(Status::invalid_argument(
-                    "config document must be a mapping",
-                ));
-            }
-        }
+        crate::talosconfig::validate_patch(&cfg).map_err(Status::invalid_argument)?;
         Ok(Response::new(()))
     }
 
@@ -541,15 +369,7 @@ impl ManagementService for ManagementSvc {
     ) -> Result<Response<ValidateJsonSchemaResponse>, Status> {
         self.caller(req.metadata(), "ValidateJSONSchema").await?;
         let r = req.into_inner();
-        if r.schema.len() > 1_000_000 {
-            return Err(Status::invalid_argument("schema is too large"));
-        }
-        let schema: Value = serde_json::from_str(&r.schema)
-            .map_err(|e| Status::invalid_argument(format!("failed to parse schema: {e}")))?;
-        let data: Value = serde_json::from_str(&r.data)
-            .map_err(|e| Status::invalid_argument(format!("failed to parse data: {e}")))?;
-        let mut errors = Vec::new();
-        schema_check(&schema, &data, "", "", &mut errors);
+        let errors = crate::jsonschema::validate(&r.schema, &r.data)?;
         Ok(Response::new(ValidateJsonSchemaResponse { errors }))
     }
 

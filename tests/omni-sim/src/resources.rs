@@ -405,6 +405,8 @@ impl ResourceService for ResourceSvc {
                     md.r#type, md.namespace, md.id
                 ))
             })?;
+        let old = cur.spec.map(|s| s.proto_spec).unwrap_or_default();
+        crate::validations::update(&self.core, &md, &old, &spec)?;
         let cmd = cur.metadata.unwrap_or_default();
         if md.version == "undefined" || md.version.is_empty() {
             md.version = cmd.version.clone();
