@@ -746,6 +746,27 @@ fn with_backoff_paces_errors_resets_after_quiet_and_ends_when_used_up() {
 /// error to the caller: the watcher says `Resync`, bootstraps afresh, and goes on live.
 #[test]
 fn a_refused_bookmark_is_a_resync_then_a_fresh_snapshot() {
+    refused_bookmark_resyncs(|| {
+        Err(Error::status(
+            Code::FailedPrecondition,
+            "bookmark is too old",
+        ))
+    });
+}
+
+/// Omni's etcd store refuses an expired bookmark after the watch opens, in an ERRORED event
+/// (cosi-project/state-etcd): the same resync, not a retry with the same bookmark for ever.
+#[test]
+fn an_errored_event_after_resuming_is_a_resync_too() {
+    refused_bookmark_resyncs(|| {
+        let mut errored = json!({"event": [{"event_type": 4}]});
+        errored["event"][0]["error"] =
+            json!("etcdserver: mvcc: required revision has been compacted");
+        Ok(vec![json!({}), errored])
+    });
+}
+
+fn refused_bookmark_resyncs(refusal: fn() -> omni_wasm::Result<Vec<Value>>) {
     use futures::StreamExt as _;
     use omni_wasm::client::WatchParams;
     let refused = Rc::new(RefCell::new(0usize));
@@ -761,10 +782,7 @@ fn a_refused_bookmark_is_a_resync_then_a_fresh_snapshot() {
                     state_event(3, "", "", Some("AQ==")),
                     state_event(1, "a", "2", Some("Ag==")),
                 ]),
-                1 => Err(Error::status(
-                    Code::FailedPrecondition,
-                    "bookmark is too old",
-                )),
+                1 => refusal(),
                 2 => Ok(vec![
                     json!({}),
                     state_event(0, "a", "3", None),

@@ -343,8 +343,8 @@ impl Resumable for State {
         }
     }
 
-    /// History no longer has our bookmark (`FAILED_PRECONDITION`): start over with a fresh
-    /// snapshot, announced by a `Resync` marker.
+    /// History no longer has our bookmark (`FAILED_PRECONDITION`, or an ERRORED event after
+    /// resuming): start over with a fresh snapshot, announced by a `Resync` marker.
     fn recover(&mut self, e: &Error, ready: &mut VecDeque<RawWatchEvent>) -> bool {
         if e.code() != Code::FailedPrecondition || self.bookmark.is_none() {
             return false;
@@ -368,13 +368,21 @@ impl State {
             Ok(cosi::EventType::Destroyed) => WatchEventKind::Destroyed,
             Ok(cosi::EventType::Bootstrapped) => WatchEventKind::Bootstrapped,
             Ok(cosi::EventType::Errored) => {
+                // Omni's etcd store opens a watch from a revision it has compacted away (or not
+                // reached) and then says so in an ERRORED event, not as a FAILED_PRECONDITION
+                // status: with a resume point that is a refused bookmark, answered with a resync
+                let code = if self.bookmark.is_some() {
+                    Code::FailedPrecondition
+                } else {
+                    Code::Aborted
+                };
                 return Err(Error::status(
-                    Code::Aborted,
+                    code,
                     format!(
                         "watch errored: {}",
                         ev.error.unwrap_or_else(|| "no reason given".into())
                     ),
-                ))
+                ));
             }
             Ok(cosi::EventType::Noop) => {
                 if ev.bookmark.is_some() {

@@ -51,7 +51,14 @@ test("configs: kubeconfig (user, service account, break-glass), talosconfig, omn
   await rejects(admin.kubeconfig(""), "INVALID_ARGUMENT");
   const reader = await OmniClient.connect({ endpoint: SIM, serviceAccountKey: await serviceAccount(uid("rd"), "Reader") });
   await rejects(reader.kubeconfig(c, { breakGlass: true }), "PERMISSION_DENIED");
+  // Omni marks the cluster's status as tainted by break-glass access; without a status to mark
+  // (Omni's controller keeps one per cluster) no config is handed out
+  await rejects(admin.kubeconfig(c, { breakGlass: true }), "NOT_FOUND");
+  await mutate({ type: "ClusterStatuses.omni.sidero.dev", id: c, create: true, spec: {} });
   assert.ok((await admin.kubeconfig(c, { breakGlass: true })).includes(c));
+  const status = await admin.get("ClusterStatuses.omni.sidero.dev", c);
+  assert.equal(status.metadata.labels["omni.sidero.dev/tainted-by-break-glass"], "");
+  assert.match(status.metadata.annotations["omni.sidero.dev/tainted-by-break-glass-timestamp"], /^\d{10}$/);
   // merged client-side into an existing kubeconfig's text
   const merged = mergeKubeconfig(kc, await admin.kubeconfig(c), {});
   assert.equal(merged.renamed.length, 0, "identical entries merge without renames");

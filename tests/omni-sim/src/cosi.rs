@@ -331,13 +331,25 @@ impl State for StateSvc {
         };
         let (tx, rx) = mpsc::channel(64);
         let core = self.core.clone();
-        // Errors of the underlying watch (bad or expired bookmark) surface
-        // before the "watch established" message, as a plain error status.
-        let after = match opts.start_from_bookmark.as_ref() {
-            Some(b) => Some(core.store.parse_bookmark(b)?),
+        // As Omni's etcd store (cosi-project/state-etcd): a bookmark that is not 8 bytes is
+        // refused before the "watch established" message (FailedPrecondition); one etcd no
+        // longer has or has not reached is a watch that opens, then says so in an ERRORED event
+        // (an invalid-bookmark error) and sends nothing more.
+        let after = match opts.start_from_bookmark.as_deref() {
+            Some(b) if b.len() != 8 => Some(core.store.parse_bookmark(b)?),
+            Some(b) => match core.store.parse_bookmark(b) {
+                Ok(s) => Some(s),
+                Err(e) => return Ok(refused_watch(tx, rx, r.api_version, e.message())),
+            },
             None => None,
         };
-        let snap = core.store.snapshot(&f.ns, &f.typ, after)?;
+        let snap = match core.store.snapshot(&f.ns, &f.typ, after) {
+            Ok(s) => s,
+            Err(e) if after.is_some() && e.code() == tonic::Code::FailedPrecondition => {
+                return Ok(refused_watch(tx, rx, r.api_version, e.message()));
+            }
+            Err(e) => return Err(e),
+        };
         tokio::spawn(async move {
             run_watch(core, r, f, after, snap, tx).await;
         });
@@ -446,6 +458,39 @@ pub(crate) fn watch_options_supported(
         )));
     }
     Ok(())
+}
+
+/// A watch whose bookmark the store refused after opening: "established", then one ERRORED
+/// event (clients of API version 0 are not sent it, as COSI's server skips it), then silence
+/// until the client goes away.
+fn refused_watch(
+    tx: Tx,
+    rx: mpsc::Receiver<Result<WatchResponse, Status>>,
+    api_version: i32,
+    reason: &str,
+) -> Response<BoxStream<WatchResponse>> {
+    let reason = reason.to_string();
+    tokio::spawn(async move {
+        if tx.send(Ok(WatchResponse { event: vec![] })).await.is_err() {
+            return;
+        }
+        if api_version >= 1 {
+            let ev = Event {
+                event_type: EventType::Errored as i32,
+                error: Some(reason),
+                ..Default::default()
+            };
+            if tx
+                .send(Ok(WatchResponse { event: vec![ev] }))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        tx.closed().await;
+    });
+    Response::new(Box::pin(ReceiverStream::new(rx)))
 }
 
 async fn run_watch(

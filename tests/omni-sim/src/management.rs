@@ -59,6 +59,35 @@ fn stream<T: Send + 'static>(items: Vec<Result<T, Status>>) -> Response<BoxStrea
 }
 
 impl ManagementSvc {
+    /// Upstream `markClusterAsTainted`, after a break-glass config is made: the cluster's
+    /// ClusterStatus gets the tainted label and the time as an annotation. Omni's controller
+    /// keeps a ClusterStatus for every cluster; where there is none the update fails, as
+    /// upstream's does, and the caller gets that error instead of the config.
+    fn taint(&self, cluster: &str) -> Result<(), Status> {
+        let now = self.core.now();
+        self.core
+            .store
+            .mutate(
+                "default",
+                "ClusterStatuses.omni.sidero.dev",
+                cluster,
+                now,
+                |r| {
+                    let md = r.metadata.get_or_insert_with(Default::default);
+                    md.labels.insert(
+                        "omni.sidero.dev/tainted-by-break-glass".into(),
+                        String::new(),
+                    );
+                    md.annotations.insert(
+                        "omni.sidero.dev/tainted-by-break-glass-timestamp".into(),
+                        now.timestamp().to_string(),
+                    );
+                    Ok(())
+                },
+            )
+            .map(|_| ())
+    }
+
     /// Omni's `enableBreakGlassConfigs` feature flag.
     fn break_glass_allowed(&self) -> Result<(), Status> {
         if self.core.opts.break_glass_configs {
@@ -232,6 +261,9 @@ impl ManagementService for ManagementSvc {
             })?
         };
         let r = req.into_inner();
+        if r.break_glass {
+            self.taint(&cluster)?;
+        }
         let user = if r.service_account {
             r.service_account_user.clone()
         } else {
@@ -281,6 +313,9 @@ impl ManagementService for ManagementSvc {
         );
         if let Some(c) = &cluster {
             s.push_str(&format!("        cluster: {c}\n"));
+            if r.break_glass {
+                self.taint(c)?;
+            }
         }
         s.push_str(&format!(
             "        auth:\n            siderov1:\n                identity: {}\n",

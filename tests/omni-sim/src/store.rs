@@ -15,6 +15,11 @@ use crate::pb::cosi::resource::{
     label_term::Operation, EventType, LabelQuery, LabelTerm, Metadata, Resource, Spec,
 };
 
+/// etcd's answer to a watch from a revision it has compacted away (`rpctypes.ErrCompacted`).
+pub const COMPACTED: &str = "etcdserver: mvcc: required revision has been compacted";
+/// etcd's answer to a watch from a revision it has not reached (`rpctypes.ErrFutureRev`).
+pub const FUTURE: &str = "etcdserver: mvcc: required revision is a future revision";
+
 /// How many events the history keeps for bookmarks and `tail_events`.
 pub const HISTORY_LIMIT: usize = 10_000;
 
@@ -126,7 +131,8 @@ impl Store {
         };
         let v = u64::from_be_bytes(raw);
         if v >> 48 != self.epoch & 0xFFFF {
-            return Err(Status::failed_precondition("invalid bookmark"));
+            // another run's revision: to etcd, one it no longer has
+            return Err(Status::failed_precondition(COMPACTED));
         }
         Ok(v & 0xFFFF_FFFF_FFFF)
     }
@@ -194,13 +200,11 @@ impl Store {
         let replay = match after {
             Some(s) => {
                 if s > g.seq {
-                    return Err(Status::failed_precondition("invalid bookmark"));
+                    return Err(Status::failed_precondition(FUTURE));
                 }
                 let oldest = g.history.front().map(|c| c.seq).unwrap_or(g.seq + 1);
                 if s + 1 < oldest {
-                    return Err(Status::failed_precondition(
-                        "bookmark is too old: events are no longer in the history",
-                    ));
+                    return Err(Status::failed_precondition(COMPACTED));
                 }
                 g.history.iter().filter(|c| c.seq > s).cloned().collect()
             }

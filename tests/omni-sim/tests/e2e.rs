@@ -426,15 +426,27 @@ async fn watch_bootstrap_live_and_resume() {
         err.message().contains("invalid bookmark length: 3"),
         "{err:?}"
     );
-    // Expired bookmark (history dropped) → FailedPrecondition too.
+    // Expired bookmark (history dropped), or one from the future: as etcd, the watch opens and
+    // then says so in an ERRORED event, and nothing more comes.
     post_json(&format!("{}/_sim/expire-bookmarks", sim.url()), "", &[]).await;
     create(&mut c, &s, "w5").await;
-    let old = sim.core.store.bookmark(1);
-    let err = c
-        .watch(signed(&s, &format!("{G}Watch"), wreq(Some(old))))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+    for (bm, text) in [
+        (sim.core.store.bookmark(1), omni_sim::store::COMPACTED),
+        (sim.core.store.bookmark(1 << 40), omni_sim::store::FUTURE),
+    ] {
+        let mut stream = c
+            .watch(signed(&s, &format!("{G}Watch"), wreq(Some(bm))))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(stream.message().await.unwrap().unwrap().event.is_empty());
+        let ev = stream.message().await.unwrap().unwrap().event.remove(0);
+        assert_eq!(ev.event_type, cosi::EventType::Errored as i32);
+        assert_eq!(ev.error.as_deref(), Some(text));
+        let quiet =
+            tokio::time::timeout(std::time::Duration::from_millis(200), stream.message()).await;
+        assert!(quiet.is_err(), "nothing after ERRORED: {quiet:?}");
+    }
     sim.stop().await;
 }
 
@@ -1460,10 +1472,38 @@ async fn break_glass_configs_need_the_feature_flag() {
         let (st, t) = api(&sim, &reader, &kc, r#"{"break_glass":true}"#, &prod).await;
         assert_eq!(st, 403, "{t}");
         assert!(!t.contains("not allowed"), "{t}");
+        if enabled {
+            // no ClusterStatus yet: the taint can't be written, so no config is given out
+            let (st, t) = api(&sim, &admin, &kc, r#"{"break_glass":true}"#, &prod).await;
+            assert_eq!(st, 404, "{t}");
+            let (st, t) = post_json(
+                &format!("{}/_sim/resource", sim.url()),
+                r#"{"type":"ClusterStatuses.omni.sidero.dev","id":"prod","create":true,"spec":{}}"#,
+                &[],
+            )
+            .await;
+            assert_eq!(st, 200, "{t}");
+        }
         let (st, t) = api(&sim, &admin, &kc, r#"{"break_glass":true}"#, &prod).await;
         let (st2, t2) = api(&sim, &admin, &tc, r#"{"break_glass":true}"#, &prod).await;
         if enabled {
             assert_eq!((st, st2), (200, 200), "{t} {t2}");
+            // Omni marks the cluster as tainted by break-glass access
+            let status = sim
+                .core
+                .store
+                .get("default", "ClusterStatuses.omni.sidero.dev", "prod")
+                .unwrap()
+                .metadata
+                .unwrap();
+            assert_eq!(
+                status.labels.get("omni.sidero.dev/tainted-by-break-glass"),
+                Some(&String::new())
+            );
+            let at: i64 = status.annotations["omni.sidero.dev/tainted-by-break-glass-timestamp"]
+                .parse()
+                .unwrap();
+            assert!((at - now()).abs() < 60, "{at}");
             let (st, t) = api(&sim, &admin, &tc, r#"{"break_glass":true}"#, &[]).await;
             assert_eq!(st, 400, "{t}");
             assert!(t.contains("cluster name is required"), "{t}");
