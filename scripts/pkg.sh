@@ -15,23 +15,33 @@ export PATH="$root/tests/js/node_modules/.bin:$PATH"   # npm binaryen's wasm-opt
 version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
 rm -rf pkg.new && mkdir -p pkg.new
 
+# The wasm-bindgen module of each flavour has a name of its own (omni_wasm, omni_wasm_lite,
+# omni_wasm_templates): a bundle that takes in two flavours (a Worker bundled by esbuild with
+# `.wasm` left as modules, the client's lazily imported template engine) must not end up with two
+# different `./omni_wasm_bg.wasm` imports that a runtime resolves to one module.
+module_name() {
+  case $1 in lite) echo omni_wasm_lite ;; templates) echo omni_wasm_templates ;; *) echo omni_wasm ;; esac
+}
+
 build_flavour() { # flavour features outdir
   local flavour=$1 features=$2 out=$3
+  local name
+  name=$(module_name "$flavour")
   echo "pkg: building $flavour (features: $features)"
   cargo rustc -p omni-wasm --lib --crate-type cdylib --release \
     --target wasm32-unknown-unknown --no-default-features --features "$features" -q
   mkdir -p "$out"
   wasm-bindgen target/wasm32-unknown-unknown/release/omni_wasm.wasm \
-    --target web --out-dir "$out" --out-name omni_wasm
+    --target web --out-dir "$out" --out-name "$name"
   # the generated classes declare `[Symbol.dispose]`: make its lib part of the declarations, so
   # that projects whose `lib` stops at es2022 type-check without skipLibCheck
-  sed -i '1i /// <reference lib="esnext.disposable" />' "$out/omni_wasm.d.ts"
+  sed -i '1i /// <reference lib="esnext.disposable" />' "$out/$name.d.ts"
   # with names, before wasm-opt: what `make size` analyses with twiggy
-  mkdir -p target/size && cp "$out/omni_wasm_bg.wasm" "target/size/$flavour.wasm"
+  mkdir -p target/size && cp "$out/${name}_bg.wasm" "target/size/$flavour.wasm"
   if [ -z "${PKG_FAST:-}" ]; then
     wasm-opt -Oz --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals \
-      "$out/omni_wasm_bg.wasm" -o "$out/omni_wasm_bg.wasm"
+      "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
   fi
   if [ "$flavour" = cli ]; then
     # the Rust command line: only the wasm-bindgen module, loaded by cli-host.js (no public types)
@@ -63,6 +73,11 @@ build_flavour() { # flavour features outdir
     # Node can turn TLS verification off (insecureSkipTlsVerify); browsers and Workers cannot
     cp pkg-template/glue/node-tls.js "$out/node-tls.js"
     printf '\n// insecureSkipTlsVerify (Node only).\nimport { setInsecureTlsFetch } from "./index.js";\nimport { insecureTlsFetch } from "./node-tls.js";\nsetInsecureTlsFetch(insecureTlsFetch);\n' >> "$out/node.js"
+  fi
+  # the entries and glue name the full build's module; point this flavour's at its own
+  if [ "$name" != omni_wasm ]; then
+    sed -i -e "s|\./omni_wasm_bg\.wasm|./${name}_bg.wasm|g" -e "s|\./omni_wasm\.js|./${name}.js|g" \
+      "$out"/node.js "$out"/browser.js "$out"/workerd.js "$out"/index.js "$out"/*.d.ts
   fi
 }
 

@@ -4,8 +4,8 @@
 set -euo pipefail
 printf '%-22s %12s %12s %12s  %s\n' flavour "raw bytes" "gzip bytes" "budget gz" verdict
 for dir in "$@"; do
-  f="$dir/omni_wasm_bg.wasm"
-  [ -f "$f" ] || continue
+  f=$(ls "$dir"/omni_wasm*_bg.wasm 2>/dev/null | head -1)
+  [ -n "$f" ] && [ -f "$f" ] || continue
   case "$dir" in
     */templates) name=templates; budget=120000 ;;
     */lite) name="lite (browser)"; budget=270000 ;;

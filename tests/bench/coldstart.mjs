@@ -69,8 +69,8 @@ export default { async fetch(req, env) {
 } };`,
   },
   "omni-wasm lite": {
-    modules: { "pkg/workerd.js": "pkg/lite/workerd.js", "pkg/index.js": "pkg/lite/index.js", "pkg/omni_wasm.js": "pkg/lite/omni_wasm.js" },
-    wasm: { "pkg/omni_wasm_bg.wasm": "pkg/lite/omni_wasm_bg.wasm" },
+    modules: { "pkg/workerd.js": "pkg/lite/workerd.js", "pkg/index.js": "pkg/lite/index.js", "pkg/omni_wasm_lite.js": "pkg/lite/omni_wasm_lite.js" },
+    wasm: { "pkg/omni_wasm_lite_bg.wasm": "pkg/lite/omni_wasm_lite_bg.wasm" },
     code: `import { OmniClient, Signer } from "./pkg/workerd.js";
 export default { async fetch(req, env) {
   const signer = await Signer.generateEcdsa("bench@example.org");
@@ -81,7 +81,7 @@ export default { async fetch(req, env) {
   // where the time goes: workerd's own start, and compiling the lite .wasm without using it
   "empty worker": { modules: {}, code: `export default { async fetch() { return new Response("20"); } };` },
   "lite .wasm compiled, unused": {
-    modules: {}, wasm: { "m.wasm": "pkg/lite/omni_wasm_bg.wasm" },
+    modules: {}, wasm: { "m.wasm": "pkg/lite/omni_wasm_lite_bg.wasm" },
     code: `import m from "./m.wasm"; export default { async fetch() { return new Response(m ? "20" : "x"); } };`,
   },
   "WebCrypto + fetch": {

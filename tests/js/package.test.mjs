@@ -32,8 +32,8 @@ test("the lite and templates subpaths load their own builds", () => {
 });
 
 test("type declarations exist for every entry", () => {
-  for (const sub of ["", "lite/", "templates/"]) {
-    for (const f of ["index.d.ts", "node.d.ts", "browser.d.ts", "workerd.d.ts", "omni_wasm.d.ts"]) {
+  for (const [sub, mod] of [["", "omni_wasm"], ["lite/", "omni_wasm_lite"], ["templates/", "omni_wasm_templates"]]) {
+    for (const f of ["index.d.ts", "node.d.ts", "browser.d.ts", "workerd.d.ts", `${mod}.d.ts`]) {
       assert.ok(fs.existsSync(path.join(pkg, sub, f)), `${sub}${f}`);
     }
   }
@@ -80,14 +80,15 @@ export async function connect(endpoint) { await ready; return OmniClient.connect
 test("npm pack ships exactly the entries, glue, types and .wasm of the three builds", () => {
   const out = execFileSync("npm", ["pack", "--dry-run", "--json"], { cwd: pkg, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
   const files = JSON.parse(out)[0].files.map((f) => f.path).sort();
-  const client = ["browser.d.ts", "browser.js", "index.d.ts", "index.js", "node-tls.js", "node.d.ts", "node.js",
-    "omni_wasm.d.ts", "omni_wasm.js", "omni_wasm_bg.wasm", "omni_wasm_bg.wasm.d.ts", "specs.d.ts", "workerd.d.ts", "workerd.js"];
-  const templates = ["browser.d.ts", "browser.js", "index.d.ts", "index.js", "node.d.ts", "node.js",
-    "omni_wasm.d.ts", "omni_wasm.js", "omni_wasm_bg.wasm", "omni_wasm_bg.wasm.d.ts", "workerd.d.ts", "workerd.js"];
+  // each build's wasm-bindgen module has its own name (one bundle may take in two builds)
+  const mod = (m) => [`${m}.d.ts`, `${m}.js`, `${m}_bg.wasm`, `${m}_bg.wasm.d.ts`];
+  const entries = ["browser.d.ts", "browser.js", "index.d.ts", "index.js", "node.d.ts", "node.js", "workerd.d.ts", "workerd.js"];
+  const client = [...entries, "node-tls.js", "specs.d.ts"];
+  const templates = [...entries, ...mod("omni_wasm_templates")];
   // the Rust command line: its module and .wasm only (cli-host.js loads it; no public types)
   const cli = ["cli-host.js", "cli/omni_wasm.js", "cli/omni_wasm_bg.wasm"];
-  const want = ["LICENSE", "README.md", "cli.js", "package.json", ...cli, ...client,
-    ...client.map((f) => `lite/${f}`), ...templates.map((f) => `templates/${f}`)].sort();
+  const want = ["LICENSE", "README.md", "cli.js", "package.json", ...cli, ...client, ...mod("omni_wasm"),
+    ...[...client, ...mod("omni_wasm_lite")].map((f) => `lite/${f}`), ...templates.map((f) => `templates/${f}`)].sort();
   assert.deepEqual(files, want);
 });
 

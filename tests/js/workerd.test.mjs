@@ -23,7 +23,31 @@ function freePort() {
 
 let proc;
 let base;
+let bundled;
 let clusterId;
+
+// The same Worker as a bundler makes it: esbuild with workerd's conditions, every `.wasm` left as
+// a module of its own (as wrangler uploads them). The template engine's build comes in through the
+// client's lazy import: two wasm-bindgen modules in one bundle, which must not share a name.
+async function bundle(dir) {
+  const { default: esbuild } = await import("./node_modules/esbuild/lib/main.js");
+  fs.mkdirSync(path.join(dir, "app", "node_modules"), { recursive: true });
+  fs.symlinkSync(path.join(root, "pkg"), path.join(dir, "app", "node_modules", "omni-wasm"));
+  const source = fs.readFileSync(path.join(root, "tests/workerd/worker.mjs"), "utf8").replace('"./pkg/workerd.js"', '"omni-wasm"');
+  fs.writeFileSync(path.join(dir, "app", "worker.mjs"), source);
+  await esbuild.build({
+    entryPoints: [path.join(dir, "app", "worker.mjs")], bundle: true, format: "esm", platform: "neutral",
+    conditions: ["workerd", "worker", "browser"], target: "es2022", external: ["*.wasm"],
+    outfile: path.join(dir, "bundle", "worker.js"), logLevel: "silent",
+  });
+  const wasm = [...fs.readFileSync(path.join(dir, "bundle", "worker.js"), "utf8").matchAll(/from "\.\/([\w.-]+\.wasm)"/g)].map((m) => m[1]);
+  assert.deepEqual([...new Set(wasm)].sort(), ["omni_wasm_bg.wasm", "omni_wasm_templates_bg.wasm"], "one module per build, each its own name");
+  for (const f of wasm) {
+    const from = f.startsWith("omni_wasm_templates") ? path.join(root, "pkg/templates", f) : path.join(root, "pkg", f);
+    fs.cpSync(from, path.join(dir, "bundle", f));
+  }
+  return wasm;
+}
 
 before(async () => {
   const key = await serviceAccount(uid("sa-worker"), "Admin");
@@ -37,22 +61,43 @@ spec:
     kubernetesversion: 1.32.0
     talosversion: 1.9.1
 `);
+  // a control plane, so that the cluster exports as a template
+  await admin.apply({ metadata: { namespace: "default", type: "MachineSets.omni.sidero.dev", id: `${clusterId}-control-planes`, labels: { "omni.sidero.dev/cluster": clusterId, "omni.sidero.dev/role-controlplane": "" } }, spec: {} });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "omni-workerd-"));
   fs.cpSync(path.join(root, "tests/workerd/worker.mjs"), path.join(dir, "worker.mjs"));
   fs.mkdirSync(path.join(dir, "pkg"));
   for (const f of ["workerd.js", "index.js", "omni_wasm.js", "omni_wasm_bg.wasm"]) {
     fs.cpSync(path.join(root, "pkg", f), path.join(dir, "pkg", f));
   }
+  const wasm = await bundle(dir);
   const port = await freePort();
+  const port2 = await freePort();
   base = `http://127.0.0.1:${port}`;
+  bundled = `http://127.0.0.1:${port2}`;
   fs.writeFileSync(path.join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .mainWorker),
+    (name = "bundled", worker = .bundledWorker),
     (name = "internet", network = (allow = ["public", "private", "local"])),
     (name = "omni", external = (address = "${new URL(SIM).host}", http = ())),
   ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+  sockets = [
+    (name = "http", address = "127.0.0.1:${port}", http = (), service = "main"),
+    (name = "bundled", address = "127.0.0.1:${port2}", http = (), service = "bundled"),
+  ],
+);
+const bundledWorker :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "bundle/worker.js"),
+${wasm.map((f) => `    (name = "${f}", wasm = embed "bundle/${f}"),`).join("\n")}
+  ],
+  compatibilityDate = "2025-09-01",
+  bindings = [
+    (name = "OMNI_ENDPOINT", text = "${SIM}"),
+    (name = "OMNI_SERVICE_ACCOUNT_KEY", text = "${key}"),
+    (name = "OMNI", service = "omni"),
+  ],
 );
 const mainWorker :Workerd.Worker = (
   modules = [
@@ -107,4 +152,16 @@ test("a Worker applies a config patch", async () => {
   assert.match(body.data, /hostname: from-worker/);
   const again = await (await fetch(`${base}/patch?cluster=${clusterId}`)).json();
   assert.equal(again.action, "unchanged");
+});
+
+test("an esbuild bundle of the Worker runs in workerd, template engine included", async () => {
+  const r = await fetch(`${bundled}/clusters?transport=grpc-web`);
+  const body = await r.json();
+  assert.equal(r.status, 200, JSON.stringify(body));
+  assert.ok(body.includes(clusterId), JSON.stringify(body));
+  // the lazily imported template engine is the templates build, not the client's module again
+  const x = await fetch(`${bundled}/export?cluster=${clusterId}`);
+  const text = await x.text();
+  assert.equal(x.status, 200, text);
+  assert.match(text, new RegExp(`^kind: Cluster\nname: ${clusterId}\n[^]*\nkind: ControlPlane\n`));
 });

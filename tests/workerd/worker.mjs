@@ -26,6 +26,10 @@ export default {
       if (url.pathname === "/version") {
         return Response.json({ version: version() });
       }
+      if (url.pathname === "/export") {
+        // the template engine: its own build, imported on the first template call
+        return new Response(await omni.templateExport(url.searchParams.get("cluster")));
+      }
       if (url.pathname === "/clusters") {
         const clusters = await omni.list("clusters");
         return Response.json(clusters.map((c) => c.metadata.id).sort());
