@@ -73,3 +73,22 @@ fn the_offline_problem_points_at_what_is_wrong() {
         (Some(0), Some(2), Some(10))
     );
 }
+
+#[test]
+fn a_template_marks_the_inline_patch_key_omni_would_refuse() {
+    let text = "kind: Cluster\nname: c\nkubernetes:\n  version: v1.32.0\ntalos:\n  version: v1.9.0\npatches:\n  - name: bad\n    inline:\n      machine:\n        instal: {}\n---\nkind: ControlPlane\nmachines: [0c8f1a4e-1111-4a5b-9c3d-000000000001]\n";
+    let t = omni_wasm::template::Template::load(text, &Default::default()).unwrap();
+    let e = t.validate().unwrap_err();
+    let issue = e
+        .errors
+        .iter()
+        .find(|i| i.message.contains("inline patch"))
+        .unwrap();
+    // upstream's text (the line in the encoded patch), placed at the key in the template
+    assert!(
+        issue.message.contains("(line 1): unknown keys found during decoding:\nmachine:\n    instal: {}"),
+        "{}",
+        issue.message
+    );
+    assert_eq!((issue.line, issue.column), (Some(11), Some(9)));
+}

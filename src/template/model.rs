@@ -23,6 +23,9 @@ pub(crate) struct Patch {
     pub file: String,
     /// Inline content, already encoded (4.5).
     pub inline: Option<String>,
+    /// The inline content as written (a mapping, or a list of them): where in the template a
+    /// problem the encoded content has is.
+    pub inline_node: Option<Node>,
     pub pos: Pos,
 }
 
@@ -508,7 +511,10 @@ fn patches(d: &mut Dec, n: &Node) -> Vec<Patch> {
                     "name" => p.name = d.string(v),
                     "idOverride" => p.id_override = d.string(v),
                     "file" => p.file = d.string(v),
-                    "inline" => p.inline = d.inline(v),
+                    "inline" => {
+                        p.inline = d.inline(v);
+                        p.inline_node = Some(v.clone());
+                    }
                     _ => {}
                 }
             }

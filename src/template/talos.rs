@@ -393,13 +393,29 @@ fn problem(message: String, document: Option<usize>, pos: Option<Pos>) -> PatchP
 
 /// [`validate_patch`] with where the problem is.
 pub(crate) fn check_patch(content: &str) -> Result<(), PatchProblem> {
-    let types = types().map_err(|e| problem(e, None, None))?;
     let docs = parse_stream(content).map_err(|e| problem(e.message, None, Some(e.pos)))?;
+    let roots: Vec<&Node> = docs.iter().map(|d| &d.root).collect();
+    check_documents(&roots)
+}
+
+/// Where in a template an inline patch's problem is: the same check run on the patch as written
+/// (a mapping, or a list of them), whose positions are the template's. `None` when it finds
+/// nothing there (the check of the encoded text decides; this only places it).
+pub(crate) fn locate_inline(inline: &Node) -> Option<Pos> {
+    let roots: Vec<&Node> = match &inline.kind {
+        NodeKind::Seq(items) => items.iter().collect(),
+        _ => vec![inline],
+    };
+    check_documents(&roots).err()?.pos
+}
+
+/// The loader and Omni's rules over parsed documents.
+fn check_documents(docs: &[&Node]) -> Result<(), PatchProblem> {
+    let types = types().map_err(|e| problem(e, None, None))?;
     let mut seen: Vec<(String, String, String)> = Vec::new();
     let mut count = 0;
     let mut kinds: Vec<(usize, Option<String>, &Node)> = Vec::new();
-    for (index, doc) in docs.iter().enumerate() {
-        let root = &doc.root;
+    for (index, root) in docs.iter().copied().enumerate() {
         if is_delete(root) {
             count += 1; // the loader keeps a delete selector for it
             continue;

@@ -6,7 +6,7 @@ use super::error::{multi, TemplateError};
 use super::model::{
     Cluster, Descriptors, HealthCheck, Machine, MachineSet, Manifest, ModelKind, Patch,
 };
-use super::talos::validate_patch;
+use super::talos::{locate_inline, validate_patch};
 use super::Template;
 use crate::goyaml::node::Pos;
 use crate::semver::Version;
@@ -109,6 +109,7 @@ fn patch_errors(patches: &[Patch], files: &BTreeMap<String, String>) -> Vec<(Str
     let mut out = Vec::new();
     for p in patches {
         let mut errs = descriptor_errors(&p.desc);
+        let mut at = p.pos;
         let has_file = !p.file.is_empty();
         if has_file && p.inline.is_some() {
             errs.push("path and inline are mutually exclusive".into());
@@ -132,6 +133,10 @@ fn patch_errors(patches: &[Patch], files: &BTreeMap<String, String>) -> Vec<(Str
                     "failed to validate inline patch \"{}\": {e}",
                     p.name
                 ));
+                // point at the offending key or value inside the template, not at the patch
+                if errs.len() == 1 {
+                    at = p.inline_node.as_ref().and_then(locate_inline).unwrap_or(at);
+                }
             }
         }
         if !errs.is_empty() {
@@ -141,7 +146,7 @@ fn patch_errors(patches: &[Patch], files: &BTreeMap<String, String>) -> Vec<(Str
                     p.effective_name(),
                     multi(&errs)
                 ),
-                p.pos,
+                at,
             ));
         }
     }

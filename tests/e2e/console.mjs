@@ -97,6 +97,16 @@ try {
     await page.fill("#template-text", bad.replace("vN", "v1.32.0"));
     await page.waitForFunction(() => document.querySelector("#template-render").textContent.includes("type: Clusters.omni.sidero.dev"), null, { timeout: 5000 });
     assert.equal(await page.locator("#gutter .mark").count(), 0);
+    // a config patch Omni would refuse (a misspelt Talos key) is marked at that key, offline
+    const patched = bad.replace("vN", "v1.32.0").replace("---\n", "patches:\n  - name: net\n    inline:\n      machine:\n        network:\n          hostnam: a\n---\n");
+    await page.fill("#template-text", patched);
+    await page.waitForSelector("#gutter .mark", { timeout: 5000 });
+    const marked = await page.locator("#gutter .mark").allTextContents();
+    assert.deepEqual(marked, [String(patched.split("\n").indexOf("          hostnam: a") + 1)]);
+    assert.match(await page.textContent("#template-errors"), /unknown keys found during decoding/);
+    await page.screenshot({ path: path.join(shots, "template-talos-patch.png") });
+    await page.fill("#template-text", bad.replace("vN", "v1.32.0"));
+    await page.waitForFunction(() => document.querySelector("#template-render").textContent.includes("type: Clusters.omni.sidero.dev"), null, { timeout: 5000 });
     await page.click("#template-diff");
     await page.waitForFunction(() => document.querySelector("#template-diff-out").textContent.includes("+++"), null, { timeout: 10000 });
     await page.screenshot({ path: path.join(shots, "template-render.png") });

@@ -33,7 +33,7 @@ describe("templates offline (the template-only build)", () => {
     const template = "kind: Cluster\nname: c\nkubernetes:\n  version: v1.32.0\ntalos:\n  version: v1.9.0\npatches:\n  - name: bad\n    inline:\n      machine:\n        instal: {}\n";
     const issues = tmpl.validateTemplate(template).filter((i) => i.message.includes("inline patch"));
     assert.equal(issues.length, 1);
-    assert.deepEqual([issues[0].document, issues[0].line], [0, 8]);
+    assert.deepEqual([issues[0].document, issues[0].line, issues[0].column], [0, 11, 9]);
     assert.match(issues[0].message, /failed to validate inline patch "bad": error decoding document \/v1alpha1\/ \(line 1\): unknown keys found during decoding:\nmachine:\n {4}instal: \{\}/);
   });
 
