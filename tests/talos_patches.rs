@@ -86,7 +86,9 @@ fn a_template_marks_the_inline_patch_key_omni_would_refuse() {
         .unwrap();
     // upstream's text (the line in the encoded patch), placed at the key in the template
     assert!(
-        issue.message.contains("(line 1): unknown keys found during decoding:\nmachine:\n    instal: {}"),
+        issue
+            .message
+            .contains("(line 1): unknown keys found during decoding:\nmachine:\n    instal: {}"),
         "{}",
         issue.message
     );

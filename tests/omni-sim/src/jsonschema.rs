@@ -118,18 +118,21 @@ fn row(schema_path: &str, data_path: String, cause: String) -> SchemaError {
     }
 }
 
-/// `"/" + strings.Join(InstanceLocation, "/")`: tokens unescaped, as the Go library keeps them.
-fn data_path(e: &ValidationError) -> String {
-    let tokens: Vec<String> = e
-        .instance_location
+/// The tokens of where in the data an error is, unescaped, as the Go library keeps them.
+pub(crate) fn instance_tokens(e: &ValidationError) -> Vec<String> {
+    e.instance_location
         .tokens
         .iter()
         .map(|t| match t {
             InstanceToken::Prop(p) => p.to_string(),
             InstanceToken::Item(i) => i.to_string(),
         })
-        .collect();
-    format!("/{}", tokens.join("/"))
+        .collect()
+}
+
+/// `"/" + strings.Join(InstanceLocation, "/")`.
+fn data_path(e: &ValidationError) -> String {
+    format!("/{}", instance_tokens(e).join("/"))
 }
 
 /// Go's `filepath.Join(dir, name)` for the paths above: one slash between, cleaned.

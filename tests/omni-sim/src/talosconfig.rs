@@ -128,16 +128,7 @@ struct Refusals {
 }
 
 fn location(e: &ValidationError) -> String {
-    let tokens: Vec<String> = e
-        .instance_location
-        .tokens
-        .iter()
-        .map(|t| match t {
-            InstanceToken::Prop(p) => p.to_string(),
-            InstanceToken::Item(i) => i.to_string(),
-        })
-        .collect();
-    tokens.join(".")
+    crate::jsonschema::instance_tokens(e).join(".")
 }
 
 fn value_at<'a>(root: &'a Value, e: &ValidationError) -> Option<&'a Value> {
