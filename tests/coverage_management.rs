@@ -255,6 +255,44 @@ fn confirming_a_key_sends_the_identity_providers_credential_unsigned() {
 }
 
 #[test]
+fn confirming_for_the_workload_proxy_sends_the_key_id_signed_with_the_key() {
+    use omni_wasm::auth::{EcdsaKey, Signer as _};
+    use omni_wasm::client::ConfirmWith;
+    use p256::ecdsa::signature::Verifier as _;
+    let f = answering(json!({ "ConfirmPublicKey": {} }));
+    let login = f.omni.login();
+    let now = chrono_now();
+    let key = run(EcdsaKey::generate("amy@example.org", false, None, now)).unwrap();
+    let id = key.key_id().to_string();
+    let token = ConfirmWith::IdToken("eyJ.t".into());
+    run(login.confirm_for_workload_proxy(&id, &token, &key, &opts())).unwrap();
+    let (md, req) = call_of(&f, &format!("{AUTH}ConfirmPublicKey"));
+    assert_eq!(req["public_key_id"], id.as_str());
+    assert!(!md.contains("x-sidero-signature"), "still unsigned");
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(md.first("publicKeyIdSignatureBase64").unwrap())
+        .unwrap();
+    let sig = p256::ecdsa::Signature::from_slice(&sig).unwrap();
+    assert!(key.verifying_key().verify(id.as_bytes(), &sig).is_ok());
+    // another key than the one being confirmed: refused before anything is sent
+    let before = f.bodies(&format!("{AUTH}ConfirmPublicKey")).len();
+    let e = run(login.confirm_for_workload_proxy("other-id", &token, &key, &opts())).unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert_eq!(f.bodies(&format!("{AUTH}ConfirmPublicKey")).len(), before);
+    // a plain confirmation sends no signature
+    run(login.confirm(&id, &token, &opts())).unwrap();
+    let (md, _) = call_of(&f, &format!("{AUTH}ConfirmPublicKey"));
+    assert!(!md.contains("publicKeyIdSignatureBase64"));
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+#[test]
 fn users_are_checked_created_listed_and_changed() {
     let f = answering(json!({
         "CreateUser": {"user_id": "u-1"},

@@ -97,8 +97,11 @@ export declare class OmniClient {
   /**
    * Confirm a registered key on behalf of its person, as Omni's web UI does after they signed in
    * with Omni's identity provider: pass its ID token (Auth0/OIDC) or SAML session. Unsigned.
+   * `workloadProxy`: the `Signer` of the key being confirmed; the key id signed with it is sent
+   * too, and Omni answers with its workload proxy's cookies (HttpOnly; kept by a page on Omni's
+   * origin), so that the page can open exposed services.
    */
-  confirmPublicKey(publicKeyId: string, options: CallOptions & ({ idToken: string; samlSession?: never } | { samlSession: string; idToken?: never })): Promise<void>;
+  confirmPublicKey(publicKeyId: string, options: CallOptions & { workloadProxy?: Signer } & ({ idToken: string; samlSession?: never } | { samlSession: string; idToken?: never })): Promise<void>;
   /** Revoke one of the caller's keys (signed with this client's key): signing out. */
   revokePublicKey(publicKeyId: string, options?: CallOptions): Promise<void>;
   // full-only:begin (omni-wasm/lite has no OpenPGP: scripts/pkg.sh drops these from its types)

@@ -148,7 +148,10 @@ export class OmniClient {
   /** Register a Signer's public key for `email` (the interactive login); resolves to { loginUrl, publicKeyId }. */
   registerPublicKey(signer, email, options) { return this.#raw.registerPublicKey(signer, email, options); }
   awaitConfirmation(publicKeyId, options) { return this.#raw.awaitConfirmation(publicKeyId, options); }
-  confirmPublicKey(publicKeyId, options) { return this.#raw.confirmPublicKey(publicKeyId, options); }
+  confirmPublicKey(publicKeyId, options) {
+    const { workloadProxy, ...rest } = options ?? {};
+    return workloadProxy ? this.#raw.confirmPublicKeyForWorkloadProxy(publicKeyId, rest, workloadProxy) : this.#raw.confirmPublicKey(publicKeyId, rest);
+  }
   revokePublicKey(publicKeyId, options) { return this.#raw.revokePublicKey(publicKeyId, options); }
   /** Create a service account; resolves to its OMNI_SERVICE_ACCOUNT_KEY (show once). */
   createServiceAccount(name, options) { return this.#raw.createServiceAccount(name, options); }

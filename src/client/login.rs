@@ -5,7 +5,9 @@
 //! `login_url` and signs in to Omni, which confirms the key; [`Login::await_confirmation`]
 //! returns once that happened; then a client built with the same signer can make calls.
 
-use crate::auth::Metadata;
+use base64::Engine as _;
+
+use crate::auth::{Metadata, Signer};
 use crate::proto::auth as pb;
 use crate::transport::{CallKind, CallOptions};
 use crate::{Error, Result};
@@ -58,6 +60,10 @@ impl std::fmt::Debug for ConfirmWith {
         })
     }
 }
+
+/// The metadata (and cookie) name of the key id's signature Omni's workload proxy checks
+/// (upstream `workloadproxy.PublicKeyIDSignatureBase64Cookie`).
+const WORKLOAD_PROXY_SIGNATURE: &str = "publicKeyIdSignatureBase64";
 
 /// Key registration of one client.
 #[derive(Clone, Debug)]
@@ -180,6 +186,45 @@ impl Login {
         with: &ConfirmWith,
         opts: &CallOptions,
     ) -> Result<()> {
+        self.confirm_with(public_key_id, with, None, opts).await
+    }
+
+    /// [`Login::confirm`] as Omni's web UI confirms its own key: also sending the key id signed
+    /// with that key (`publicKeyIdSignatureBase64`, upstream `authenticate.vue`), from which Omni
+    /// sets its workload proxy's cookies in the answer (HttpOnly `publicKeyId` and
+    /// `publicKeyIdSignatureBase64`, upstream `auth.go`). A page on Omni's origin (or behind a
+    /// same-origin proxy) keeps them and can then open exposed services.
+    ///
+    /// # Errors
+    /// As [`Login::confirm`]; `INVALID_ARGUMENT` when `key` is not the key being confirmed,
+    /// [`Error::Key`] when it can't sign.
+    pub async fn confirm_for_workload_proxy(
+        &self,
+        public_key_id: &str,
+        with: &ConfirmWith,
+        key: &dyn Signer,
+        opts: &CallOptions,
+    ) -> Result<()> {
+        if key.key_id() != public_key_id {
+            return Err(Error::InvalidArgument(format!(
+                "the workload proxy needs the key being confirmed ({public_key_id:?}), not {:?}",
+                key.key_id()
+            )));
+        }
+        let now = self.client.transport().server_now();
+        let signature = key.sign(public_key_id.as_bytes(), now).await?;
+        let signature = base64::engine::general_purpose::STANDARD.encode(signature);
+        self.confirm_with(public_key_id, with, Some(signature), opts)
+            .await
+    }
+
+    async fn confirm_with(
+        &self,
+        public_key_id: &str,
+        with: &ConfirmWith,
+        workload_proxy_signature: Option<String>,
+        opts: &CallOptions,
+    ) -> Result<()> {
         if public_key_id.trim().is_empty() {
             return Err(Error::InvalidArgument(
                 "confirming a key needs its id".into(),
@@ -189,6 +234,9 @@ impl Login {
         match with {
             ConfirmWith::IdToken(t) => md.set("authorization", format!("Bearer {t}")),
             ConfirmWith::SamlSession(s) => md.set("saml-session", s.clone()),
+        }
+        if let Some(sig) = workload_proxy_signature {
+            md.set(WORKLOAD_PROXY_SIGNATURE, sig);
         }
         let req = pb::ConfirmPublicKeyRequest {
             public_key_id: public_key_id.to_string(),

@@ -966,28 +966,30 @@ impl JsOmniClient {
         public_key_id: String,
         options: JsValue,
     ) -> Result<(), JsValue> {
-        #[derive(Deserialize, Default)]
-        #[serde(rename_all = "camelCase")]
-        struct ConfirmOptions {
-            #[serde(default)]
-            id_token: Option<String>,
-            #[serde(default)]
-            saml_session: Option<String>,
-        }
-        let (o, call): (ConfirmOptions, _) = parse_opts(&options, "confirm options")?;
-        let with = match (o.id_token, o.saml_session) {
-            (Some(t), None) => crate::client::ConfirmWith::IdToken(t),
-            (None, Some(s)) => crate::client::ConfirmWith::SamlSession(s),
-            _ => {
-                return Err(invalid(
-                    "confirmPublicKey needs exactly one of idToken and samlSession",
-                ))
-            }
-        };
+        let (with, call) = confirm_options(&options)?;
         js(self
             .inner
             .login()
             .confirm(&public_key_id, &with, &call)
+            .await)
+    }
+
+    /// `confirmPublicKey` as Omni's web UI confirms its own key (the glue's `workloadProxy`
+    /// option): also sends the key id signed with `key`, from which Omni sets its workload
+    /// proxy's cookies.
+    #[wasm_bindgen(js_name = confirmPublicKeyForWorkloadProxy)]
+    pub async fn confirm_public_key_for_workload_proxy(
+        &self,
+        public_key_id: String,
+        options: JsValue,
+        key: &JsSigner,
+    ) -> Result<(), JsValue> {
+        let (with, call) = confirm_options(&options)?;
+        let key = key.shared();
+        js(self
+            .inner
+            .login()
+            .confirm_for_workload_proxy(&public_key_id, &with, key.as_ref(), &call)
             .await)
     }
 
@@ -1336,3 +1338,28 @@ export interface ConnectOptions {
 }
 
 "#;
+
+/// `{ idToken }` or `{ samlSession }` of `confirmPublicKey`, with the call options.
+fn confirm_options(
+    options: &JsValue,
+) -> Result<(crate::client::ConfirmWith, crate::transport::CallOptions), JsValue> {
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "camelCase")]
+    struct ConfirmOptions {
+        #[serde(default)]
+        id_token: Option<String>,
+        #[serde(default)]
+        saml_session: Option<String>,
+    }
+    let (o, call): (ConfirmOptions, _) = parse_opts(options, "confirm options")?;
+    let with = match (o.id_token, o.saml_session) {
+        (Some(t), None) => crate::client::ConfirmWith::IdToken(t),
+        (None, Some(s)) => crate::client::ConfirmWith::SamlSession(s),
+        _ => {
+            return Err(invalid(
+                "confirmPublicKey needs exactly one of idToken and samlSession",
+            ))
+        }
+    };
+    Ok((with, call))
+}

@@ -101,6 +101,43 @@ for (const transport of ["gateway", "grpc-web"]) {
   });
 }
 
+test("confirming with workloadProxy: Omni answers with its workload proxy's cookies, which open exposed services", async () => {
+  const email = await newUser();
+  const signer = await Signer.generateEcdsa(email);
+  // a page on Omni's origin keeps the cookies; here a fetch wrapper reads them off the answer
+  const cookies = [];
+  const omni = await OmniClient.connect({
+    endpoint: SIM, signer,
+    fetch: async (url, init) => {
+      const r = await fetch(url, init);
+      if (url.endsWith("/auth.AuthService/ConfirmPublicKey")) cookies.push(...r.headers.getSetCookie());
+      return r;
+    },
+  });
+  const { publicKeyId } = await omni.registerPublicKey(signer, email);
+  // the key being confirmed signs; another key is refused before anything is sent
+  const other = await Signer.generateEcdsa(email);
+  await assert.rejects(omni.confirmPublicKey(publicKeyId, { idToken: await credential(email), workloadProxy: other }), (e) => e.code === "INVALID_ARGUMENT");
+  assert.equal(cookies.length, 0);
+  await omni.confirmPublicKey(publicKeyId, { idToken: await credential(email), workloadProxy: signer });
+  assert.deepEqual(cookies.map((c) => c.split("=")[0]).sort(), ["publicKeyId", "publicKeyIdSignatureBase64"]);
+  assert.ok(cookies.every((c) => /; HttpOnly/.test(c) && /; Secure/.test(c)), cookies.join("\n"));
+  // the workload proxy's own check (upstream accessvalidator.go): the key id signed with the key
+  const jar = cookies.map((c) => c.split(";")[0]).join("; ");
+  const proxy = (cookie) => fetch(`${SIM}/_sim/workload-proxy`, { headers: { cookie } });
+  const ok = await proxy(jar);
+  assert.equal(ok.status, 200, await ok.clone().text());
+  assert.equal((await ok.json()).identity, email);
+  const forged = jar.replace(/publicKeyIdSignatureBase64=[^;]+/, `publicKeyIdSignatureBase64=${Buffer.alloc(64, 1).toString("base64")}`);
+  assert.equal((await proxy(forged)).status, 403);
+  // a plain confirmation sets no cookies
+  const email2 = await newUser();
+  const signer2 = await Signer.generateEcdsa(email2);
+  const { publicKeyId: id2 } = await omni.registerPublicKey(signer2, email2);
+  await omni.confirmPublicKey(id2, { idToken: await credential(email2) });
+  assert.equal(cookies.length, 2);
+});
+
 test("confirmPublicKey with a SAML session", async () => {
   const email = await newUser();
   const signer = await Signer.generateEcdsa(email);

@@ -325,6 +325,30 @@ impl Directory {
     }
 }
 
+/// Omni's workload proxy's check of its cookies (upstream `workloadproxy/accessvalidator.go`):
+/// the key exists and has not expired, and the signature is the key id signed with that key.
+pub fn check_workload_proxy_cookie(
+    dir: &Directory,
+    public_key_id: &str,
+    signature_base64: &str,
+    now: i64,
+) -> Result<String, String> {
+    use base64::Engine as _;
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(signature_base64)
+        .map_err(|e| e.to_string())?;
+    let key = dir.key(public_key_id).ok_or_else(|| {
+        format!(
+            "resource PublicKeys.omni.sidero.dev(default/{public_key_id}@undefined) doesn't exist"
+        )
+    })?;
+    if key.expires <= now {
+        return Err("key is expired".into());
+    }
+    verify_sig(&key.material, public_key_id.as_bytes(), &sig)?;
+    Ok(key.identity)
+}
+
 fn verify_sig(m: &KeyMaterial, data: &[u8], sig: &[u8]) -> Result<(), String> {
     match m {
         KeyMaterial::Pgp(k) => {

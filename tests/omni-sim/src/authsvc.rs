@@ -146,6 +146,7 @@ impl AuthService for AuthSvc {
                 // auth.Check's plain error, which gRPC reports as Unknown
                 Status::unknown("unauthenticated: missing verified email")
             })?;
+        let md_signature = req.metadata().get("publickeyidsignaturebase64").cloned();
         let id = req.into_inner().public_key_id;
         if id.is_empty() {
             return Err(Status::invalid_argument("public key id is required"));
@@ -164,7 +165,27 @@ impl AuthService for AuthSvc {
             return Err(Status::unknown("public key <> id mismatch"));
         }
         self.core.dir.confirm(&id);
-        Ok(Response::new(()))
+        let mut resp = Response::new(());
+        // Omni's web UI sends the key id signed with the key; Omni answers with its workload
+        // proxy's cookies, as `grpc-gateway-cookies` header metadata that the gateway turns into
+        // `Set-Cookie` (upstream auth.go, grpc/cookies)
+        if let Some(sig) = md_signature.and_then(|v| v.to_str().ok().map(str::to_string)) {
+            let expires = chrono::DateTime::from_timestamp(key.expires, 0)
+                .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+                .unwrap_or_default();
+            for (name, value) in [
+                ("publicKeyId", id.as_str()),
+                ("publicKeyIdSignatureBase64", sig.as_str()),
+            ] {
+                let cookie = format!(
+                    "{name}={value}; Path=/; Expires={expires}; HttpOnly; Secure; SameSite=Lax"
+                );
+                if let Ok(v) = cookie.parse() {
+                    resp.metadata_mut().append("grpc-gateway-cookies", v);
+                }
+            }
+        }
+        Ok(resp)
     }
 
     async fn revoke_public_key(

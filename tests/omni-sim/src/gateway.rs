@@ -212,6 +212,14 @@ pub async fn handle(
             return error_response(&s);
         }
     }
+    // cookies a handler set (Omni's grpc/cookies): Set-Cookie on the gateway's answer (the sim
+    // carries each cookie as its header text where Omni carries JSON of an http.Cookie)
+    let cookies: Vec<HeaderValue> = resp
+        .headers()
+        .get_all("grpc-gateway-cookies")
+        .iter()
+        .cloned()
+        .collect();
     let output = method.output();
     let to_json = move |b: &[u8]| -> Result<String, Status> {
         let m = DynamicMessage::decode(output.clone(), b)
@@ -236,7 +244,13 @@ pub async fn handle(
             Item::Msg(_) => return error_response(&Status::internal("unexpected second message")),
         }
         return match to_json(&msg) {
-            Ok(j) => json_response(StatusCode::OK, Body::from(j)),
+            Ok(j) => {
+                let mut r = json_response(StatusCode::OK, Body::from(j));
+                for c in cookies {
+                    r.headers_mut().append(http::header::SET_COOKIE, c);
+                }
+                r
+            }
             Err(s) => error_response(&s),
         };
     }

@@ -36,6 +36,7 @@ pub fn router(core: Arc<Core>) -> Router {
         .route("/eula", post(accept_eula))
         .route("/resource", post(mutate))
         .route("/expire-bookmarks", post(expire))
+        .route("/workload-proxy", get(workload_proxy))
         .with_state(core)
 }
 
@@ -105,6 +106,29 @@ async fn accept_eula(State(core): State<Arc<Core>>) -> R {
     core.eula_accepted
         .store(true, std::sync::atomic::Ordering::SeqCst);
     ok(json!({"accepted": true}))
+}
+
+/// Omni's workload proxy's check of a request's cookies (`publicKeyId`,
+/// `publicKeyIdSignatureBase64`): 200 with the key's identity, 403 with the reason.
+async fn workload_proxy(State(core): State<Arc<Core>>, headers: http::HeaderMap) -> R {
+    let mut id = None;
+    let mut sig = None;
+    for h in headers.get_all(http::header::COOKIE) {
+        for part in h.to_str().unwrap_or_default().split(';') {
+            match part.trim().split_once('=') {
+                Some(("publicKeyId", v)) => id = Some(v.to_string()),
+                Some(("publicKeyIdSignatureBase64", v)) => sig = Some(v.to_string()),
+                _ => {}
+            }
+        }
+    }
+    let (Some(id), Some(sig)) = (id, sig) else {
+        return err(StatusCode::UNAUTHORIZED, "no workload proxy cookies");
+    };
+    match crate::auth::check_workload_proxy_cookie(&core.dir, &id, &sig, core.now_secs()) {
+        Ok(identity) => ok(json!({"identity": identity})),
+        Err(e) => err(StatusCode::FORBIDDEN, e),
+    }
 }
 
 async fn expire(State(core): State<Arc<Core>>) -> R {
