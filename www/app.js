@@ -1,5 +1,5 @@
 // The demo console: uses only the public npm package (served at /pkg/).
-import { OmniClient, OmniError, version, resourcesToYaml, ready } from "/pkg/browser.js";
+import { OmniClient, OmniError, Signer, keyStore, version, resourcesToYaml, ready } from "/pkg/browser.js";
 import { validateTemplate, renderTemplate, ready as templatesReady } from "/pkg/templates/browser.js";
 
 // the browser entries instantiate their .wasm without top-level await: wait for both
@@ -15,6 +15,7 @@ const el = (tag, props = {}, ...children) => {
 };
 
 let omni = null;           // the connected client
+let session = null;        // { publicKeyId } when signed in as a person (a key of this browser)
 let watches = [];          // open watches, closed on reconnect
 const clusters = new Map(); // id -> { spec, status }
 
@@ -47,35 +48,90 @@ $("#key-file").addEventListener("change", async (ev) => {
   if (f) $("#key").value = (await f.text()).trim();
 });
 
+const endpoint = () => $("#endpoint").value.trim() || location.origin;
+
+/** Switch to the app with a working client (`label` goes into the status line). */
+async function enter(client, label) {
+  await client.list("clusters"); // proves the key works before we switch views
+  for (const w of watches) w.close();
+  watches = [];
+  omni = client;
+  setStatus(label, "ok");
+  $("#connect").hidden = true;
+  $("#sign-in-wait").hidden = true;
+  $("#tabs").hidden = false;
+  $("#app").hidden = false;
+  $("#sign-out").hidden = false;
+  startOverview();
+  startMachines("");
+}
+
 async function connect(key) {
   const err = $("#connect-error");
   err.hidden = true;
   setStatus("connecting…");
   try {
-    const client = await OmniClient.connect({
-      endpoint: $("#endpoint").value.trim() || location.origin,
-      serviceAccountKey: key,
-      transport: $("#transport").value,
-    });
-    await client.list("clusters"); // proves the key works before we switch views
-    for (const w of watches) w.close();
-    watches = [];
-    omni = client;
+    const client = await OmniClient.connect({ endpoint: endpoint(), serviceAccountKey: key, transport: $("#transport").value });
+    await enter(client, `connected (${$("#transport").value})`);
     // the key stays only inside the client (wasm memory): wipe it from the DOM
     $("#key").value = "";
     $("#key-file").value = "";
-    setStatus(`connected (${$("#transport").value})`, "ok");
-    $("#connect").hidden = true;
-    $("#tabs").hidden = false;
-    $("#app").hidden = false;
-    startOverview();
-    startMachines("");
   } catch (e) {
     setStatus("not connected", "err");
     err.textContent = describe(e);
     err.hidden = false;
   }
 }
+
+// ---------- sign in as a person (Omni's UI flow) ----------
+async function signIn(email) {
+  const err = $("#connect-error");
+  err.hidden = true;
+  setStatus("signing in…");
+  try {
+    // a non-extractable WebCrypto key: it signs, it can't be read out
+    const signer = await Signer.generateEcdsa(email);
+    const client = await OmniClient.connect({ endpoint: endpoint(), signer, transport: $("#transport").value });
+    const { loginUrl, publicKeyId } = await client.registerPublicKey(signer, email);
+    $("#login-link").href = loginUrl;
+    $("#sign-in-wait").hidden = false;
+    await client.awaitConfirmation(publicKeyId);
+    await keyStore.save(signer, publicKeyId);
+    session = { publicKeyId };
+    await enter(client, `signed in as ${email}`);
+  } catch (e) {
+    $("#sign-in-wait").hidden = true;
+    setStatus("not connected", "err");
+    err.textContent = describe(e);
+    err.hidden = false;
+  }
+}
+
+$("#sign-in-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const email = $("#email").value.trim();
+  if (email) signIn(email);
+});
+
+$("#sign-out").addEventListener("click", async () => {
+  const client = omni;
+  for (const w of watches) w.close();
+  watches = [];
+  closeCluster();
+  omni = null;
+  if (session && client) {
+    // a person's key is revoked (it signs nothing any more) and forgotten
+    try { await client.revokePublicKey(session.publicKeyId); } catch (e) { setStatus(describe(e), "err"); }
+    await keyStore.remove();
+  }
+  session = null;
+  $("#app").hidden = true;
+  $("#tabs").hidden = true;
+  $("#sign-out").hidden = true;
+  $("#cluster-tab").hidden = true;
+  $("#connect").hidden = false;
+  setStatus("not connected");
+});
 
 $("#connect-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
@@ -88,11 +144,15 @@ $("#connect-form").addEventListener("submit", (ev) => {
   connect(key);
 });
 
+async function demoKey() {
+  const r = await fetch("/demo/service-account.key");
+  if (!r.ok) throw new Error(`the demo key is not available (HTTP ${r.status}); is omni-sim running with --demo?`);
+  return (await r.text()).trim();
+}
+
 $("#demo-btn").addEventListener("click", async () => {
   try {
-    const r = await fetch("/demo/service-account.key");
-    if (!r.ok) throw new Error(`the demo key is not available (HTTP ${r.status}); is omni-sim running with --demo?`);
-    await connect((await r.text()).trim());
+    await connect(await demoKey());
   } catch (e) {
     $("#connect-error").textContent = describe(e);
     $("#connect-error").hidden = false;
@@ -101,10 +161,7 @@ $("#demo-btn").addEventListener("click", async () => {
 
 // ---------- tabs ----------
 for (const b of document.querySelectorAll("#tabs button")) {
-  b.addEventListener("click", () => {
-    for (const o of document.querySelectorAll("#tabs button")) o.classList.toggle("active", o === b);
-    for (const t of document.querySelectorAll(".tab")) t.hidden = t.id !== b.dataset.tab;
-  });
+  b.addEventListener("click", () => showTab(b.dataset.tab));
 }
 
 // ---------- live watch helper ----------
@@ -134,9 +191,10 @@ function renderClusters() {
     const m = status.machines ?? {};
     const phase = status.phase ?? 0;
     const kube = el("button", { textContent: "kubeconfig", onclick: () => download(id, "kubeconfig") });
+    const open = el("button", { className: "cluster-link", textContent: id, onclick: () => openCluster(id) });
     const talos = el("button", { textContent: "talosconfig", onclick: () => download(id, "talosconfig") });
     body.append(el("tr", { dataset: { cluster: id } },
-      el("td", { textContent: id }),
+      el("td", {}, open),
       el("td", { textContent: PHASES[phase] ?? phase, className: `phase-${phase}` }),
       el("td", { textContent: status.ready ? "yes" : "no" }),
       el("td", { textContent: `${m.healthy ?? 0}/${m.total ?? 0}` }),
@@ -174,6 +232,71 @@ async function download(cluster, what) {
     URL.revokeObjectURL(a.href);
   } catch (e) {
     setStatus(describe(e), "err");
+  }
+}
+
+// ---------- one cluster: live status tree, machine logs ----------
+let clusterStop = null; // aborts the status updates and the log stream of the open cluster
+let logStream = null;
+
+function closeCluster() {
+  clusterStop?.abort();
+  clusterStop = null;
+  logStream?.close();
+  logStream = null;
+}
+
+function showTab(name) {
+  for (const o of document.querySelectorAll("#tabs button")) o.classList.toggle("active", o.dataset.tab === name);
+  for (const t of document.querySelectorAll(".tab")) t.hidden = t.id !== name;
+}
+
+async function openCluster(id) {
+  closeCluster();
+  const stop = new AbortController();
+  clusterStop = stop;
+  $("#cluster-title").textContent = `Cluster ${id}`;
+  $("#cluster-tree").textContent = "loading…";
+  $("#cluster-machines").replaceChildren();
+  $("#machine-logs").textContent = "";
+  $("#cluster-error").hidden = true;
+  $("#cluster-tab").hidden = false;
+  showTab("cluster");
+  const fail = (e) => {
+    if (stop.signal.aborted) return;
+    $("#cluster-error").textContent = describe(e);
+    $("#cluster-error").hidden = false;
+  };
+  // omnictl's status tree, re-rendered whenever it changes, until the page leaves the cluster
+  (async () => {
+    try {
+      for await (const s of omni.clusterStatusUpdates(id, { until: () => false, signal: stop.signal })) {
+        $("#cluster-tree").textContent = s ? s.tree : "(no status yet)";
+      }
+    } catch (e) { fail(e); }
+  })();
+  try {
+    const ms = await omni.list("machinestatuses", { selector: `omni.sidero.dev/cluster=${id}` });
+    for (const m of ms.sort((a, b) => a.metadata.id.localeCompare(b.metadata.id))) {
+      const name = m.spec?.network?.hostname || m.metadata.id;
+      $("#cluster-machines").append(el("li", {}, el("button", { textContent: `logs: ${name}`, dataset: { machine: m.metadata.id }, onclick: () => followLogs(m.metadata.id) })));
+    }
+  } catch (e) { fail(e); }
+}
+
+async function followLogs(machine) {
+  logStream?.close();
+  const out = $("#machine-logs");
+  out.textContent = "";
+  const stream = omni.machineLogs(machine, { follow: true, tailLines: 50 });
+  logStream = stream;
+  try {
+    for await (const line of stream) {
+      out.append(line.endsWith("\n") ? line : `${line}\n`);
+      out.scrollTop = out.scrollHeight;
+    }
+  } catch (e) {
+    if (logStream === stream) out.append(`\n${describe(e)}\n`);
   }
 }
 
@@ -338,3 +461,20 @@ $("#template-sync").addEventListener("click", async () => {
     $("#template-diff-out").textContent = describe(e);
   }
 });
+
+// ---------- start: a person's stored key, else the demo's (`make demo` opens connected) ----------
+(async () => {
+  const saved = await keyStore.load().catch(() => null);
+  if (saved) {
+    try {
+      const client = await OmniClient.connect({ endpoint: endpoint(), signer: saved.signer, transport: $("#transport").value });
+      session = { publicKeyId: saved.publicKeyId };
+      await enter(client, `signed in as ${saved.signer.identity}`);
+      return;
+    } catch {
+      session = null; // revoked or unknown here: sign in again
+    }
+  }
+  const r = await fetch("/demo/service-account.key").catch(() => null);
+  if (r?.ok) await connect((await r.text()).trim());
+})();

@@ -45,9 +45,8 @@ page.on("pageerror", (e) => consoleErrors.push(String(e)));
 page.on("response", (r) => { if (r.status() >= 400) consoleErrors.push(`HTTP ${r.status()} ${r.url()}`); });
 
 try {
-  await step("demo connect shows the three demo clusters", async () => {
+  await step("make demo opens already connected, showing the three demo clusters", async () => {
     await page.goto(`${SIM}/`);
-    await page.click("#demo-btn");
     await page.waitForSelector('#clusters tbody tr[data-cluster="production"]', { timeout: 20000 });
     await page.waitForSelector('#clusters tbody tr[data-cluster="staging"]');
     await page.waitForSelector('#clusters tbody tr[data-cluster="dev"]');
@@ -110,6 +109,48 @@ try {
     await page.click("#template-diff");
     await page.waitForFunction(() => document.querySelector("#template-diff-out").textContent.includes("+++"), null, { timeout: 10000 });
     await page.screenshot({ path: path.join(shots, "template-render.png") });
+  });
+
+  await step("a cluster page shows the live status tree and follows a machine's logs", async () => {
+    await page.click('#tabs button[data-tab="overview"]');
+    await page.click('#clusters tbody tr[data-cluster="production"] button.cluster-link');
+    await page.waitForFunction(() => /production/.test(document.querySelector("#cluster-tree").textContent), null, { timeout: 15000 });
+    const tree = await page.textContent("#cluster-tree");
+    assert.match(tree, /^Cluster "production" .*\n[^]*Control Plane "production-control-planes"/, tree);
+    await page.waitForSelector("#cluster-machines button", { timeout: 10000 });
+    await page.click("#cluster-machines button");
+    await page.waitForFunction(() => document.querySelector("#machine-logs").textContent.split("\n").filter(Boolean).length >= 3, null, { timeout: 15000 });
+    await page.screenshot({ path: path.join(shots, "cluster.png") });
+  });
+
+  await step("sign in as a person with a browser key (Omni's UI flow), kept across reloads, then sign out", async () => {
+    await page.click("#sign-out");
+    await page.waitForSelector("#connect:not([hidden])");
+    await page.fill("#email", "admin@example.com");
+    await page.click("#sign-in-btn");
+    await page.waitForSelector("#sign-in-wait:not([hidden])", { timeout: 10000 });
+    const loginUrl = await page.getAttribute("#login-link", "href");
+    assert.match(loginUrl, /\/authenticate\?flow=cli&public-key-id=/);
+    // Omni's login page (the demo's stand-in) confirms the key in another tab
+    const login = await ctx.newPage();
+    await login.goto(loginUrl);
+    assert.match(await login.textContent("body"), /admin@example\.com/);
+    await login.click("#confirm");
+    await login.waitForSelector("#confirmed");
+    await login.close();
+    await page.waitForSelector('#clusters tbody tr[data-cluster="production"]', { timeout: 15000 });
+    assert.equal(await page.textContent("#status"), "signed in as admin@example.com");
+    await page.screenshot({ path: path.join(shots, "signed-in.png") });
+    // a reload resumes with the stored (non-extractable) key: no new sign-in
+    await page.reload();
+    await page.waitForSelector('#clusters tbody tr[data-cluster="production"]', { timeout: 15000 });
+    assert.equal(await page.textContent("#status"), "signed in as admin@example.com");
+    // signing out revokes and forgets the key: the next load is the demo's connection again
+    await page.click("#sign-out");
+    await page.waitForSelector("#connect:not([hidden])");
+    await page.reload();
+    await page.waitForSelector('#clusters tbody tr[data-cluster="production"]', { timeout: 15000 });
+    assert.match(await page.textContent("#status"), /^connected/);
   });
 
   await step("no errors in the browser console during normal use", async () => {

@@ -149,6 +149,68 @@ fn put_labeled(
     put(core, typ, id, owner, &l, spec)
 }
 
+/// The query of a key's `loginUrl` (`/authenticate?flow=cli&public-key-id=ID`).
+#[derive(serde::Deserialize)]
+pub struct LoginQuery {
+    #[serde(rename = "public-key-id", default)]
+    public_key_id: String,
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The demo's stand-in for Omni's login page behind a key's `loginUrl`: it shows whose key it
+/// is and confirms it on a click (`confirm`: the form was posted). Omni would first have the
+/// person sign in with its identity provider; the demo has none.
+pub fn login_page(
+    core: &Core,
+    q: &LoginQuery,
+    confirm: bool,
+) -> axum::response::Response<axum::body::Body> {
+    let page = |status: u16, body: String| {
+        let mut r = axum::response::Response::new(axum::body::Body::from(format!(
+            "<!doctype html><meta charset=utf-8><title>omni-sim sign-in</title>\
+             <body style=\"font-family:sans-serif;max-width:40rem;margin:3rem auto\">{body}</body>"
+        )));
+        *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        r
+    };
+    let Some(key) = core.dir.key(&q.public_key_id) else {
+        return page(
+            404,
+            "<h1>Unknown key</h1><p>No key is registered under this id.</p>".into(),
+        );
+    };
+    let who = html_escape(&key.identity);
+    let id = html_escape(&key.id);
+    if confirm {
+        core.dir.confirm(&key.id);
+    }
+    if confirm || key.confirmed {
+        return page(
+            200,
+            format!("<h1 id=confirmed>Signed in</h1><p>The key of <b>{who}</b> is confirmed. You can close this tab.</p>"),
+        );
+    }
+    page(
+        200,
+        format!(
+            "<h1>Sign in to omni-sim (demo)</h1><p>A page asks to sign requests as <b>{who}</b> \
+             (key <code>{id}</code>). Omni would have you sign in with its identity provider \
+             first; the demo takes this click instead.</p>\
+             <form method=post action=\"/authenticate?public-key-id={id}\"><button id=confirm>Confirm</button></form>"
+        ),
+    )
+}
+
 pub fn seed(core: &Core) -> Result<(), String> {
     core.eula_accepted
         .store(true, std::sync::atomic::Ordering::SeqCst);

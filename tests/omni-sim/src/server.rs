@@ -87,6 +87,21 @@ fn app_router(core: Arc<Core>, routes: tonic::service::Routes) -> Router {
         app = app.nest("/_sim", simapi::router(core.clone()));
     }
     if core.opts.demo {
+        // Omni's login page stands behind a registered key's `loginUrl`: the person signs in
+        // with the identity provider and confirms the key. The demo has no identity provider;
+        // this page confirms the key for the e-mail it was registered with, on a click.
+        let (c1, c2) = (core.clone(), core.clone());
+        app = app.route(
+            "/authenticate",
+            get(move |q: axum::extract::Query<demo::LoginQuery>| {
+                let c = c1.clone();
+                async move { demo::login_page(&c, &q.0, false) }
+            })
+            .post(move |q: axum::extract::Query<demo::LoginQuery>| {
+                let c = c2.clone();
+                async move { demo::login_page(&c, &q.0, true) }
+            }),
+        );
         let c = core.clone();
         app = app.route(
             "/demo/service-account.key",
