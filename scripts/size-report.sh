@@ -4,8 +4,9 @@
 set -euo pipefail
 printf '%-22s %12s %12s %12s  %s\n' flavour "raw bytes" "gzip bytes" "budget gz" verdict
 for dir in "$@"; do
-  f=$(ls "$dir"/omni_wasm*_bg.wasm 2>/dev/null | head -1)
-  [ -n "$f" ] && [ -f "$f" ] || continue
+  f=
+  for candidate in "$dir"/omni_wasm*_bg.wasm; do [ -f "$candidate" ] && f=$candidate && break; done
+  [ -n "$f" ] || continue
   case "$dir" in
     */templates) name=templates; budget=120000 ;;
     */lite) name="lite (browser)"; budget=270000 ;;

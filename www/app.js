@@ -62,6 +62,7 @@ async function enter(client, label) {
   $("#tabs").hidden = false;
   $("#app").hidden = false;
   $("#sign-out").hidden = false;
+  showTab("overview");
   startOverview();
   startMachines("");
 }
@@ -288,7 +289,7 @@ async function followLogs(machine) {
   logStream?.close();
   const out = $("#machine-logs");
   out.textContent = "";
-  const stream = omni.machineLogs(machine, { follow: true, tailLines: 50 });
+  const stream = omni.machineLogs(machine, { follow: true, tailLines: 50, format: "omni" });
   logStream = stream;
   try {
     for await (const line of stream) {

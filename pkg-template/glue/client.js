@@ -304,8 +304,11 @@ function iterate(open, parse) {
           }
         }
       } finally {
-        it.return();
-        it.free();
+        // freed here: a later close() (after the loop ended) must not reach the freed object
+        const done = it;
+        it = null;
+        done.return();
+        done.free();
       }
     },
     close,

@@ -99,6 +99,11 @@ test("machine logs: tail, order, formats; follow stops promptly on abort", async
   assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
   assert.equal((await collect(admin.machineLogs(m, { tailLines: 5 }))).length, 5);
   assert.equal((await collect(admin.machineLogs(m, { tailLines: 0 }))).length, 0);
+  // closing a stream that has already ended is a no-op (it threw "null pointer passed to rust")
+  const ended = admin.machineLogs(m, { tailLines: 2 });
+  assert.equal((await collect(ended)).length, 2);
+  ended.close();
+  ended.close();
   const dmesg = await collect(admin.machineLogs(m, { tailLines: 1, format: "dmesg" }));
   assert.match(dmesg[0], /^\[\s*49\.000000\] daemon: \[talos\] /);
   const pretty = await collect(admin.machineLogs(m, { tailLines: 1, format: "omni" }));
