@@ -24,10 +24,11 @@ done
 # (the client's declarations as scripts/pkg.sh writes them: the full build drops the
 # `full-only` markers, the lite build the blocks between them)
 stale=0
-expected() { # pkg file, template file
+expected() { # pkg file, template file (as scripts/pkg.sh makes it: each build's module name)
   case "$1" in
     pkg/index.d.ts) sed '/full-only:\(begin\|end\)/d' "$2" ;;
-    pkg/lite/index.d.ts) sed '/full-only:begin/,/full-only:end/d' "$2" ;;
+    pkg/lite/index.d.ts) sed -e '/full-only:begin/,/full-only:end/d' -e 's|\./omni_wasm\.js|./omni_wasm_lite.js|g' "$2" ;;
+    pkg/templates/index.d.ts) sed 's|\./omni_wasm\.js|./omni_wasm_templates.js|g' "$2" ;;
     *) cat "$2" ;;
   esac
 }
