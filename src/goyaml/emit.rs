@@ -196,27 +196,6 @@ fn analyze(s: &str) -> Analysis {
     a
 }
 
-fn is_old_bool(s: &str) -> bool {
-    matches!(
-        s,
-        "y" | "Y"
-            | "yes"
-            | "Yes"
-            | "YES"
-            | "n"
-            | "N"
-            | "no"
-            | "No"
-            | "NO"
-            | "on"
-            | "On"
-            | "ON"
-            | "off"
-            | "Off"
-            | "OFF"
-    )
-}
-
 fn is_base60(s: &str) -> bool {
     // ^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$
     let b = s.as_bytes();
@@ -270,7 +249,7 @@ fn typed_style(s: &str, key: bool) -> Style {
     if resolve_plain(s) != STag::Str {
         return Style::Double;
     }
-    if is_old_bool(s) || is_base60(s) || s == "<<" {
+    if super::scalar::old_bool(s).is_some() || is_base60(s) || s == "<<" {
         return if a.single {
             Style::Single
         } else {

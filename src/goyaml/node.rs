@@ -72,6 +72,28 @@ impl Node {
         }
     }
 
+    /// The value under `key` of a mapping (merge keys applied, as [`Node::map_entries`]), without
+    /// collecting the entries.
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
+        let NodeKind::Map(entries) = &self.kind else {
+            return None;
+        };
+        if let Some((_, v)) = entries
+            .iter()
+            .find(|(k, _)| !is_merge_key(k) && k.scalar() == Some(key))
+        {
+            return Some(v);
+        }
+        if !entries.iter().any(|(k, _)| is_merge_key(k)) {
+            return None;
+        }
+        self.map_entries()?
+            .into_iter()
+            .find(|(k, _)| k.scalar() == Some(key))
+            .map(|(_, v)| v)
+    }
+
     /// Mapping entries with `<<` merge keys applied (explicit keys win over merged ones).
     pub(crate) fn map_entries(&self) -> Option<Vec<(&Node, &Node)>> {
         let NodeKind::Map(entries) = &self.kind else {

@@ -30,6 +30,28 @@ impl STag {
 }
 
 /// go-yaml's implicit resolution of a plain scalar.
+/// The YAML 1.1 booleans go-yaml still knows (`yes`, `off`, …): it quotes them when it writes a
+/// string, and decodes them into a `bool` field. `None` for any other text.
+pub(crate) fn old_bool(s: &str) -> Option<bool> {
+    match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    }
+}
+
+/// go-yaml's decoding of a scalar into a `bool` field: a resolved boolean, or a string that is
+/// one of the [`old_bool`] words. `None` when it does not decode.
+#[cfg_attr(not(feature = "templates"), allow(dead_code))]
+pub(crate) fn go_bool(value: &str, tag: STag) -> Option<bool> {
+    match (tag, value) {
+        (STag::Bool, "true" | "True" | "TRUE") => Some(true),
+        (STag::Bool, "false" | "False" | "FALSE") => Some(false),
+        (STag::Str, v) => old_bool(v),
+        _ => None,
+    }
+}
+
 pub(crate) fn resolve_plain(s: &str) -> STag {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return STag::Null,

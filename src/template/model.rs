@@ -223,18 +223,15 @@ impl Dec {
             NodeKind::Scalar {
                 tag: STag::Null, ..
             } => false,
-            NodeKind::Scalar { value, tag, .. } => match value.as_str() {
-                "true" | "True" | "TRUE" if *tag == STag::Bool => true,
-                "false" | "False" | "FALSE" if *tag == STag::Bool => false,
-                "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" if *tag == STag::Str => true,
-                "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" if *tag == STag::Str => {
-                    false
+            NodeKind::Scalar { value, tag, .. } => {
+                match crate::goyaml::scalar::go_bool(value, *tag) {
+                    Some(b) => b,
+                    None => {
+                        self.mismatch(n, "bool");
+                        false
+                    }
                 }
-                _ => {
-                    self.mismatch(n, "bool");
-                    false
-                }
-            },
+            }
             _ => {
                 self.mismatch(n, "bool");
                 false

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use super::error::multi;
 use crate::goyaml::emit::{node_to_y, to_yaml, Merges, Y};
 use crate::goyaml::node::{parse_stream, Node, NodeKind, Pos, STag};
+use crate::goyaml::scalar::{go_bool, go_quote, parse_float, parse_go_int};
 use crate::goyaml::sort::natural_cmp;
 
 /// The structure of every Talos machine-config document (data/talos/README.md).
@@ -55,6 +56,16 @@ struct Ty<'a> {
 
 static ANY: Value = Value::Null;
 
+impl<'a> Ty<'a> {
+    /// Anything goes (a field without a type of its own, `any`, a map's values).
+    fn any() -> Ty<'a> {
+        Ty {
+            schema: &ANY,
+            name: "",
+        }
+    }
+}
+
 impl Types {
     /// The Go type of a document, or the registry's "not registered" error.
     fn document(&self, kind: &str, version: &str) -> Result<Ty<'_>, String> {
@@ -64,20 +75,19 @@ impl Types {
             .get(&key)
             .and_then(Value::as_str)
             .ok_or_else(|| format!("{} {}: not registered", go_quote(kind), go_quote(version)))?;
-        Ok(self
-            .resolve(&Value::String(format!("#/$defs/{name}")))
-            .unwrap_or(Ty {
-                schema: &ANY,
-                name: "",
-            }))
+        Ok(self.def(name).unwrap_or_else(Ty::any))
     }
 
-    /// Follows `$ref`s; `None` when `s` is not a reference.
-    fn resolve<'a>(&'a self, s: &Value) -> Option<Ty<'a>> {
-        let target = s.as_str().or_else(|| s.get("$ref")?.as_str())?;
-        let name = target.strip_prefix("#/$defs/")?;
+    /// The Go type `package.Name`.
+    fn def(&self, name: &str) -> Option<Ty<'_>> {
         let (key, schema) = self.defs.get_key_value(name)?;
         Some(Ty { schema, name: key })
+    }
+
+    /// Follows a `$ref`; `None` when `s` is not a reference.
+    fn resolve(&self, s: &Value) -> Option<Ty<'_>> {
+        let target = s.get("$ref")?.as_str()?;
+        self.def(target.strip_prefix("#/$defs/")?)
     }
 
     /// The child type at `s`'s keyword (`items`, `additionalProperties`, a property).
@@ -96,10 +106,7 @@ impl Types {
         match s.get("additionalProperties") {
             Some(Value::Bool(false)) => None,
             Some(a @ Value::Object(_)) => Some(self.child(a)),
-            _ => Some(Ty {
-                schema: &ANY,
-                name: "",
-            }),
+            _ => Some(Ty::any()),
         }
     }
 }
@@ -151,10 +158,6 @@ fn shown(value: &str) -> String {
     }
 }
 
-fn go_quote(s: &str) -> String {
-    crate::goyaml::scalar::go_quote(s)
-}
-
 /// `$patch: delete` marks a node the loader removes before decoding.
 fn is_delete(n: &Node) -> bool {
     match &n.kind {
@@ -197,9 +200,8 @@ fn decode(types: &Types, n: &Node, t: Ty<'_>, errors: &mut Vec<(String, Pos)>) {
             if want.is_some_and(|w| w != "array") {
                 return mismatch(errors, String::new());
             }
-            let item = t.schema.get("items").map(|i| types.child(i));
-            for it in items {
-                if let Some(item) = item {
+            if let Some(item) = t.schema.get("items").map(|i| types.child(i)) {
+                for it in items {
                     decode(types, it, item, errors);
                 }
             }
@@ -207,31 +209,12 @@ fn decode(types: &Types, n: &Node, t: Ty<'_>, errors: &mut Vec<(String, Pos)>) {
         NodeKind::Scalar { value, tag, .. } => {
             let ok = match want {
                 None | Some("string") => true,
-                Some("boolean") => {
-                    *tag == STag::Bool
-                        || matches!(
-                            value.as_str(),
-                            "y" | "Y"
-                                | "yes"
-                                | "Yes"
-                                | "YES"
-                                | "on"
-                                | "On"
-                                | "ON"
-                                | "n"
-                                | "N"
-                                | "no"
-                                | "No"
-                                | "NO"
-                                | "off"
-                                | "Off"
-                                | "OFF"
-                        )
-                }
+                Some("boolean") => go_bool(value, *tag).is_some(),
                 Some("integer") => match tag {
-                    STag::Int => crate::goyaml::scalar::parse_go_int(value).is_some(),
-                    STag::Float => crate::goyaml::scalar::parse_float(value)
-                        .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.2e18),
+                    STag::Int => parse_go_int(value).is_some(),
+                    STag::Float => {
+                        parse_float(value).is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+                    }
                     _ => false,
                 },
                 Some("number") => matches!(tag, STag::Int | STag::Float),
@@ -353,19 +336,8 @@ const FORBIDDEN_PATHS: &[&str] = &[
     "machine.acceptedCAs",
 ];
 
-fn get<'a>(n: &'a Node, key: &str) -> Option<&'a Node> {
-    n.map_entries()?
-        .into_iter()
-        .find(|(k, _)| k.scalar() == Some(key))
-        .map(|(_, v)| v)
-}
-
 fn get_path<'a>(n: &'a Node, path: &str) -> Option<&'a Node> {
-    let mut cur = n;
-    for part in path.split('.') {
-        cur = get(cur, part)?;
-    }
-    Some(cur)
+    path.split('.').try_fold(n, |cur, part| cur.get(part))
 }
 
 /// Validates patch bytes; returns upstream's error text on failure.
@@ -432,7 +404,7 @@ fn check_documents(docs: &[&Node]) -> Result<(), PatchProblem> {
             ));
         }
         count += 1;
-        let value = |key: &str| get(root, key).and_then(Node::scalar).map(str::to_string);
+        let value = |key: &str| root.get(key).and_then(Node::scalar).map(str::to_string);
         let kind = value("kind");
         let api = value("apiVersion");
         let name = value("name").unwrap_or_default();
@@ -452,7 +424,7 @@ fn check_documents(docs: &[&Node]) -> Result<(), PatchProblem> {
         let mut version = api.clone().unwrap_or_default();
         if ["machine", "cluster", "debug", "persist"]
             .iter()
-            .any(|k| get(root, k).is_some())
+            .any(|k| root.get(k).is_some())
         {
             version = "v1alpha1".into();
         }
