@@ -308,6 +308,44 @@ mod tests {
         block_on(s.collect::<Vec<_>>())
     }
 
+    type Opened = std::result::Result<LocalBoxStream<'static, Result<Vec<u8>>>, Failure>;
+
+    /// A gRPC-web stream of `M` over `c`, the request body `req`.
+    fn web_stream(c: &Scripted, req: &[u8]) -> Opened {
+        block_on(grpc_web_stream(
+            c,
+            "http://h",
+            M,
+            &md(),
+            req,
+            &CallOptions::default(),
+        ))
+    }
+
+    /// A unary gRPC-web call of `M` over `c`, an empty request.
+    fn web_unary(c: &Scripted) -> std::result::Result<Vec<u8>, Failure> {
+        block_on(grpc_web_unary(
+            c,
+            "http://h",
+            M,
+            &md(),
+            b"",
+            &CallOptions::default(),
+        ))
+    }
+
+    /// The gateway's line stream of `M` over `c`, the request `{}`.
+    fn lines(c: &Scripted) -> Opened {
+        block_on(gateway_lines(
+            c,
+            "http://h",
+            M,
+            &md(),
+            "{}",
+            &CallOptions::default(),
+        ))
+    }
+
     #[test]
     fn grpc_web_streams_read_frames_across_any_chunking() {
         let mut body = frame(0, b"one");
@@ -316,15 +354,7 @@ mod tests {
         body.extend(frame(0x80, b"grpc-status: 0\r\n"));
         for chunk in [1, 2, 5, 7, body.len()] {
             let c = scripted(200, GRPC_WEB, &body, chunk);
-            let s = block_on(grpc_web_stream(
-                &c,
-                "http://h",
-                M,
-                &md(),
-                b"req",
-                &CallOptions::default(),
-            ))
-            .unwrap_or_else(|_| panic!("chunk {chunk}"));
+            let s = web_stream(&c, b"req").unwrap_or_else(|_| panic!("chunk {chunk}"));
             let got: Vec<Vec<u8>> = collect(s).into_iter().map(Result::unwrap).collect();
             assert_eq!(
                 got,
@@ -351,15 +381,7 @@ mod tests {
             b"grpc-status: 5\r\ngrpc-message: not%20there\r\n",
         ));
         let c = scripted(200, GRPC_WEB, &body, 3);
-        let s = block_on(grpc_web_stream(
-            &c,
-            "http://h",
-            M,
-            &md(),
-            b"",
-            &CallOptions::default(),
-        ))
-        .unwrap_or_else(|_| panic!());
+        let s = web_stream(&c, b"").unwrap_or_else(|_| panic!());
         let got = collect(s);
         assert_eq!(got[0].as_ref().unwrap(), b"m");
         let e = got[1].as_ref().unwrap_err();
@@ -370,15 +392,7 @@ mod tests {
         // cut inside a frame: a transport error (the watcher resumes, reads retry)
         let cut = &frame(0, b"message")[..6];
         let c = scripted(200, GRPC_WEB, cut, 2);
-        let s = block_on(grpc_web_stream(
-            &c,
-            "http://h",
-            M,
-            &md(),
-            b"",
-            &CallOptions::default(),
-        ))
-        .unwrap_or_else(|_| panic!());
+        let s = web_stream(&c, b"").unwrap_or_else(|_| panic!());
         assert!(matches!(collect(s)[0], Err(Error::Transport(_))));
         // a proxy's page: the HTTP status's code, with the server's Date kept for skew
         let c = scripted(
@@ -387,14 +401,7 @@ mod tests {
             b"<html>",
             4,
         );
-        let Err(f) = block_on(grpc_web_unary(
-            &c,
-            "http://h",
-            M,
-            &md(),
-            b"",
-            &CallOptions::default(),
-        )) else {
+        let Err(f) = web_unary(&c) else {
             panic!("a 503 is an error");
         };
         assert_eq!(f.error.code(), Code::Unavailable);
@@ -404,14 +411,7 @@ mod tests {
         );
         // not gRPC-web at all
         let c = scripted(200, &[("content-type", "text/html")], b"<html>", 4);
-        let Err(f) = block_on(grpc_web_unary(
-            &c,
-            "http://h",
-            M,
-            &md(),
-            b"",
-            &CallOptions::default(),
-        )) else {
+        let Err(f) = web_unary(&c) else {
             panic!("HTML is an error");
         };
         assert!(matches!(f.error, Error::Transport(_)), "{}", f.error);
@@ -420,14 +420,7 @@ mod tests {
         two.extend(frame(0, b"b"));
         two.extend(frame(0x80, b"grpc-status: 0\r\n"));
         let c = scripted(200, GRPC_WEB, &two, 100);
-        let Err(f) = block_on(grpc_web_unary(
-            &c,
-            "http://h",
-            M,
-            &md(),
-            b"",
-            &CallOptions::default(),
-        )) else {
+        let Err(f) = web_unary(&c) else {
             panic!("two messages is an error");
         };
         assert!(matches!(f.error, Error::Decode(_)), "{}", f.error);
@@ -438,15 +431,7 @@ mod tests {
         let body = b"{\"result\":{\"a\":1}}\n\n{\"result\":{\"a\":2}}\n{\"error\":{\"code\":14,\"message\":\"gone\"}}\n";
         for chunk in [1, 3, 10, body.len()] {
             let c = scripted(200, &[], body, chunk);
-            let s = block_on(gateway_lines(
-                &c,
-                "http://h",
-                M,
-                &md(),
-                "{}",
-                &CallOptions::default(),
-            ))
-            .unwrap_or_else(|_| panic!("chunk {chunk}"));
+            let s = lines(&c).unwrap_or_else(|_| panic!("chunk {chunk}"));
             let got: Vec<Vec<u8>> = collect(s).into_iter().map(Result::unwrap).collect();
             // lines handed out undecoded; a trailing error line is the caller's to read
             assert_eq!(got.len(), 3, "chunk {chunk}");
@@ -465,29 +450,14 @@ mod tests {
             b"{\"error\":{\"code\":7,\"message\":\"no\"}}\n",
             5,
         );
-        let s = block_on(gateway_lines(
-            &c,
-            "http://h",
-            M,
-            &md(),
-            "{}",
-            &CallOptions::default(),
-        ))
-        .unwrap_or_else(|_| panic!());
+        let s = lines(&c).unwrap_or_else(|_| panic!());
         assert_eq!(
             collect(s)[0].as_ref().unwrap_err().code(),
             Code::PermissionDenied
         );
         // a non-200 answer with a google.rpc.Status body
         let c = scripted(404, &[], b"{\"code\":5,\"message\":\"missing\"}", 5);
-        let Err(f) = block_on(gateway_lines(
-            &c,
-            "http://h",
-            M,
-            &md(),
-            "{}",
-            &CallOptions::default(),
-        )) else {
+        let Err(f) = lines(&c) else {
             panic!("a 404 is an error");
         };
         assert_eq!(f.error.to_string(), "NOT_FOUND: missing");
