@@ -50,11 +50,24 @@ $("#key-file").addEventListener("change", async (ev) => {
 
 const endpoint = () => $("#endpoint").value.trim() || location.origin;
 
+/** Stop everything live on the current client: its watches, the open cluster page. */
+function stopLive() {
+  for (const w of watches) w.close();
+  watches = [];
+  closeCluster();
+}
+
+/** Show why connecting or signing in failed. */
+function connectFailed(e) {
+  setStatus("not connected", "err");
+  $("#connect-error").textContent = describe(e);
+  $("#connect-error").hidden = false;
+}
+
 /** Switch to the app with a working client (`label` goes into the status line). */
 async function enter(client, label) {
   await client.list("clusters"); // proves the key works before we switch views
-  for (const w of watches) w.close();
-  watches = [];
+  stopLive();
   omni = client;
   setStatus(label, "ok");
   $("#connect").hidden = true;
@@ -68,8 +81,7 @@ async function enter(client, label) {
 }
 
 async function connect(key) {
-  const err = $("#connect-error");
-  err.hidden = true;
+  $("#connect-error").hidden = true;
   setStatus("connecting…");
   try {
     const client = await OmniClient.connect({ endpoint: endpoint(), serviceAccountKey: key, transport: $("#transport").value });
@@ -78,16 +90,13 @@ async function connect(key) {
     $("#key").value = "";
     $("#key-file").value = "";
   } catch (e) {
-    setStatus("not connected", "err");
-    err.textContent = describe(e);
-    err.hidden = false;
+    connectFailed(e);
   }
 }
 
 // ---------- sign in as a person (Omni's UI flow) ----------
 async function signIn(email) {
-  const err = $("#connect-error");
-  err.hidden = true;
+  $("#connect-error").hidden = true;
   setStatus("signing in…");
   try {
     // a non-extractable WebCrypto key: it signs, it can't be read out
@@ -102,9 +111,7 @@ async function signIn(email) {
     await enter(client, `signed in as ${email}`);
   } catch (e) {
     $("#sign-in-wait").hidden = true;
-    setStatus("not connected", "err");
-    err.textContent = describe(e);
-    err.hidden = false;
+    connectFailed(e);
   }
 }
 
@@ -116,9 +123,7 @@ $("#sign-in-form").addEventListener("submit", (ev) => {
 
 $("#sign-out").addEventListener("click", async () => {
   const client = omni;
-  for (const w of watches) w.close();
-  watches = [];
-  closeCluster();
+  stopLive();
   omni = null;
   if (session && client) {
     // a person's key is revoked (it signs nothing any more) and forgotten
@@ -155,8 +160,7 @@ $("#demo-btn").addEventListener("click", async () => {
   try {
     await connect(await demoKey());
   } catch (e) {
-    $("#connect-error").textContent = describe(e);
-    $("#connect-error").hidden = false;
+    connectFailed(e);
   }
 });
 
@@ -476,6 +480,6 @@ $("#template-sync").addEventListener("click", async () => {
       session = null; // revoked or unknown here: sign in again
     }
   }
-  const r = await fetch("/demo/service-account.key").catch(() => null);
-  if (r?.ok) await connect((await r.text()).trim());
+  const key = await demoKey().catch(() => null);
+  if (key) await connect(key);
 })();
